@@ -1,0 +1,1 @@
+"""The orchestrator: stack loading, models, DAG, plan, apply, project state, CLI."""

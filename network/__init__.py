@@ -1,0 +1,4 @@
+"""Bridges, network namespaces, veth pairs, IPAM and name resolution.
+
+Never imports `composer`.
+"""
