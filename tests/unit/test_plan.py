@@ -1,0 +1,108 @@
+"""Reconcile decisions, compared as rendered text (no host, no mocks)."""
+
+from __future__ import annotations
+
+from composer.plan import (
+    DesiredNetwork,
+    DesiredService,
+    Observed,
+    ObservedContainer,
+    PlanOptions,
+    plan_down,
+    plan_up,
+)
+
+NET = DesiredNetwork("demo_default", "default")
+
+
+def svc(name: str, h: str = "h1", deps: tuple[str, ...] = ()) -> DesiredService:
+    return DesiredService(name, h, deps, ("demo_default",))
+
+
+def running(service: str, h: str = "h1", status: str = "running") -> ObservedContainer:
+    return ObservedContainer(f"id-{service}", f"demo-{service}-1", service, 1, h, status)
+
+
+def test_first_up_creates_network_then_containers_in_order() -> None:
+    plan = plan_up("demo", [svc("db"), svc("web", deps=("db",))], [NET], Observed())
+    assert plan.render() == (
+        "create-network demo_default: not found\n"
+        "create demo-db-1: not found\n"
+        "create demo-web-1: not found"
+    )
+    assert plan.changes_anything
+
+
+def test_unchanged_second_up_keeps_everything() -> None:
+    observed = Observed((running("db"), running("web")), frozenset({"demo_default"}))
+    plan = plan_up("demo", [svc("db"), svc("web")], [NET], observed)
+    assert plan.render() == (
+        "keep demo-db-1: running and up to date\n"
+        "keep demo-web-1: running and up to date"
+    )
+    assert not plan.changes_anything
+
+
+def test_changed_service_alone_is_recreated() -> None:
+    observed = Observed((running("db"), running("web")), frozenset({"demo_default"}))
+    plan = plan_up("demo", [svc("db"), svc("web", h="h2")], [NET], observed)
+    assert plan.render() == (
+        "keep demo-db-1: running and up to date\n"
+        "recreate demo-web-1: configuration changed"
+    )
+    assert plan.for_service("web").container_id == "id-web"
+
+
+def test_exited_unchanged_container_is_started_not_recreated() -> None:
+    observed = Observed((running("db", status="exited"),), frozenset({"demo_default"}))
+    assert plan_up("demo", [svc("db")], [NET], observed).render() == "start demo-db-1: exited"
+
+
+def test_no_recreate_and_force_recreate() -> None:
+    observed = Observed((running("db"),), frozenset({"demo_default"}))
+    changed = [svc("db", h="h2")]
+    assert plan_up("demo", changed, [NET], observed, PlanOptions(no_recreate=True)).render() == (
+        "keep demo-db-1: running and up to date"
+    )
+    assert plan_up("demo", [svc("db")], [NET], observed, PlanOptions(force_recreate=True)).render() == (
+        "recreate demo-db-1: --force-recreate"
+    )
+
+
+def test_orphans_are_reported_and_removed_only_when_asked() -> None:
+    observed = Observed((running("db"), running("old")), frozenset({"demo_default"}))
+    warn = plan_up("demo", [svc("db")], [NET], observed)
+    assert warn.render().splitlines()[-1] == (
+        'warn-orphan demo-old-1: service "old" is not in the stack (run with --remove-orphans to remove it)'
+    )
+    assert not warn.changes_anything
+    remove = plan_up("demo", [svc("db")], [NET], observed, PlanOptions(remove_orphans=True))
+    assert remove.render().splitlines()[-1] == 'remove-orphan demo-old-1: service "old" is not in the stack'
+    assert remove.changes_anything
+
+
+def test_down_removes_dependents_first_then_networks_and_volumes() -> None:
+    observed = Observed((running("db"), running("web")), frozenset({"demo_default"}))
+    plan = plan_down("demo", observed, ["db", "web"], ["demo_default"], ["demo_data"])
+    assert plan.render() == (
+        "remove demo-web-1: running\n"
+        "remove demo-db-1: running\n"
+        "remove-network demo_default: project network\n"
+        "remove-volume demo_data: -v given"
+    )
+
+
+def test_down_keeps_network_while_orphans_stay() -> None:
+    observed = Observed((running("db"), running("old")), frozenset({"demo_default"}))
+    plan = plan_down("demo", observed, ["db"], ["demo_default"])
+    assert "remove-network" not in plan.render()
+    assert "warn-orphan demo-old-1" in plan.render()
+    plan = plan_down("demo", observed, ["db"], ["demo_default"], remove_orphans=True)
+    assert plan.render().splitlines()[-1] == "remove-network demo_default: project network"
+
+
+def test_down_without_stack_file_removes_every_project_container() -> None:
+    observed = Observed((running("db"), running("web")), frozenset())
+    assert plan_down("demo", observed, None, []).render() == (
+        "remove demo-web-1: running\nremove demo-db-1: running"
+    )
