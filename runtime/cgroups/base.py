@@ -177,13 +177,14 @@ def walk_bottom_up(fs: CgroupFS, top: Path) -> list[Path]:
 
 
 def kill_until_empty(
-    fs: CgroupFS, procs_files: list[Path], what: str, timeout: float = KILL_TIMEOUT
+    fs: CgroupFS, procs_files: list[Path], what: str, timeout: float | None = None
 ) -> None:
     """SIGKILL whatever the cgroup.procs files list, again and again, until all are empty.
 
     Repeating catches children forked between a read and a kill when nothing froze the cgroup;
     killing a pid already dying is harmless. CgroupError after `timeout`.
     """
+    timeout = KILL_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
     delay = 0.001
     while True:

@@ -11,6 +11,10 @@ from runtime.cgroups.v2 import V2Driver
 from runtime.errors import CgroupError
 
 MOUNTINFO = Path("/proc/self/mountinfo")
+# cgroup v1 super options that are mount flags, not controllers.
+NOT_CONTROLLERS = frozenset(
+    {"rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods"}
+)
 
 
 def parse_mountinfo(text: str) -> list[tuple[Path, str, list[str]]]:
@@ -38,7 +42,7 @@ def v1_mounts(mounts: list[tuple[Path, str, list[str]]], root: Path) -> dict[str
         if fstype != "cgroup" or root not in mount_point.parents:
             continue
         for option in options:
-            if option not in ("rw", "ro") and "=" not in option:  # name=systemd is no controller
+            if option not in NOT_CONTROLLERS and "=" not in option:  # name=systemd is no controller
                 found.setdefault(option, mount_point)
     return found
 

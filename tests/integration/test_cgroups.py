@@ -1,0 +1,210 @@
+"""Real cgroups, as root: the host's driver (v1 on the dev VM, v2 on most machines) and a
+cgroup2 hierarchy without controllers (the dev VM's /sys/fs/cgroup/unified)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runtime.cgroups import CgroupDriver, V1Driver, V2Driver, detect
+from runtime.config import Resources
+from runtime.errors import CgroupError
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+UNIFIED = CGROUP_ROOT / "unified"
+JOIN_THEN = "import sys\nfor p in sys.argv[1:]: open(p, 'w').write('0')\n"
+
+
+def base_dirs(driver: CgroupDriver) -> list[Path]:
+    if isinstance(driver, V1Driver):
+        return sorted(set(driver.mounts.values()))
+    assert isinstance(driver, V2Driver)
+    return [driver.root]
+
+
+def scrub(top: Path) -> None:
+    """Independent of the code under test: kill and rmdir whatever a test left under `top`."""
+    if not top.exists():
+        return
+    for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
+        for _ in range(200):
+            pids = (Path(dirpath) / "cgroup.procs").read_text().split()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            freezer = Path(dirpath) / "freezer.state"
+            if freezer.exists():
+                freezer.write_text("THAWED")
+            time.sleep(0.01)
+        os.rmdir(dirpath)
+
+
+@pytest.fixture
+def parent(roots) -> Iterator[str]:
+    yield roots.cgroup_parent
+    for driver in (detect(), *([V2Driver(UNIFIED)] if is_cgroup2(UNIFIED) else [])):
+        for base in base_dirs(driver):
+            scrub(base / roots.cgroup_parent)
+
+
+@pytest.fixture
+def children() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def is_cgroup2(path: Path) -> bool:
+    return any(
+        line.split(" - ")[1].startswith("cgroup2 ") and line.split()[4] == str(path)
+        for line in Path("/proc/self/mountinfo").read_text().splitlines()
+    )
+
+
+def leftovers(driver: CgroupDriver, parent: str) -> list[Path]:
+    return [base / parent for base in base_dirs(driver) if (base / parent).exists()]
+
+
+def test_host_driver_is_detected() -> None:
+    driver = detect()
+    assert driver.version == (2 if is_cgroup2(CGROUP_ROOT) else 1)
+
+
+def test_limits_reach_the_kernel(parent: str) -> None:
+    driver = detect()
+    cg = driver.create(
+        parent, "c1", Resources(memory_limit=64 << 20, cpu_quota=50_000, pids_limit=50)
+    )
+    if isinstance(driver, V1Driver):
+        memory = driver.mounts["memory"] / parent / "c1"
+        assert (memory / "memory.limit_in_bytes").read_text().strip() == str(64 << 20)
+        memsw = memory / "memory.memsw.limit_in_bytes"
+        assert not memsw.exists() or memsw.read_text().strip() == str(64 << 20)
+        cpu = driver.mounts["cpu"] / parent / "c1"
+        assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
+        assert (cpu / "cpu.cfs_period_us").read_text().strip() == "100000"
+        assert (driver.mounts["pids"] / parent / "c1" / "pids.max").read_text().strip() == "50"
+    else:
+        path = CGROUP_ROOT / parent / "c1"
+        assert (path / "memory.max").read_text().strip() == str(64 << 20)
+        assert (path / "cpu.max").read_text().strip() == "50000 100000"
+        assert (path / "pids.max").read_text().strip() == "50"
+    cg.remove()
+    assert leftovers(driver, parent) == []
+
+
+def test_processes_join_are_listed_killed_and_removed(parent: str, children: list) -> None:
+    driver = detect()
+    cg = driver.create(parent, "c1", Resources(pids_limit=20))
+    outsider = subprocess.Popen(["sleep", "1000"])
+    children.append(outsider)
+    cg.add_process(outsider.pid)
+    # A process joins itself by writing "0", then forks a grandchild that is in the cgroup too.
+    script = (
+        JOIN_THEN
+        + "import subprocess, time\nsubprocess.Popen(['sleep', '1000'])\ntime.sleep(1000)\n"
+    )
+    joiner = subprocess.Popen([sys.executable, "-c", script, *map(str, cg.procs_files())])
+    children.append(joiner)
+    deadline = time.monotonic() + 10
+    while len(cg.procs()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    procs = cg.procs()
+    assert len(procs) == 3 and {outsider.pid, joiner.pid} < set(procs)
+    cg.kill_all()
+    assert cg.procs() == []
+    assert outsider.wait(5) == -signal.SIGKILL and joiner.wait(5) == -signal.SIGKILL
+    cg.remove()
+    cg.remove()
+    assert driver.open(parent, "c1") is None
+    assert leftovers(driver, parent) == []
+
+
+def test_a_second_container_keeps_the_parent(parent: str) -> None:
+    driver = detect()
+    first = driver.create(parent, "c1", Resources())
+    second = driver.create(parent, "c2", Resources())
+    first.remove()
+    assert leftovers(driver, parent) != [] and driver.open(parent, "c2") is not None
+    second.remove()
+    assert leftovers(driver, parent) == []
+
+
+def test_oom_kill_is_counted(parent: str, children: list) -> None:
+    driver = detect()
+    cg = driver.create(parent, "c1", Resources(memory_limit=32 << 20))
+    assert cg.oom_kill_count() == 0
+    hog = JOIN_THEN + "chunks = [b'x' * (1 << 20) for _ in range(256)]\n"
+    child = subprocess.Popen([sys.executable, "-c", hog, *map(str, cg.procs_files())])
+    children.append(child)
+    assert child.wait(30) == -signal.SIGKILL
+    assert cg.oom_kill_count() >= 1
+    cg.remove()
+
+
+# ---- a cgroup2 hierarchy without controllers (the dev VM's hybrid /sys/fs/cgroup/unified) ----
+
+needs_unified = pytest.mark.skipif(
+    not is_cgroup2(UNIFIED), reason=f"{UNIFIED} is not a cgroup2 mount"
+)
+
+
+@needs_unified
+def test_v2_lifecycle_on_a_controllerless_hierarchy(parent: str, children: list) -> None:
+    driver = detect(UNIFIED)
+    assert isinstance(driver, V2Driver)
+    cg = driver.create(parent, "c1", Resources())
+    child = subprocess.Popen(["sh", "-c", "sleep 1000 & sleep 1000"])
+    children.append(child)
+    cg.add_process(child.pid)
+    assert cg.procs() == [child.pid]
+    assert cg.oom_kill_count() == 0
+    assert (cg.path / "cgroup.kill").exists()
+    cg.kill_all()
+    assert cg.procs() == [] and child.wait(5) == -signal.SIGKILL
+    cg.remove()
+    cg.remove()
+    assert driver.open(parent, "c1") is None and not (UNIFIED / parent).exists()
+
+
+@needs_unified
+def test_v2_limit_without_controller_is_refused(parent: str) -> None:
+    driver = detect(UNIFIED)
+    if "memory" in driver.available():
+        pytest.skip("this cgroup2 hierarchy has the memory controller")
+    with pytest.raises(
+        CgroupError, match=r"the 'memory' controller is not available in the cgroup v2 hierarchy"
+    ):
+        driver.create(parent, "c1", Resources(memory_limit=32 << 20))
+    assert not (UNIFIED / parent).exists()
+
+
+def test_removing_a_busy_cgroup_by_hand_fails_as_expected(parent: str) -> None:
+    """Guards the assumption behind remove(): the kernel refuses rmdir while processes remain."""
+    driver = detect()
+    cg = driver.create(parent, "c1", Resources())
+    sleeper = subprocess.Popen(["sleep", "1000"])
+    try:
+        cg.add_process(sleeper.pid)
+        with pytest.raises(OSError) as exc:
+            os.rmdir(cg.procs_files()[0].parent)
+        assert exc.value.errno == errno.EBUSY
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    cg.remove()
+    assert leftovers(driver, parent) == []

@@ -1,0 +1,350 @@
+"""v1 and v2 drivers against a fake kernel: the exact cgroupfs writes, their order, the errors."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runtime.cgroups import CgroupFS, V1Driver, V2Driver
+from runtime.config import Resources
+from runtime.errors import CgroupError
+
+UNLIMITED = "9223372036854771712"
+V1_FILES = {
+    "memory": {
+        "memory.limit_in_bytes": UNLIMITED,
+        "memory.memsw.limit_in_bytes": UNLIMITED,
+        "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
+        "memory.failcnt": "0",
+    },
+    "cpu": {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "-1"},
+    "cpuacct": {"cpuacct.usage": "0"},
+    "pids": {"pids.max": "max"},
+    "freezer": {"freezer.state": "THAWED"},
+    "cpuset": {"cpuset.cpus": ""},
+}
+V2_FILES = {
+    "cgroup.procs": "",
+    "cgroup.controllers": "",
+    "cgroup.subtree_control": "",
+    "cgroup.kill": "",
+    "cgroup.freeze": "0",
+    "memory.max": "max",
+    "memory.swap.max": "max",
+    "memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
+    "cpu.max": "max 100000",
+    "pids.max": "max",
+}
+
+
+class FakeKernel(CgroupFS):
+    """cgroupfs in a temp dir: mkdir populates control files, writes are recorded."""
+
+    def __init__(self, base: Path, files_for: dict[Path, dict[str, str]]) -> None:
+        self.base = base
+        self.files_for = files_for  # hierarchy mount point -> control files of a new cgroup
+        self.writes: list[tuple[str, str]] = []
+        self.killed: list[int] = []
+        self.next_pid = 1000
+
+    def rel(self, path: Path) -> str:
+        return str(path.relative_to(self.base))
+
+    def mkdir(self, path: Path) -> None:
+        if path.exists():
+            return
+        path.mkdir()
+        mount = next(m for m in self.files_for if m in path.parents)
+        for name, content in {"cgroup.procs": "", **self.files_for[mount]}.items():
+            (path / name).write_text(content)
+
+    def write(self, path: Path, value: str) -> None:
+        if not path.exists():
+            raise CgroupError(f"cannot write {value!r} to {path}: No such file or directory")
+        self.writes.append((self.rel(path), value))
+        if path.name == "cgroup.procs":
+            pid = int(value) or self.next_pid
+            path.write_text(path.read_text() + f"{pid}\n")
+        elif path.name == "cgroup.kill":
+            for procs in path.parent.rglob("cgroup.procs"):
+                procs.write_text("")
+        elif path.name == "cgroup.subtree_control":
+            current = path.read_text().split()
+            path.write_text(" ".join(current + [v.lstrip("+") for v in value.split()]))
+        else:
+            path.write_text(value)
+
+    def rmdir(self, path: Path) -> None:
+        if not path.exists():
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        if (path / "cgroup.procs").read_text().strip() or any(p.is_dir() for p in path.iterdir()):
+            raise OSError(errno.EBUSY, "Device or resource busy", str(path))
+        self.writes.append((self.rel(path), "<rmdir>"))
+        shutil.rmtree(path)
+
+    def kill(self, pid: int) -> None:
+        self.killed.append(pid)
+        for procs in self.base.rglob("cgroup.procs"):
+            procs.write_text("".join(f"{p}\n" for p in procs.read_text().split() if int(p) != pid))
+
+    def sleep(self, seconds: float) -> None:
+        pass
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> tuple[V1Driver, FakeKernel]:
+    mounts = {c: tmp_path / c for c in V1_FILES}
+    for mount in mounts.values():
+        mount.mkdir()
+        (mount / "cgroup.procs").write_text("1\n")
+    kernel = FakeKernel(tmp_path, {mounts[c]: dict(files) for c, files in V1_FILES.items()})
+    return V1Driver(mounts, kernel), kernel
+
+
+@pytest.fixture
+def v2(tmp_path: Path) -> tuple[V2Driver, FakeKernel]:
+    root = tmp_path / "unified"
+    root.mkdir()
+    for name, content in V2_FILES.items():
+        (root / name).write_text(content)
+    (root / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (root / "cgroup.subtree_control").write_text("cpu")
+    return V2Driver(root, kernel := FakeKernel(tmp_path, {root: dict(V2_FILES)})), kernel
+
+
+LIMITS = Resources(memory_limit=64 << 20, cpu_quota=50_000, cpu_period=100_000, pids_limit=100)
+
+
+# ---- v1 ----
+
+
+def test_v1_create_writes_limits_in_order_and_joins_every_hierarchy_but_cpuset(v1) -> None:
+    driver, kernel = v1
+    cg = driver.create("pyc", "c1", LIMITS)
+    assert kernel.writes == [
+        ("memory/pyc/c1/memory.limit_in_bytes", str(64 << 20)),
+        ("memory/pyc/c1/memory.memsw.limit_in_bytes", str(64 << 20)),
+        ("cpu/pyc/c1/cpu.cfs_period_us", "100000"),
+        ("cpu/pyc/c1/cpu.cfs_quota_us", "50000"),
+        ("pids/pyc/c1/pids.max", "100"),
+    ]
+    assert [kernel.rel(p) for p in cg.procs_files()] == [
+        f"{c}/pyc/c1/cgroup.procs" for c in ("memory", "cpu", "cpuacct", "pids", "freezer")
+    ]
+    assert not (kernel.base / "cpuset" / "pyc").exists()
+
+
+def test_v1_memsw_is_raised_first_when_growing_past_it(v1) -> None:
+    driver, kernel = v1
+    driver.create("pyc", "c1", Resources(memory_limit=32 << 20))
+    kernel.writes.clear()
+    driver.create("pyc", "c1", Resources(memory_limit=128 << 20))
+    assert [w[0].rsplit("/", 1)[1] for w in kernel.writes] == [
+        "memory.memsw.limit_in_bytes",
+        "memory.limit_in_bytes",
+    ]
+
+
+def test_v1_without_swap_accounting_sets_only_the_memory_limit(v1) -> None:
+    driver, kernel = v1
+    del kernel.files_for[driver.mounts["memory"]]["memory.memsw.limit_in_bytes"]
+    driver.create("pyc", "c1", Resources(memory_limit=32 << 20))
+    assert kernel.writes == [("memory/pyc/c1/memory.limit_in_bytes", str(32 << 20))]
+
+
+def test_v1_no_limits_writes_nothing_and_period_alone_sets_period(v1) -> None:
+    driver, kernel = v1
+    driver.create("pyc", "c1", Resources())
+    assert kernel.writes == []
+    driver.create("pyc", "c2", Resources(cpu_period=50_000))
+    assert kernel.writes == [("cpu/pyc/c2/cpu.cfs_period_us", "50000")]
+
+
+def test_v1_limit_without_its_controller_is_a_clear_error_and_creates_nothing(v1) -> None:
+    driver, kernel = v1
+    del driver.mounts["pids"]
+    with pytest.raises(CgroupError, match=r"the 'pids' cgroup v1 controller is not mounted"):
+        driver.create("pyc", "c1", Resources(pids_limit=5))
+    assert not any((kernel.base / c / "pyc").exists() for c in V1_FILES)
+
+
+def test_v1_a_rejected_value_names_the_file_and_rolls_back(v1) -> None:
+    driver, kernel = v1
+    del kernel.files_for[driver.mounts["pids"]]["pids.max"]
+    with pytest.raises(CgroupError, match=r"cannot write '7' to .*/pids/pyc/c1/pids\.max"):
+        driver.create("pyc", "c1", Resources(pids_limit=7))
+    assert not any((kernel.base / c / "pyc").exists() for c in V1_FILES)
+
+
+def test_v1_add_process_procs_oom_and_open(v1) -> None:
+    driver, kernel = v1
+    cg = driver.create("pyc", "c1", Resources())
+    cg.add_process(4242)
+    cg.add_process(0)
+    assert cg.procs() == [1000, 4242]
+    assert driver.open("pyc", "c1") is not None and driver.open("pyc", "nope") is None
+    oom = kernel.base / "memory/pyc/c1/memory.oom_control"
+    oom.write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
+    assert cg.oom_kill_count() == 3
+    oom.write_text("oom_kill_disable 0\nunder_oom 0\n")
+    (kernel.base / "memory/pyc/c1/memory.failcnt").write_text("5\n")
+    assert cg.oom_kill_count() == 5
+
+
+def test_v1_kill_all_freezes_kills_thaws(v1) -> None:
+    driver, kernel = v1
+    cg = driver.create("pyc", "c1", Resources())
+    cg.add_process(11)
+    cg.add_process(12)
+    kernel.writes.clear()
+    cg.kill_all()
+    assert kernel.writes == [
+        ("freezer/pyc/c1/freezer.state", "FROZEN"),
+        ("freezer/pyc/c1/freezer.state", "THAWED"),
+    ]
+    assert sorted(kernel.killed) == [11, 12]
+    assert cg.procs() == []
+
+
+def test_v1_remove_kills_removes_nested_and_empty_parent_and_is_idempotent(v1) -> None:
+    driver, kernel = v1
+    cg = driver.create("pyc", "c1", Resources())
+    other = driver.create("pyc", "c2", Resources())
+    cg.add_process(11)
+    kernel.mkdir(kernel.base / "memory/pyc/c1/nested")
+    (kernel.base / "memory/pyc/c1/nested/cgroup.procs").write_text("12\n")
+    cg.remove()
+    assert sorted(set(kernel.killed)) == [11, 12]
+    assert not any((kernel.base / c / "pyc/c1").exists() for c in V1_FILES)
+    assert (kernel.base / "memory/pyc").exists()  # c2 still lives there
+    other.remove()
+    other.remove()
+    assert not any((kernel.base / c / "pyc").exists() for c in V1_FILES)
+
+
+def test_create_refuses_a_cgroup_that_already_has_processes(v1) -> None:
+    driver, _ = v1
+    driver.create("pyc", "c1", Resources()).add_process(11)
+    with pytest.raises(CgroupError, match="already exists and has processes"):
+        driver.create("pyc", "c1", Resources())
+
+
+# ---- v2 ----
+
+
+def test_v2_create_delegates_controllers_then_writes_limits(v2) -> None:
+    driver, kernel = v2
+    cg = driver.create("pyc/sub", "c1", LIMITS)
+    assert kernel.writes == [
+        ("unified/cgroup.subtree_control", "+memory +pids"),  # cpu was already enabled
+        ("unified/pyc/cgroup.subtree_control", "+memory +cpu +pids"),
+        ("unified/pyc/sub/cgroup.subtree_control", "+memory +cpu +pids"),
+        ("unified/pyc/sub/c1/memory.max", str(64 << 20)),
+        ("unified/pyc/sub/c1/memory.swap.max", "0"),
+        ("unified/pyc/sub/c1/cpu.max", "50000 100000"),
+        ("unified/pyc/sub/c1/pids.max", "100"),
+    ]
+    assert cg.procs_files() == [kernel.base / "unified/pyc/sub/c1/cgroup.procs"]
+    kernel.writes.clear()
+    driver.create("pyc/sub", "c2", Resources(cpu_period=20_000))
+    assert kernel.writes == [("unified/pyc/sub/c2/cpu.max", "max 20000")]
+
+
+def test_v2_missing_controller_is_a_clear_error_and_creates_nothing(v2) -> None:
+    driver, kernel = v2
+    (driver.root / "cgroup.controllers").write_text("hugetlb\n")
+    with pytest.raises(CgroupError) as exc:
+        driver.create("pyc", "c1", Resources(memory_limit=1 << 20))
+    assert str(exc.value) == (
+        f"cannot apply the memory limit: the 'memory' controller is not available in the cgroup v2 "
+        f"hierarchy at {driver.root} (available: hugetlb); enable it there or run without this limit"
+    )
+    assert kernel.writes == [] and not (driver.root / "pyc").exists()
+
+
+def test_v2_without_controllers_creates_plain_cgroups(v2) -> None:
+    driver, kernel = v2
+    (driver.root / "cgroup.controllers").write_text("")
+    cg = driver.create("pyc", "c1", Resources())
+    assert kernel.writes == [] and cg.path.is_dir()
+
+
+def test_v2_kill_all_uses_cgroup_kill_and_remove_cleans_up(v2) -> None:
+    driver, kernel = v2
+    cg = driver.create("pyc", "c1", Resources())
+    cg.add_process(21)
+    kernel.writes.clear()
+    cg.remove()
+    assert kernel.writes == [
+        ("unified/pyc/c1/cgroup.kill", "1"),
+        ("unified/pyc/c1", "<rmdir>"),
+        ("unified/pyc", "<rmdir>"),
+    ]
+    cg.remove()  # idempotent
+
+
+def test_v2_kill_all_without_cgroup_kill_freezes_and_signals(v2) -> None:
+    driver, kernel = v2
+    del kernel.files_for[driver.root]["cgroup.kill"]
+    cg = driver.create("pyc", "c1", Resources())
+    cg.add_process(21)
+    kernel.writes.clear()
+    cg.kill_all()
+    assert kernel.writes == [
+        ("unified/pyc/c1/cgroup.freeze", "1"),
+        ("unified/pyc/c1/cgroup.freeze", "0"),
+    ]
+    assert kernel.killed == [21] and cg.procs() == []
+
+
+def test_v2_oom_kill_count(v2) -> None:
+    driver, kernel = v2
+    cg = driver.create("pyc", "c1", Resources())
+    (cg.path / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n")
+    assert cg.oom_kill_count() == 2
+    (cg.path / "memory.events").unlink()
+    assert cg.oom_kill_count() == 0
+
+
+def test_kill_all_gives_up_with_the_stuck_pids(v2, monkeypatch: pytest.MonkeyPatch) -> None:
+    driver, kernel = v2
+    monkeypatch.setattr("runtime.cgroups.base.KILL_TIMEOUT", 0.0)
+    monkeypatch.setattr(kernel, "kill", lambda pid: None)  # an unkillable process
+    del kernel.files_for[driver.root]["cgroup.kill"]
+    cg = driver.create("pyc", "c1", Resources())
+    cg.add_process(31)
+    with pytest.raises(CgroupError, match=r"processes \[31\] in cgroup .* did not exit"):
+        cg.kill_all()
+
+
+# ---- validation shared by both ----
+
+
+@pytest.mark.parametrize(
+    ("parent", "name"),
+    [("", "c"), ("/abs", "c"), ("a/../b", "c"), ("p", "a/b"), ("p", ".."), ("p", "")],
+)
+def test_bad_paths_are_rejected(v1, parent: str, name: str) -> None:
+    with pytest.raises(CgroupError, match="invalid cgroup"):
+        v1[0].create(parent, name, Resources())
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        (Resources(memory_limit=0), "memory limit must be a positive"),
+        (Resources(cpu_quota=10), "cpu quota must be at least 1000"),
+        (Resources(cpu_period=5_000_000), "cpu period must be between"),
+        (Resources(pids_limit=0), "pids limit must be at least 1"),
+    ],
+)
+def test_bad_limits_are_rejected_before_anything_is_created(
+    v2, resources: Resources, message: str
+) -> None:
+    driver, kernel = v2
+    with pytest.raises(CgroupError, match=message):
+        driver.create("pyc", "c1", resources)
+    assert not (driver.root / "pyc").exists()
