@@ -1,0 +1,278 @@
+"""The facade composer calls: networks, sandboxes (named netns) and attachments.
+
+Every mutating call is one state transaction (an exclusive flock, see `state.py`), so
+calls from several threads or processes serialize; the kernel work happens inside the
+transaction, after the record is saved ("record before create"). Removal does the
+reverse: kernel objects first, each tolerating being gone already, then the record.
+A `kill -9` at any point therefore leaves only things a later remove_* can find.
+
+No call forks: namespace work uses short-lived threads (see `netns.py`).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+from network import attach as wiring
+from network import bridge, ipam, names, netns
+from network.errors import (
+    NetworkError,
+    NetworkInUseError,
+    NetworkNotFoundError,
+    SandboxNotFoundError,
+)
+from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+from network.netlink import Netlink
+from network.state import (
+    AttachmentRecord,
+    NetworkRecord,
+    SandboxRecord,
+    StateStore,
+    Transaction,
+    flocked,
+)
+
+# Subnet allocation must exclude other data roots too: it checks the host's routes and
+# creates the bridge (which adds the route) under this one host-wide lock.
+HOST_LOCK = Path("/run/pycompose-network-subnets.lock")
+
+
+class NetworkManager:
+    """Bridges, sandboxes and attachments for one pair of state roots."""
+
+    def __init__(
+        self,
+        data_root: Path,
+        run_root: Path,
+        subnet_pool: str = "10.89.0.0/16",
+        subnet_prefix: int = 24,
+    ) -> None:
+        self._pool = ipam.parse_pool(subnet_pool, subnet_prefix)
+        self._prefix = subnet_prefix
+        self._store = StateStore(Path(data_root), Path(run_root))
+        self._netns_dir = Path(run_root) / "netns"
+        # Names of kernel objects are hashed with this, so two data roots never clash.
+        self._scope = str(Path(data_root).resolve())
+
+    # networks ----------------------------------------------------------------
+    def ensure_network(self, spec: NetworkSpec) -> NetworkInfo:
+        """Create the network if needed; idempotent. An existing network keeps its record
+        (subnet, labels); only its bridge is re-created or repaired."""
+        names.validate_id("network name", spec.name)
+        with self._store.transaction() as txn, Netlink() as host:
+            rec = txn.state.networks.get(spec.name)
+            if rec is not None:
+                bridge.ensure_bridge(host, rec)
+                return _network_info(rec)
+            with flocked(HOST_LOCK):
+                rec = self._allocate_network(txn, host, spec)
+                txn.save()
+                bridge.ensure_bridge(host, rec)
+            return _network_info(rec)
+
+    def _allocate_network(
+        self, txn: Transaction, host: Netlink, spec: NetworkSpec
+    ) -> NetworkRecord:
+        taken = [IPv4Network(n.subnet) for n in txn.state.networks.values()]
+        taken += host.ipv4_prefixes()
+        subnet = ipam.allocate_subnet(self._pool, self._prefix, taken)
+        rec = NetworkRecord(
+            name=spec.name,
+            bridge=names.bridge_name(self._scope, spec.name),
+            subnet=str(subnet),
+            gateway=str(ipam.gateway_of(subnet)),
+            labels=dict(spec.labels),
+            internal=spec.internal,
+        )
+        txn.state.networks[spec.name] = rec
+        return rec
+
+    def remove_network(self, name: str) -> None:
+        """Delete the bridge and forget the network; idempotent."""
+        with self._store.transaction() as txn:
+            rec = txn.state.networks.get(name)
+            if rec is None:
+                return
+            users = txn.state.sandboxes_on(name)
+            if users:
+                raise NetworkInUseError(
+                    f"network {name!r} is still in use by {', '.join(users)}",
+                    hint="detach or remove those sandboxes first",
+                )
+            with Netlink() as host:
+                bridge.remove_bridge(host, rec.bridge)
+            del txn.state.networks[name]
+
+    def get_network(self, name: str) -> NetworkInfo | None:
+        rec = self._store.read().networks.get(name)
+        return _network_info(rec) if rec else None
+
+    def list_networks(self) -> list[NetworkInfo]:
+        nets = self._store.read().networks
+        return [_network_info(nets[k]) for k in sorted(nets)]
+
+    # sandboxes ---------------------------------------------------------------
+    def create_sandbox(self, sandbox_id: str) -> Sandbox:
+        """A network namespace pinned at run_root/netns/<id> with loopback up; idempotent."""
+        path = self._netns_dir / names.validate_id("sandbox id", sandbox_id)
+        with self._store.transaction() as txn:
+            rec = txn.state.sandboxes.get(sandbox_id)
+            if rec is not None and netns.is_mounted(path):
+                return _sandbox(rec)
+            if rec is None:
+                rec = SandboxRecord(id=sandbox_id, netns_path=str(path))
+                txn.state.sandboxes[sandbox_id] = rec
+                txn.save()
+            else:  # recorded, but the namespace is gone (reboot, crash, external umount)
+                self._unwire_all(txn, rec)
+            try:
+                with Netlink(netns.create(path)) as inside:
+                    wiring.bring_up_loopback(inside)
+            except BaseException:
+                netns.remove(path)
+                del txn.state.sandboxes[sandbox_id]
+                txn.save()
+                raise
+            return _sandbox(rec)
+
+    def _unwire_all(self, txn: Transaction, rec: SandboxRecord) -> None:
+        """Delete every veth of the sandbox, forgetting each one only once it is gone."""
+        if not rec.attachments:
+            return
+        with Netlink() as host:
+            for att in list(rec.attachments):
+                wiring.unwire(host, att)
+                rec.attachments.remove(att)
+                txn.save()
+
+    def remove_sandbox(self, sandbox_id: str) -> None:
+        """Delete the sandbox's veths (releasing its addresses) and its namespace; idempotent."""
+        path = self._netns_dir / names.validate_id("sandbox id", sandbox_id)
+        with self._store.transaction() as txn:
+            rec = txn.state.sandboxes.get(sandbox_id)
+            if rec is not None:
+                self._unwire_all(txn, rec)
+                path = Path(rec.netns_path)
+            netns.remove(path)
+            txn.state.sandboxes.pop(sandbox_id, None)
+
+    def get_sandbox(self, sandbox_id: str) -> Sandbox | None:
+        rec = self._store.read().sandboxes.get(sandbox_id)
+        return _sandbox(rec) if rec else None
+
+    def list_sandboxes(self) -> list[Sandbox]:
+        boxes = self._store.read().sandboxes
+        return [_sandbox(boxes[k]) for k in sorted(boxes)]
+
+    # attachments -------------------------------------------------------------
+    def attach(self, sandbox_id: str, network: str) -> Attachment:
+        """Wire the sandbox to the network (next free ethN, next free address); idempotent.
+
+        The first attachment of a sandbox also gets the default route via its gateway.
+        """
+        with self._store.transaction() as txn:
+            box = self._require_sandbox(txn, sandbox_id)
+            net = txn.state.networks.get(network)
+            if net is None:
+                raise NetworkNotFoundError(
+                    f"network {network!r} does not exist",
+                    hint="create it with ensure_network first",
+                )
+            rec = box.attachment(network)
+            created = rec is None
+            if rec is None:
+                rec = self._plan_attachment(txn, box, net)
+                box.attachments.append(rec)
+                txn.save()
+            try:
+                with Netlink() as host:
+                    bridge_index = bridge.ensure_bridge(host, net, repair=False)
+                    wiring.wire(host, Path(box.netns_path), bridge_index, rec)
+            except BaseException:
+                if created:
+                    self._undo_attachment(txn, box, rec)
+                raise
+            return _attachment(rec)
+
+    def _require_sandbox(self, txn: Transaction, sandbox_id: str) -> SandboxRecord:
+        box = txn.state.sandboxes.get(sandbox_id)
+        if box is None or not netns.is_mounted(Path(box.netns_path)):
+            raise SandboxNotFoundError(
+                f"sandbox {sandbox_id!r} has no network namespace",
+                hint="create it with create_sandbox first",
+            )
+        return box
+
+    def _plan_attachment(
+        self, txn: Transaction, box: SandboxRecord, net: NetworkRecord
+    ) -> AttachmentRecord:
+        subnet = IPv4Network(net.subnet)
+        in_use = {IPv4Address(a) for a in txn.state.addresses_in_use(net.name)}
+        taken_ifaces = {a.interface for a in box.attachments}
+        index = next(
+            i
+            for i in range(len(taken_ifaces) + 1)
+            if names.container_interface(i) not in taken_ifaces
+        )
+        return AttachmentRecord(
+            network=net.name,
+            interface=names.container_interface(index),
+            host_interface=names.veth_host_name(self._scope, box.id, net.name),
+            address=str(ipam.allocate_address(subnet, in_use, net.name)),
+            prefixlen=subnet.prefixlen,
+            gateway=net.gateway,
+            mac=names.mac_address("veth", self._scope, box.id, net.name),
+            default_route=not box.attachments,
+        )
+
+    def _undo_attachment(self, txn: Transaction, box: SandboxRecord, rec: AttachmentRecord) -> None:
+        """Best-effort rollback of a failed attach; the record stays if the veth does."""
+        try:
+            with Netlink() as host:
+                wiring.unwire(host, rec)
+        except NetworkError:
+            return
+        box.attachments.remove(rec)
+        txn.save()
+
+    def detach(self, sandbox_id: str, network: str) -> None:
+        """Delete the sandbox's veth on `network` and release its address; idempotent."""
+        with self._store.transaction() as txn:
+            box = txn.state.sandboxes.get(sandbox_id)
+            rec = box.attachment(network) if box else None
+            if box is None or rec is None:
+                return
+            with Netlink() as host:
+                wiring.unwire(host, rec)
+            box.attachments.remove(rec)
+
+
+def _network_info(rec: NetworkRecord) -> NetworkInfo:
+    return NetworkInfo(
+        name=rec.name,
+        bridge=rec.bridge,
+        subnet=rec.subnet,
+        gateway=rec.gateway,
+        labels=dict(rec.labels),
+    )
+
+
+def _attachment(rec: AttachmentRecord) -> Attachment:
+    return Attachment(
+        network=rec.network,
+        interface=rec.interface,
+        host_interface=rec.host_interface,
+        address=rec.address,
+        prefixlen=rec.prefixlen,
+        gateway=rec.gateway,
+        mac=rec.mac,
+    )
+
+
+def _sandbox(rec: SandboxRecord) -> Sandbox:
+    return Sandbox(
+        id=rec.id,
+        netns_path=rec.netns_path,
+        attachments=tuple(_attachment(a) for a in rec.attachments),
+    )
