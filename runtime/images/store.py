@@ -97,12 +97,14 @@ class ImageStore:
             raise ImageError(f"cannot import {tar_path}: no such file")
         with self._locked():
             layer = self._add_layer(str(tar_path))
-            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            raw = config_json(config, (layer,), created)
-            image_id = _sha256_id(raw)
-            path = self._config_path(image_id)
-            if not path.exists():
-                _atomic_write(path, raw)
+            same = [i for i in self._all_configs() if i.layers == (layer,) and i.config == config]
+            if same:  # identical content: the same image (and id) gets the tag, no new one
+                image_id = same[0].id
+            else:
+                created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                raw = config_json(config, (layer,), created)
+                image_id = _sha256_id(raw)
+                _atomic_write(self._config_path(image_id), raw)
             tags = self._tags()
             tags[ref] = image_id
             self._write_tags(tags)
@@ -111,20 +113,15 @@ class ImageStore:
         assert image is not None
         return image
 
-    def remove(self, reference: str, force: bool = False) -> None:
-        """By name: untag (the image goes when its last tag does). By id: the image and its tags,
-        refused when it has several tags unless `force` (as `docker rmi`). Unused layers go too."""
+    def remove(self, reference: str) -> None:
+        """By name: untag; the image goes with its last tag. By id: the image and all its tags.
+        Layers no image uses any more are deleted."""
         with self._locked():
             image = self.get(reference)
             tags = self._tags()
             by_name = normalize_reference(reference) if _is_name(reference) else None
             if by_name is not None and tags.get(by_name) == image.id:
                 del tags[by_name]
-            elif len(image.repo_tags) > 1 and not force:
-                raise ImageError(
-                    f"image {image.id[7:19]} has several tags ({', '.join(image.repo_tags)}): "
-                    "remove them by name, or force the removal"
-                )
             else:
                 tags = {t: i for t, i in tags.items() if i != image.id}
             self._write_tags(tags)
@@ -156,6 +153,8 @@ class ImageStore:
         finally:
             if os.path.exists(tmp):
                 shutil.rmtree(tmp)
+            with contextlib.suppress(OSError):
+                tmp_root.rmdir()
         return digest
 
     def _collect(self) -> None:
