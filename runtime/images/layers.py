@@ -142,7 +142,8 @@ class _Extractor:
             self.dirs.append((target, member))
             return
         self._create(target, member, tar)
-        self._set_metadata(target, member)
+        if not member.islnk():  # a hardlink shares its inode, and that already has its metadata
+            self._set_metadata(target, member)
 
     def _whiteout(self, parts: tuple[str, ...]) -> None:
         parent = self._ensure_parent(parts)
