@@ -1,0 +1,60 @@
+"""Stack files in, a validated `Project` out; and the project back out as a stack file.
+
+This facade stays cheap to import: the loader (PyYAML, pydantic) is imported on
+first use, so CLI commands that never load a stack do not pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from composer.errors import SpecError
+
+if TYPE_CHECKING:
+    from composer.models import Project
+
+__all__ = ["DEFAULT_FILES", "find_files", "load_project", "project_to_dict"]
+
+DEFAULT_FILES = (
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+    "stack.yaml",
+)
+
+
+def find_files(workdir: Path) -> list[Path]:
+    """The first default stack file present in *workdir*."""
+    for name in DEFAULT_FILES:
+        candidate = workdir / name
+        if candidate.is_file():
+            return [candidate]
+    raise SpecError(f"no stack file found in {workdir} (looked for {', '.join(DEFAULT_FILES)})")
+
+
+def load_project(
+    files: Sequence[Path],
+    *,
+    env: Mapping[str, str],
+    project_name: str | None = None,
+    workdir: Path | None = None,
+) -> Project:
+    """Load, merge (later files override) and validate *files* into a Project.
+
+    *env* is the environment for interpolation and bare ``environment`` keys; the
+    project directory is *workdir* or the first file's directory. Raises SpecError
+    (or GraphError for dependency cycles) with file, line and column.
+    """
+    from composer.spec.loader import load_project as load
+
+    return load(files, env=env, project_name=project_name, workdir=workdir)
+
+
+def project_to_dict(project: Project) -> dict[str, Any]:
+    """The resolved project in Compose's canonical long form, itself a valid stack file."""
+    from composer.spec.output import project_to_dict as to_dict
+
+    return to_dict(project)

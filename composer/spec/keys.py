@@ -1,0 +1,161 @@
+"""Which keys the Compose spec allows where, and which of them pycompose acts on.
+
+The key lists are copied from the official schema (``compose-spec.json``; a unit
+test keeps them in sync). A key the spec knows but pycompose does not model yet is
+dropped with one warning (``services.web.ports: not supported yet, ignored``); a key
+the spec does not know is an error with a did-you-mean hint; ``x-*`` extensions are
+allowed wherever the spec allows them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
+from composer.spec.values import describe
+
+TOP_KEYS = frozenset(
+    "configs include models name networks secrets services version volumes".split()
+)
+SERVICE_KEYS = frozenset(
+    """annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command
+    configs container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period
+    cpu_rt_runtime cpu_shares cpus cpuset credential_spec depends_on deploy develop
+    device_cgroup_rules devices dns dns_opt dns_search domainname entrypoint env_file
+    environment expose extends external_links extra_hosts gpus group_add healthcheck hostname
+    image init ipc isolation label_file labels links logging mac_address mem_limit
+    mem_reservation mem_swappiness memswap_limit models network_mode networks oom_kill_disable
+    oom_score_adj pid pids_limit platform ports post_start pre_start pre_stop privileged
+    profiles provider pull_policy pull_refresh_after read_only restart runtime scale secrets
+    security_opt shm_size stdin_open stop_grace_period stop_signal storage_opt sysctls tmpfs
+    tty ulimits use_api_socket user userns_mode uts volumes volumes_from working_dir""".split()
+)
+DEPLOY_KEYS = frozenset(
+    """endpoint_mode labels mode placement replicas resources restart_policy rollback_config
+    update_config""".split()
+)
+RESOURCES_KEYS = frozenset({"limits", "reservations"})
+LIMITS_KEYS = frozenset({"cpus", "memory", "pids"})
+RESERVATIONS_KEYS = frozenset({"cpus", "devices", "generic_resources", "memory"})
+DEPENDS_ON_KEYS = frozenset({"condition", "required", "restart"})
+SERVICE_NETWORK_KEYS = frozenset(
+    """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
+    mac_address priority""".split()
+)
+MOUNT_KEYS = frozenset("bind consistency image read_only source target tmpfs type volume".split())
+NETWORK_KEYS = frozenset(
+    "attachable driver driver_opts enable_ipv4 enable_ipv6 external internal ipam labels name".split()
+)
+IPAM_KEYS = frozenset({"config", "driver", "options"})
+IPAM_CONFIG_KEYS = frozenset({"aux_addresses", "gateway", "ip_range", "subnet"})
+VOLUME_KEYS = frozenset({"driver", "driver_opts", "external", "labels", "name"})
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The keys of one kind of mapping and how to descend into its children.
+
+    ``maps``: child key → shape of that mapping; ``each``: child key → shape of every
+    value of a name-keyed mapping; ``items``: child key → shape of every list item.
+    """
+
+    spec: frozenset[str]
+    supported: frozenset[str]
+    maps: dict[str, Shape] = field(default_factory=dict)
+    each: dict[str, Shape] = field(default_factory=dict)
+    items: dict[str, Shape] = field(default_factory=dict)
+
+
+def _shape(spec: frozenset[str], supported: str, **children: Any) -> Shape:
+    return Shape(spec, frozenset(supported.split()), **children)
+
+
+_IPAM = _shape(
+    IPAM_KEYS,
+    "driver config options",
+    items={"config": _shape(IPAM_CONFIG_KEYS, "subnet ip_range gateway aux_addresses")},
+)
+_RESOURCES = _shape(
+    RESOURCES_KEYS,
+    "limits reservations",
+    maps={
+        "limits": _shape(LIMITS_KEYS, "cpus memory pids"),
+        "reservations": _shape(RESERVATIONS_KEYS, "cpus memory"),
+    },
+)
+SERVICE = _shape(
+    SERVICE_KEYS,
+    """image command entrypoint environment working_dir user hostname container_name
+    depends_on mem_limit cpus pids_limit deploy restart stop_signal stop_grace_period labels
+    networks volumes""",
+    maps={"deploy": _shape(DEPLOY_KEYS, "replicas resources", maps={"resources": _RESOURCES})},
+    each={
+        "depends_on": _shape(DEPENDS_ON_KEYS, "condition required restart"),
+        "networks": _shape(SERVICE_NETWORK_KEYS, "aliases ipv4_address"),
+    },
+    items={"volumes": _shape(MOUNT_KEYS, "type source target read_only")},
+)
+NETWORK = _shape(
+    NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}
+)
+VOLUME = _shape(VOLUME_KEYS, "name driver labels external")
+
+
+@dataclass
+class KeyChecker:
+    """Filters raw mappings against shapes, collecting warnings for ignored keys."""
+
+    root: Any
+    warnings: list[str] = field(default_factory=list)
+
+    def check(self, node: Any, shape: Shape, path: tuple[PathPart, ...]) -> Any:
+        """A copy of the mapping *node* without ignored keys; unknown keys raise."""
+        if not isinstance(node, PosDict):
+            return node  # wrong types are reported by model validation
+        out = PosDict(pos=node.pos)
+        for key, value in node.items():
+            here = (*path, key)
+            if key.startswith("x-"):
+                continue
+            if key not in shape.spec:
+                raise self.unknown(here, key, shape.spec)
+            if key not in shape.supported:
+                self.warnings.append(f"{key_path(here)}: not supported yet, ignored")
+                continue
+            out[key] = self._descend(value, shape, key, here)
+            out.copy_positions(node, key)
+        return out
+
+    def unknown(self, path: tuple[PathPart, ...], key: str, allowed: frozenset[str]) -> Exception:
+        close = difflib.get_close_matches(key, sorted(allowed), n=1)
+        hint = f"did you mean `{close[0]}`?" if close else None
+        return spec_error(self.root, path, "unknown key", hint, key=True)
+
+    def _descend(self, value: Any, shape: Shape, key: str, path: tuple[PathPart, ...]) -> Any:
+        if key in shape.maps:
+            return self.check(value, shape.maps[key], path)
+        if key in shape.each and isinstance(value, PosDict):
+            out = PosDict(pos=value.pos)
+            for name, entry in value.items():
+                out[name] = self.check(entry, shape.each[key], (*path, name))
+                out.copy_positions(value, name)
+            return out
+        if key in shape.items and isinstance(value, PosList):
+            items = PosList(
+                (self.check(item, shape.items[key], (*path, i)) for i, item in enumerate(value)),
+                value.pos,
+            )
+            items.item_pos = list(value.item_pos)
+            return items
+        return value
+
+
+def expect_mapping(root: Any, node: Any, path: tuple[PathPart, ...], what: str) -> PosDict:
+    """*node* as a mapping (null → empty), else a SpecError naming what was expected."""
+    if node is None:
+        return PosDict()
+    if not isinstance(node, PosDict):
+        raise spec_error(root, path, f"expected {what}, got {describe(node)}")
+    return node

@@ -1,0 +1,111 @@
+"""Merging stack files: later files override earlier ones, as the Compose spec says.
+
+Mappings merge key by key; ``command``, ``entrypoint`` and ``healthcheck.test``
+replace; service ``volumes`` merge by mount target; other lists are appended with
+duplicates removed. ``!reset`` removes what earlier files set and ``!override``
+replaces without merging. Positions follow the value, so an error in an override
+file points into that file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from composer.spec.source import Override, PathPart, PosDict, PosList, Reset
+
+_REPLACE = frozenset({"command", "entrypoint"})
+
+
+def merge_files(trees: list[PosDict]) -> PosDict:
+    """Fold normalised file trees left to right; the result has no Reset/Override markers."""
+    result: PosDict = strip(trees[0]) if trees else PosDict()
+    for tree in trees[1:]:
+        result = _merge(result, tree, ())
+    return result
+
+
+def strip(node: Any) -> Any:
+    """Resolve merge markers in a tree no other file is merged into."""
+    if isinstance(node, Override):
+        return strip(node.value)
+    if isinstance(node, PosDict):
+        out = PosDict(pos=node.pos)
+        for key, value in node.items():
+            if not isinstance(value, Reset):
+                out[key] = strip(value)
+                out.copy_positions(node, key)
+        return out
+    if isinstance(node, PosList):
+        items = PosList((strip(v) for v in node if not isinstance(v, Reset)), node.pos)
+        items.item_pos = [
+            p for v, p in zip(node, node.item_pos, strict=False) if not isinstance(v, Reset)
+        ]
+        return items
+    return node
+
+
+def _merge(base: Any, override: Any, path: tuple[PathPart, ...]) -> Any:
+    if isinstance(override, Override):
+        return strip(override.value)
+    if isinstance(base, PosDict) and isinstance(override, PosDict) and not _replaces(path):
+        out = PosDict(pos=base.pos)
+        for key, value in base.items():
+            out[key] = value
+            out.copy_positions(base, key)
+        for key, value in override.items():
+            if isinstance(value, Reset):
+                out.pop(key, None)
+                continue
+            out[key] = _merge(base[key], value, (*path, key)) if key in base else strip(value)
+            out.copy_positions(override, key)
+        return out
+    if isinstance(base, PosList) and isinstance(override, PosList) and not _replaces(path):
+        if _is_service_key(path, "volumes"):
+            return _merge_by_target(base, override)
+        return _append_unique(base, override)
+    return strip(override)
+
+
+def _replaces(path: tuple[PathPart, ...]) -> bool:
+    if len(path) == 3 and path[0] == "services" and path[2] in _REPLACE:
+        return True
+    return len(path) == 4 and path[0] == "services" and path[2:] == ("healthcheck", "test")
+
+
+def _is_service_key(path: tuple[PathPart, ...], key: str) -> bool:
+    return len(path) == 3 and path[0] == "services" and path[2] == key
+
+
+def _append_unique(base: PosList, override: PosList) -> PosList:
+    out = PosList(base, base.pos)
+    out.item_pos = list(base.item_pos)
+    for item, pos in zip(override, override.item_pos, strict=False):
+        if isinstance(item, Reset) or (_hashable(item) and item in out):
+            continue
+        out.append(strip(item))
+        out.item_pos.append(pos)
+    return out
+
+
+def _merge_by_target(base: PosList, override: PosList) -> PosList:
+    out = PosList(base, base.pos)
+    out.item_pos = list(base.item_pos)
+    index = {_target(item): i for i, item in enumerate(out) if _target(item) is not None}
+    for item, pos in zip(override, override.item_pos, strict=False):
+        target = _target(item)
+        if target is not None and target in index:
+            out[index[target]] = strip(item)
+            out.item_pos[index[target]] = pos
+        else:
+            out.append(strip(item))
+            out.item_pos.append(pos)
+    return out
+
+
+def _target(item: Any) -> str | None:
+    target = item.get("target") if isinstance(item, dict) else None
+    return target if isinstance(target, str) else None
+
+
+def _hashable(item: Any) -> bool:
+    return isinstance(item, str | int | float | bool) or item is None

@@ -1,0 +1,155 @@
+"""Per-file normalisation: bring one interpolated file into the shape merging needs.
+
+List-or-map keys become maps (``environment``, ``labels``, ``depends_on``,
+``networks``), volume entries become long-form mappings with absolute bind sources
+(relative paths are resolved against the file's base directory *before* merging, so
+an override file in another directory cannot change their meaning), and null
+entries become empty mappings. Positions are carried over so errors still point
+at the line the user wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.spec.keys import expect_mapping
+from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
+from composer.spec.values import InvalidValue, list_or_dict
+from composer.spec.volumes import parse_volume
+
+_LIST_OR_MAP = ("environment", "labels")
+_NAME_LISTS = ("depends_on", "networks")
+
+
+@dataclass
+class FileNormalizer:
+    """Normalises the tree *root* of one file; relative paths resolve against *base_dir*."""
+
+    root: Any
+    base_dir: str
+    home: str | None
+    warnings: list[str] = field(default_factory=list)
+
+    def normalize(self) -> PosDict:
+        top = expect_mapping(self.root, self.root, (), "a mapping of top-level keys")
+        out = _copy(top)
+        if "services" in top:
+            services = expect_mapping(
+                self.root,
+                top["services"],
+                ("services",),
+                "a mapping of service names to definitions",
+            )
+            out["services"] = self._map_values(services, ("services",), self.service)
+        for section in ("networks", "volumes"):
+            if section in top:
+                entries = expect_mapping(
+                    self.root, top[section], (section,), f"a mapping of {section}"
+                )
+                out[section] = self._map_values(entries, (section,), self.definition)
+        return out
+
+    def _map_values(self, node: PosDict, path: tuple[PathPart, ...], fn: Any) -> PosDict:
+        out = _copy(node, values=False)
+        for key, value in node.items():
+            out[key] = fn(value, (*path, key))
+            out.copy_positions(node, key)
+        return out
+
+    def service(self, node: Any, path: tuple[PathPart, ...]) -> Any:
+        if node is None:
+            return PosDict(pos=None)
+        if not isinstance(node, PosDict):
+            raise spec_error(self.root, path, f"expected a mapping, got {_kind(node)}")
+        out = _copy(node)
+        for key in _LIST_OR_MAP:
+            if isinstance(node.get(key), PosList):
+                out[key] = self._pairs(node[key], (*path, key))
+        for key in _NAME_LISTS:
+            if isinstance(node.get(key), PosList):
+                out[key] = self._names(node[key], (*path, key), empty=key == "depends_on")
+            elif key == "depends_on" and isinstance(node.get(key), PosDict):
+                out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
+        if isinstance(node.get("volumes"), PosList):
+            out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
+        return out
+
+    def definition(self, node: Any, path: tuple[PathPart, ...]) -> Any:
+        """A top-level network or volume; null means all defaults."""
+        if node is None:
+            return PosDict(pos=None)
+        if isinstance(node, PosDict) and isinstance(node.get("external"), PosDict):
+            legacy = node["external"]  # `external: {name: x}`, deprecated
+            out = _copy(node)
+            out["external"] = True
+            if "name" in legacy and "name" not in node:
+                out["name"] = legacy["name"]
+                out.key_pos["name"] = legacy.key_pos["name"]
+                out.value_pos["name"] = legacy.value_pos["name"]
+                self.warnings.append(f"{key_path(path)}.external.name: deprecated, use `name`")
+            return out
+        return node
+
+    def _pairs(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict:
+        try:
+            pairs = list_or_dict(node, what=str(path[-1]))
+        except InvalidValue as exc:
+            raise spec_error(self.root, path, exc.message, exc.hint) from None
+        out = PosDict(pairs, pos=node.pos)
+        for item, pos in zip(node, node.item_pos, strict=False):
+            key = str(item).partition("=")[0]
+            if pos is not None:
+                out.key_pos[key] = out.value_pos[key] = pos
+        return out
+
+    def _names(self, node: PosList, path: tuple[PathPart, ...], *, empty: bool) -> PosDict:
+        out = PosDict(pos=node.pos)
+        for index, item in enumerate(node):
+            if not isinstance(item, str):
+                raise spec_error(self.root, (*path, index), f"expected a name, got {_kind(item)}")
+            out[item] = PosDict(pos=node.item_pos[index]) if empty else None
+            if node.item_pos[index] is not None:
+                out.key_pos[item] = out.value_pos[item] = node.item_pos[index]  # type: ignore[assignment]
+        return out
+
+    def _volumes(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
+        out = PosList(pos=node.pos)
+        out.item_pos = list(node.item_pos)
+        for index, item in enumerate(node):
+            here = (*path, index)
+            try:
+                parsed = parse_volume(item, self.base_dir, self.home)
+            except InvalidValue as exc:
+                raise spec_error(self.root, here, exc.message, exc.hint) from None
+            if isinstance(item, str) and item.startswith("~") and self.home is None:
+                raise spec_error(self.root, here, f'cannot expand "~" in "{item}": HOME is not set')
+            for option in parsed.ignored_options:
+                self.warnings.append(
+                    f'{key_path(here)}: option "{option}" not supported yet, ignored'
+                )
+            mount = PosDict(parsed.mount, pos=getattr(item, "pos", None) or node.item_pos[index])
+            if isinstance(item, PosDict):
+                for key in mount:
+                    mount.copy_positions(item, key)
+            elif mount.pos is not None:
+                mount.key_pos = dict.fromkeys(mount, mount.pos)
+                mount.value_pos = dict(mount.key_pos)
+            out.append(mount)
+        return out
+
+
+def _copy(node: PosDict, values: bool = True) -> PosDict:
+    out = PosDict(node if values else (), pos=node.pos)
+    out.key_pos, out.value_pos = dict(node.key_pos), dict(node.value_pos)
+    return out
+
+
+def _empty_if_null(value: Any, path: tuple[PathPart, ...]) -> Any:
+    return PosDict() if value is None else value
+
+
+def _kind(value: object) -> str:
+    from composer.spec.values import describe
+
+    return describe(value)

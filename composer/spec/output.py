@@ -1,0 +1,146 @@
+"""`project_to_dict`: the resolved project as Compose's canonical long-form stack file.
+
+The output loads again to the same project: long syntax everywhere, sizes in bytes,
+durations as Go-style strings, and every literal ``$`` written back as ``$$`` so a
+second interpolation leaves it alone. Keys are sorted, as ``docker compose config``
+sorts them. Networks and volumes get the names Compose gives them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from composer.models import Deploy, Network, Project, Service, ServiceVolume, Volume
+from composer.spec.values import format_duration
+
+
+def project_to_dict(project: Project) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": project.name,
+        "services": {name: _service(svc) for name, svc in sorted(project.services.items())},
+    }
+    if project.networks:
+        out["networks"] = {
+            name: _network(project.name, name, net)
+            for name, net in sorted(project.networks.items())
+        }
+    if project.volumes:
+        out["volumes"] = {
+            name: _volume(project.name, name, vol) for name, vol in sorted(project.volumes.items())
+        }
+    escaped: dict[str, Any] = _escape(out)
+    return escaped
+
+
+def _service(svc: Service) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "image": svc.image,
+        "command": list(svc.command) if svc.command is not None else None,
+        "entrypoint": list(svc.entrypoint) if svc.entrypoint is not None else None,
+        "environment": dict(sorted(svc.environment.items())) or None,
+        "working_dir": svc.working_dir,
+        "user": svc.user,
+        "hostname": svc.hostname,
+        "container_name": svc.container_name,
+        "depends_on": {name: dep.model_dump() for name, dep in sorted(svc.depends_on.items())}
+        or None,
+        "mem_limit": str(svc.mem_limit) if svc.mem_limit is not None else None,
+        "cpus": svc.cpus,
+        "pids_limit": svc.pids_limit,
+        "deploy": _deploy(svc.deploy) if svc.deploy else None,
+        "restart": _restart(svc) if svc.restart != "no" else None,
+        "stop_signal": svc.stop_signal,
+        "stop_grace_period": (
+            format_duration(svc.stop_grace_period) if svc.stop_grace_period is not None else None
+        ),
+        "labels": dict(sorted(svc.labels.items())) or None,
+        "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
+        or None,
+        "volumes": [_mount(m) for m in svc.volumes] or None,
+    }
+    return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _restart(svc: Service) -> str:
+    return f"{svc.restart}:{svc.max_retries}" if svc.max_retries is not None else svc.restart
+
+
+def _deploy(deploy: Deploy) -> dict[str, Any]:
+    resources = {
+        "limits": _compact(deploy.resources.limits.model_dump()),
+        "reservations": _compact(deploy.resources.reservations.model_dump()),
+    }
+    out = {"replicas": deploy.replicas, "resources": _compact(resources)}
+    return _compact(out)
+
+
+def _compact(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop unset entries; sizes become strings, as the schema types them."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or value == {}:
+            continue
+        out[key] = str(value) if key == "memory" else value
+    return out
+
+
+def _service_network(net: Any) -> dict[str, Any] | None:
+    if net is None:
+        return None
+    out: dict[str, Any] = {}
+    if net.aliases:
+        out["aliases"] = list(net.aliases)
+    if net.ipv4_address:
+        out["ipv4_address"] = net.ipv4_address
+    return out or None
+
+
+def _mount(mount: ServiceVolume) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": mount.type}
+    if mount.source is not None:
+        out["source"] = mount.source
+    out["target"] = mount.target
+    if mount.read_only:
+        out["read_only"] = True
+    return out
+
+
+def _network(project: str, key: str, net: Network) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": net.name or f"{project}_{key}"}
+    if net.driver:
+        out["driver"] = net.driver
+    if net.driver_opts:
+        out["driver_opts"] = dict(net.driver_opts)
+    if net.internal:
+        out["internal"] = True
+    if net.external:
+        out["external"] = True
+    if net.labels:
+        out["labels"] = dict(sorted(net.labels.items()))
+    if net.ipam is not None:
+        out["ipam"] = net.ipam.model_dump(exclude_defaults=True)
+        if "config" in out["ipam"]:
+            out["ipam"]["config"] = [c.model_dump(exclude_defaults=True) for c in net.ipam.config]
+    return out
+
+
+def _volume(project: str, key: str, vol: Volume) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": vol.name or f"{project}_{key}"}
+    if vol.driver:
+        out["driver"] = vol.driver
+    if vol.external:
+        out["external"] = True
+    if vol.labels:
+        out["labels"] = dict(sorted(vol.labels.items()))
+    return out
+
+
+def _escape(value: Any) -> Any:
+    """Every literal ``$`` in a value becomes ``$$`` (keys are never interpolated)."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {key: _escape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_escape(item) for item in value]
+    return value

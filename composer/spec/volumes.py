@@ -1,0 +1,96 @@
+"""Service volume entries: short syntax (``./src:/dst:ro``) to the long form.
+
+The long form is the mapping the Compose spec documents (``type``, ``source``,
+``target``, ``read_only``, ...). Relative and ``~`` bind sources are made absolute
+when the caller knows the base directory and the home directory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.spec.values import InvalidValue, describe
+
+_ACCESS = {"ro": True, "rw": False}
+# Accepted for compatibility; pycompose does not act on them yet.
+_IGNORED = frozenset(
+    {
+        "z",
+        "Z",
+        "nocopy",
+        "shared",
+        "slave",
+        "private",
+        "rshared",
+        "rslave",
+        "rprivate",
+        "consistent",
+        "cached",
+        "delegated",
+    }
+)
+SHORT_HINT = "use [SOURCE:]TARGET[:ro|rw]"
+
+
+@dataclass(frozen=True)
+class ParsedVolume:
+    mount: dict[str, Any]
+    ignored_options: tuple[str, ...] = field(default=())
+
+
+def is_path(source: str) -> bool:
+    """A bind source is a path; anything else names a volume."""
+    return source.startswith(("/", ".", "~"))
+
+
+def parse_volume(
+    value: object, base_dir: str | None = None, home: str | None = None
+) -> ParsedVolume:
+    """Parse one ``volumes:`` entry (string or mapping) into the long form."""
+    if isinstance(value, str):
+        return _parse_short(value, base_dir, home)
+    if isinstance(value, dict):
+        mount = dict(value)
+        if mount.get("type") == "bind" and isinstance(mount.get("source"), str):
+            mount["source"] = resolve_path(mount["source"], base_dir, home)
+        return ParsedVolume(mount)
+    raise InvalidValue(f"expected a string or a mapping, got {describe(value)}", SHORT_HINT)
+
+
+def _parse_short(text: str, base_dir: str | None, home: str | None) -> ParsedVolume:
+    parts = text.split(":")
+    if not text or len(parts) > 3 or not all(parts):
+        raise InvalidValue(f'invalid volume "{text}"', SHORT_HINT)
+    if len(parts) == 1:
+        return ParsedVolume({"type": "volume", "target": parts[0]})
+    source, target = parts[0], parts[1]
+    read_only = False
+    ignored: list[str] = []
+    for option in parts[2].split(",") if len(parts) == 3 else ():
+        if option in _ACCESS:
+            read_only = _ACCESS[option]
+        elif option in _IGNORED:
+            ignored.append(option)
+        else:
+            raise InvalidValue(f'invalid volume option "{option}" in "{text}"', SHORT_HINT)
+    mount: dict[str, Any]
+    if is_path(source):
+        mount = {"type": "bind", "source": resolve_path(source, base_dir, home), "target": target}
+    else:
+        mount = {"type": "volume", "source": source, "target": target}
+    if read_only:
+        mount["read_only"] = True
+    return ParsedVolume(mount, tuple(ignored))
+
+
+def resolve_path(path: str, base_dir: str | None, home: str | None) -> str:
+    """``~/x`` against *home*, ``./x`` against *base_dir*; unchanged when either is unknown."""
+    if path == "~" or path.startswith("~/"):
+        if home is None:
+            return path
+        path = home + path[1:]
+    if posixpath.isabs(path) or base_dir is None:
+        return posixpath.normpath(path) if posixpath.isabs(path) else path
+    return posixpath.normpath(posixpath.join(base_dir, path))
