@@ -10,8 +10,9 @@ import errno
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from runtime.config import Resources
 from runtime.errors import CgroupError
@@ -19,6 +20,7 @@ from runtime.errors import CgroupError
 # Lower than this the kernel rejects cpu.cfs_quota_us / cpu.max (1 ms), higher than 1 s too.
 MIN_CPU_US = 1_000
 MAX_CPU_PERIOD_US = 1_000_000
+T = TypeVar("T")
 KILL_TIMEOUT = 10.0  # seconds to wait for a killed cgroup to become empty
 
 
@@ -231,3 +233,15 @@ def rmdir_parents(fs: CgroupFS, root: Path, parts: tuple[str, ...]) -> None:
             raise CgroupError(
                 f"cannot remove cgroup {root.joinpath(*parts[:depth])}: {e.strerror}"
             ) from e
+
+
+def retry_parent_race(make: Callable[[], T], attempts: int = 3) -> T:
+    """Run `make` again if the shared parent vanished under it: a sibling container's remove()
+    deletes the parent when it looks empty, which can happen between our mkdirs."""
+    for attempt in range(attempts):
+        try:
+            return make()
+        except CgroupError as e:
+            if attempt == attempts - 1 or not isinstance(e.__cause__, FileNotFoundError):
+                raise
+    raise AssertionError("unreachable")

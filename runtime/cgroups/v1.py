@@ -14,6 +14,7 @@ from runtime.cgroups.base import (
     parse_flat_keyed,
     parse_pids,
     requested_controllers,
+    retry_parent_race,
     rmdir_parents,
     rmdir_tree,
     walk_bottom_up,
@@ -54,7 +55,8 @@ class V1Cgroup:
             self._fs.write(procs, str(pid))
 
     def procs(self) -> list[int]:
-        return sorted(set().union(*(parse_pids(self._fs.read(p)) for p in self.procs_files())))
+        files = [p for p in self.procs_files() if self._fs.exists(p)]  # a half-created leftover
+        return sorted(set().union(*(parse_pids(self._fs.read(p)) for p in files)))
 
     def procs_files(self) -> list[Path]:
         return [d / "cgroup.procs" for d in self.dirs()]
@@ -128,12 +130,16 @@ class V1Driver:
             raise CgroupError(f"none of the cgroup v1 controllers {', '.join(JOINED)} is mounted")
         if self.open(parent, name) is not None and cgroup.procs():
             raise CgroupError(f"cgroup {cgroup!r} already exists and has processes in it")
-        try:
+
+        def make() -> None:
             for mount in cgroup.hierarchies():
                 level = mount
                 for part in (*parts, name):
                     level = level / part
                     self._fs.mkdir(level)
+
+        try:
+            retry_parent_race(make)
             self._apply(cgroup, resources)
         except BaseException:
             for mount in cgroup.hierarchies():

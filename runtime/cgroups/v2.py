@@ -12,6 +12,7 @@ from runtime.cgroups.base import (
     parse_flat_keyed,
     parse_pids,
     requested_controllers,
+    retry_parent_race,
     rmdir_parents,
     rmdir_tree,
     walk_bottom_up,
@@ -98,16 +99,20 @@ class V2Driver:
                     "enable it there or run without this limit"
                 )
         enable = [c for c in CONTROLLERS if c in available]
-        level = self.root
-        self._enable(level, enable)
-        for part in parts:
-            level = level / part
-            self._fs.mkdir(level)
-            self._enable(level, enable)
         cgroup = V2Cgroup(self.root, parent, name, self._fs)
         if self._fs.exists(cgroup.path) and cgroup.procs():
             raise CgroupError(f"cgroup {cgroup.path} already exists and has processes in it")
-        self._fs.mkdir(cgroup.path)
+
+        def make() -> None:
+            level = self.root
+            self._enable(level, enable)
+            for part in parts:
+                level = level / part
+                self._fs.mkdir(level)
+                self._enable(level, enable)
+            self._fs.mkdir(cgroup.path)
+
+        retry_parent_race(make)
         try:
             self._apply(cgroup.path, resources)
         except BaseException:

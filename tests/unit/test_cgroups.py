@@ -348,3 +348,20 @@ def test_bad_limits_are_rejected_before_anything_is_created(
     with pytest.raises(CgroupError, match=message):
         driver.create("pyc", "c1", resources)
     assert not (driver.root / "pyc").exists()
+
+
+def test_create_retries_when_a_sibling_removed_the_parent_meanwhile(v2) -> None:
+    driver, kernel = v2
+    real_mkdir, raced = kernel.mkdir, []
+
+    def mkdir(path: Path) -> None:
+        real_mkdir(path)
+        if path.name == "c1" and not raced:  # the sibling's remove() wins the race once
+            raced.append(path)
+            kernel.rmdir(path)
+            kernel.rmdir(path.parent)
+            raise CgroupError("cannot create cgroup") from FileNotFoundError(errno.ENOENT, "gone")
+
+    kernel.mkdir = mkdir  # type: ignore[method-assign]
+    cg = driver.create("pyc", "c1", Resources())
+    assert raced and cg.path.is_dir()
