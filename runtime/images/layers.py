@@ -14,6 +14,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import hashlib
+import io
 import lzma
 import os
 import shutil
@@ -21,7 +22,6 @@ import stat
 import tarfile
 from collections.abc import Iterator
 from pathlib import PurePosixPath
-from typing import IO
 
 from runtime.errors import ImageError
 
@@ -29,10 +29,9 @@ WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 OPAQUE_XATTR = "trusted.overlay.opaque"
 CHUNK = 1 << 20
-_MAGIC = {b"\x1f\x8b": gzip.open, b"\xfd7zXZ\x00": lzma.open, b"BZh": bz2.open}
 
 
-def open_uncompressed(path: str) -> IO[bytes]:
+def open_uncompressed(path: str) -> io.BufferedIOBase:
     """The tar stream inside `path`, decompressing gzip, xz or bzip2 (found by magic bytes)."""
     try:
         with open(path, "rb") as f:
@@ -43,9 +42,12 @@ def open_uncompressed(path: str) -> IO[bytes]:
         raise ImageError(
             f"{path} is zstd-compressed, which is not supported; decompress it first (unzstd)"
         )
-    for magic, opener in _MAGIC.items():
-        if head.startswith(magic):
-            return opener(path, "rb")  # type: ignore[no-any-return]
+    if head.startswith(b"\x1f\x8b"):
+        return gzip.open(path, "rb")
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return lzma.open(path, "rb")
+    if head.startswith(b"BZh"):
+        return bz2.open(path, "rb")
     return open(path, "rb")
 
 
@@ -94,7 +96,7 @@ def extract(tar_path: str, dest: str) -> str:
 class _Hashing:
     """A read-only stream that hashes what passes through it."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: io.BufferedIOBase) -> None:
         self.raw = raw
         self.digest = hashlib.sha256()
 

@@ -14,6 +14,7 @@ collects. Readers take no lock: every file they read is replaced atomically.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
@@ -208,7 +209,7 @@ class ImageStore:
         raw = json.dumps({"tags": dict(sorted(tags.items()))}, indent=2).encode()
         _atomic_write(self.root / "repositories.json", raw)
 
-    def _config_hexes(self) -> list[str]:
+    def _config_hexes(self) -> builtins.list[str]:
         base = self.root / "configs/sha256"
         return sorted(p.stem for p in base.glob("*.json")) if base.is_dir() else []
 
