@@ -1,0 +1,263 @@
+"""`ContainerStore`: create, start, stop, kill, remove, inspect, exec and read logs.
+
+Layout:
+    data_root/containers/<id>/config.json         the ContainerConfig (JSON)
+                             upper/ work/          the overlay's writable layer
+                             container-json.log    Docker json-file log
+    run_root/containers/<id>/state.json           StateRecord (atomic writes, flock'd)
+                             lock, stop.json       state lock, explicit-stop request
+                             rootfs/               overlay mountpoint (mounted only inside
+                                                   the container's mount namespace)
+Each running container has one monitor process (monitor.py); this class never forks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from runtime import logs, protocol
+from runtime import state as st
+from runtime.cgroups import CgroupDriver, detect
+from runtime.config import ContainerConfig
+from runtime.errors import ContainerError, NotFoundError, StartError
+from runtime.exec import ExecSpec, merge_env, run_exec
+from runtime.logs import LogRecord
+from runtime.state import ContainerState, StateRecord
+
+__all__ = ["ContainerState", "ContainerStore", "LogRecord"]
+
+MONITOR_GRACE = 15.0  # seconds a monitor may take beyond the stop timeout before we act ourselves
+POLL = 0.01
+
+
+def validate(config: ContainerConfig) -> None:
+    """Reject what the runtime cannot honour, before anything is created."""
+    if not config.id or "/" in config.id or config.id in (".", "..") or len(config.id) > 128:
+        raise ContainerError(f"invalid container id {config.id!r}: one path segment of at most 128 characters")
+    if not config.process.args:
+        raise ContainerError(f"container {config.name}: no command to run (process.args is empty)")
+    types = [ns.type for ns in config.namespaces]
+    if len(set(types)) != len(types):
+        raise ContainerError(f"container {config.name}: a namespace type is listed twice: {types}")
+    mount_ns = next((ns for ns in config.namespaces if ns.type == "mount"), None)
+    if mount_ns is None or mount_ns.path:
+        raise ContainerError(f"container {config.name}: needs a new mount namespace (joining one is not supported)")
+    if "uts" not in types and config.hostname:
+        raise ContainerError(f"container {config.name}: a hostname needs a uts namespace")
+    if not config.process.cwd.startswith("/"):
+        raise ContainerError(f"container {config.name}: the working directory {config.process.cwd!r} must be absolute")
+    protocol.signal_number(config.stop_signal)
+
+
+class ContainerStore:
+    def __init__(self, data_root: Path, run_root: Path, cgroup_parent: str = "pycompose") -> None:
+        self.data_root = Path(data_root)
+        self.run_root = Path(run_root)
+        self.cgroup_parent = cgroup_parent
+        self._driver: CgroupDriver | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def create(self, config: ContainerConfig) -> ContainerState:
+        validate(config)
+        paths = self._paths(config.id)
+        if paths.data_dir.exists():
+            raise ContainerError(f"container {config.id} already exists")
+        for d in (paths.upper, paths.work, paths.rootfs):
+            d.mkdir(parents=True, exist_ok=True)
+        st.write_json_atomic(paths.config, config.to_dict())
+        rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
+        with st.locked(paths.lock):
+            st.write_record(paths.state, rec)
+        return rec.public()
+
+    def start(self, container_id: str) -> ContainerState:
+        config = self.config(container_id)
+        paths = self._paths(container_id)
+        rec = self._observe(container_id)
+        if rec.status == "running":
+            return rec.public()
+        if st.is_alive(rec.monitor_pid, rec.monitor_start):  # restart back-off: end that monitor
+            self._stop_monitor(rec, paths, config.stop_signal, 0)
+        paths.stop_request.unlink(missing_ok=True)
+        paths.rootfs.mkdir(parents=True, exist_ok=True)
+        report_r, report_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-m", "runtime.monitor", str(self.data_root), str(self.run_root),
+                 self.cgroup_parent, container_id, str(report_w)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, pass_fds=(report_w,), cwd="/",
+            )
+            os.close(report_w)
+            report_w = -1
+            _, error = protocol.read_report(report_r)
+            proc.wait()  # the monitor's first process exits at once; the monitor lives on
+        finally:
+            os.close(report_r)
+            if report_w >= 0:
+                os.close(report_w)
+        if error is not None:
+            raise StartError(f"cannot start container {config.name}: {error}")
+        return self.state(container_id)
+
+    def stop(self, container_id: str, timeout: float | None = None) -> ContainerState:
+        config = self.config(container_id)
+        paths = self._paths(container_id)
+        wait = config.stop_timeout if timeout is None else max(0.0, timeout)
+        rec = self._observe(container_id)
+        if not st.is_alive(rec.monitor_pid, rec.monitor_start) and not st.is_alive(rec.pid, rec.pid_start):
+            return rec.public()
+        self._stop_monitor(rec, paths, config.stop_signal, wait)
+        return self.state(container_id)
+
+    def kill(self, container_id: str, signal: str = "SIGKILL") -> None:
+        """Send `signal` to PID 1. SIGKILL and the stop signal count as an explicit stop."""
+        signo = protocol.signal_number(signal)
+        config = self.config(container_id)
+        rec = self._observe(container_id)
+        if rec.status != "running" or rec.pid is None:
+            raise ContainerError(f"cannot kill container {config.name}: it is not running")
+        if signo in (9, protocol.signal_number(config.stop_signal)):
+            st.write_json_atomic(self._paths(container_id).stop_request, {"signal": signal, "timeout": 0})
+        if st.is_alive(rec.pid, rec.pid_start):
+            try:
+                os.kill(rec.pid, signo)
+            except ProcessLookupError:
+                pass
+
+    def remove(self, container_id: str, force: bool = False) -> None:
+        config = self.config(container_id)
+        paths = self._paths(container_id)
+        rec = self._observe(container_id)
+        if rec.status == "running" and not force:
+            raise ContainerError(f"cannot remove container {config.name}: it is running (stop it first, or force)")
+        if st.is_alive(rec.monitor_pid, rec.monitor_start) or st.is_alive(rec.pid, rec.pid_start):
+            self._stop_monitor(rec, paths, "SIGKILL", 0)
+        cgroup = self.driver.open(self.cgroup_parent, container_id)
+        if cgroup is not None:
+            cgroup.remove()
+        shutil.rmtree(paths.run_dir, ignore_errors=True)
+        shutil.rmtree(paths.data_dir)
+
+    # --- inspection -----------------------------------------------------------------------------
+
+    def state(self, container_id: str) -> ContainerState:
+        return self._observe(container_id).public()
+
+    def config(self, container_id: str) -> ContainerConfig:
+        try:
+            return ContainerConfig.from_dict(json.loads(self._paths(container_id).config.read_text()))
+        except FileNotFoundError:
+            raise NotFoundError(f"no such container: {container_id}") from None
+
+    def list(self) -> list[ContainerState]:
+        root = self.data_root / "containers"
+        found = []
+        for d in sorted(root.iterdir()) if root.is_dir() else []:
+            try:
+                found.append(self.state(d.name))
+            except NotFoundError:
+                continue  # being created or removed right now
+        return sorted(found, key=lambda s: s.created_at)
+
+    def logs(self, container_id: str, follow: bool = False, tail: int | None = None) -> Iterator[LogRecord]:
+        paths = self._paths(container_id)
+        self.config(container_id)  # NotFoundError
+        if not follow:
+            return iter(logs.read_log(paths.log, tail))
+
+        def active() -> bool:
+            rec = self._observe(container_id)
+            return rec.status == "running" or st.is_alive(rec.monitor_pid, rec.monitor_start)
+
+        return logs.follow_log(paths.log, active, tail)
+
+    def exec(self, container_id: str, args: Sequence[str], env: Sequence[str] = (),
+             cwd: str | None = None, user: str | None = None) -> int:
+        config = self.config(container_id)
+        rec = self._observe(container_id)
+        if rec.status != "running" or rec.pid is None or rec.pid_start is None:
+            raise ContainerError(f"cannot exec in container {config.name}: it is not running")
+        if not args:
+            raise ContainerError("exec needs a command")
+        cgroup = self.driver.open(self.cgroup_parent, container_id)
+        spec = ExecSpec(
+            config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
+            procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
+            args=tuple(args), env=tuple(merge_env(config.process.env, env)),
+            cwd=cwd or config.process.cwd, user=user,
+        )
+        return run_exec(spec)
+
+    # --- internals ----------------------------------------------------------------------------------
+
+    @property
+    def driver(self) -> CgroupDriver:
+        if self._driver is None:
+            self._driver = detect()
+        return self._driver
+
+    def _paths(self, container_id: str) -> st.ContainerPaths:
+        if not container_id or "/" in container_id or container_id in (".", ".."):
+            raise NotFoundError(f"no such container: {container_id!r}")
+        return st.ContainerPaths.of(self.data_root, self.run_root, container_id)
+
+    def _observe(self, container_id: str) -> StateRecord:
+        """The state record, corrected by what is really alive (and saved if it changed)."""
+        paths = self._paths(container_id)
+        if not paths.config.exists():
+            raise NotFoundError(f"no such container: {container_id}")
+        paths.run_dir.mkdir(parents=True, exist_ok=True)  # gone after a reboot (run_root is tmpfs)
+        with st.locked(paths.lock):
+            rec = st.read_record(paths.state)
+            if rec is None:  # after a reboot: nothing runs; keep what config.json tells
+                config = self.config(container_id)
+                created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(paths.config.stat().st_mtime))
+                rec = StateRecord(id=config.id, name=config.name, created_at=created, labels=dict(config.labels))
+                st.write_record(paths.state, rec)
+            now = st.reconcile(rec, st.is_alive(rec.monitor_pid, rec.monitor_start),
+                               st.is_alive(rec.pid, rec.pid_start), st.now_rfc3339())
+            if now != rec:
+                st.write_record(paths.state, now)
+        return now
+
+    def _stop_monitor(self, rec: StateRecord, paths: st.ContainerPaths, sig: str, timeout: float) -> None:
+        """Ask the monitor to stop PID 1 (crash-safe: the request is a file); if the monitor
+        is dead or does not finish in time, kill PID 1 and the cgroup ourselves."""
+        st.write_json_atomic(paths.stop_request, {"signal": sig, "timeout": timeout})
+        if st.is_alive(rec.monitor_pid, rec.monitor_start):
+            assert rec.monitor_pid is not None
+            os.kill(rec.monitor_pid, signal.SIGUSR1)
+            if _wait_dead(rec.monitor_pid, rec.monitor_start, timeout + MONITOR_GRACE):
+                return
+        if st.is_alive(rec.pid, rec.pid_start):
+            assert rec.pid is not None
+            os.kill(rec.pid, protocol.signal_number(sig))
+            _wait_dead(rec.pid, rec.pid_start, timeout)
+        cgroup = self.driver.open(self.cgroup_parent, rec.id)
+        if cgroup is not None:
+            cgroup.kill_all()
+        with st.locked(paths.lock):
+            latest = st.read_record(paths.state) or rec
+            if latest.status == "running":
+                latest = st.mark_exited(latest, None, False, st.now_rfc3339())
+            st.write_record(paths.state, replace(latest, monitor_pid=None, monitor_start=None))
+
+
+def _wait_dead(pid: int | None, start: int | None, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while st.is_alive(pid, start):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL)
+    return True

@@ -1,0 +1,151 @@
+"""Run a command inside a running container (`docker exec`).
+
+The caller may have threads, so it never forks: `run_exec` starts a fresh helper,
+`python -I -m runtime.exec SPEC STATUS_FD`, which inherits the caller's stdin, stdout
+and stderr. The single-threaded helper:
+  1. joins PID 1's cgroup (every hierarchy), so the command is limited like the container;
+  2. opens all of PID 1's namespace files, checks PID 1 is still the same process (pid
+     reuse), then setns()es into ipc, uts, net, cgroup (if the container has one), pid and
+     mnt last (after mnt, host paths such as /proc/<pid>/ns mean something else);
+  3. forks the command's process: only children enter a joined pid namespace. It
+     resolves the user in the container's /etc/passwd, drops privileges and execs;
+  4. waits for it and exits with its exit code (128+signo when signalled).
+A failure to enter is written to STATUS_FD (the caller raises it); a failure to exec is
+printed on stderr with Docker's exit codes, 126 (cannot execute) and 127 (not found).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime import init, syscalls
+from runtime.config import ContainerConfig
+from runtime.errors import ContainerError
+from runtime.state import exit_code_from_status, process_start_time
+
+ENTER_FAILED = 125
+# ipc, uts, net, cgroup, pid, then mnt last (see the module docstring).
+NAMESPACE_ORDER = ("ipc", "uts", "network", "cgroup", "pid", "mount")
+
+
+@dataclass(frozen=True)
+class ExecSpec:
+    config_path: str
+    pid: int
+    pid_start: int
+    procs_files: tuple[str, ...]
+    args: tuple[str, ...]
+    env: tuple[str, ...]
+    cwd: str
+    user: str | None
+
+
+def merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:
+    """The container's environment with `extra` entries overriding by name."""
+    merged: dict[str, str] = {}
+    for entry in (*base, *extra):
+        merged[entry.split("=", 1)[0]] = entry
+    return list(merged.values())
+
+
+def run_exec(spec: ExecSpec) -> int:
+    """Caller side: start the helper with our stdio, wait, return the command's exit code."""
+    status_r, status_w = os.pipe()
+    try:
+        encoded = json.dumps(spec.__dict__)
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "runtime.exec", encoded, str(status_w)],
+            pass_fds=(status_w,), cwd="/",
+        )
+        os.close(status_w)
+        status_w = -1
+        code = proc.wait()
+        error = os.read(status_r, 65536).decode("utf-8", "replace").strip()
+    finally:
+        os.close(status_r)
+        if status_w >= 0:
+            os.close(status_w)
+    if error:
+        raise ContainerError(error)
+    return code
+
+
+def enter(spec: ExecSpec, config: ContainerConfig) -> None:
+    """Steps 1-2, in the helper."""
+    for procs in spec.procs_files:
+        with open(procs, "w") as f:
+            f.write("0")
+    wanted = {ns.type for ns in config.namespaces} | {"ipc", "uts", "network", "pid", "mount"}
+    fds = []
+    try:
+        for ns_type in NAMESPACE_ORDER:
+            if ns_type in wanted:
+                path = f"/proc/{spec.pid}/ns/{syscalls.NAMESPACE_FILES[ns_type]}"
+                fds.append((os.open(path, os.O_RDONLY | os.O_CLOEXEC), ns_type, path))
+        if process_start_time(spec.pid) != spec.pid_start:
+            raise ContainerError("the container exited while the command was being started")
+        for fd, ns_type, path in fds:
+            syscalls.setns(fd, syscalls.NAMESPACE_FLAGS[ns_type], path)
+    finally:
+        for fd, _, _ in fds:
+            os.close(fd)
+
+
+def run_command(spec: ExecSpec, config: ContainerConfig) -> None:
+    """Step 3, in the command's process (inside the container). Never returns normally."""
+    process = config.process
+    user = init.user_for(process, spec.user or process.user_spec,
+                         init.read_text("/etc/passwd"), init.read_text("/etc/group"))
+    try:
+        os.chdir(spec.cwd)
+    except OSError as e:
+        raise init.ExecError(f"chdir to cwd ({spec.cwd!r}) set in config.json failed: {(e.strerror or '').lower()}", 126) from e
+    init.drop_privileges(user)
+    os.closerange(3, 1 << 16)
+    init.execve(spec.args, init.with_home(spec.env, user.home))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    spec = ExecSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(args[0]).items()})
+    status_fd = int(args[1])
+    os.set_inheritable(status_fd, False)
+    try:
+        config = ContainerConfig.from_dict(json.loads(Path(spec.config_path).read_text()))
+        enter(spec, config)
+    except (OSError, ContainerError) as e:
+        message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        os.write(status_fd, f"cannot enter the container: {message}".encode())
+        return ENTER_FAILED
+    for sig in (signal.SIGINT, signal.SIGQUIT):  # the terminal sends these to the command too
+        signal.signal(sig, signal.SIG_IGN)
+    child = os.fork()
+    if child == 0:
+        try:
+            run_command(spec, config)
+        except init.ExecError as e:
+            _die(str(e), e.code)
+        except BaseException as e:  # noqa: BLE001 - the child must never return into main()
+            _die(str(e), 126)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signo, _frame: os.kill(child, signo))
+    _, status = os.waitpid(child, 0)
+    return exit_code_from_status(status)
+
+
+def _die(message: str, code: int) -> None:
+    try:
+        os.write(2, f"pycompose exec: {message}\n".encode())
+    finally:
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""From the monitor's fork to the container command's execve.
+
+The intermediate child (forked by the single-threaded monitor) runs `enter_and_fork`:
+  1. Join the container's cgroup, so PID 1 and everything it forks are accounted and
+     limited from their first instruction.
+  2. setns() into the namespaces given by path (e.g. the netns the network layer made),
+     opening every path first, before any setns changes what paths mean.
+  3. unshare() the namespaces to create (pid, mount, uts, ipc, net unless joined; cgroup
+     after step 1 so the container sees its own cgroup as the root).
+  4. fork PID 1 (a new pid namespace only applies to children), report its host pid and
+     exit. The monitor is a child subreaper, so PID 1 is reparented to it.
+
+PID 1 runs `container_init`:
+  5. New session; stdin from /dev/null, stdout/stderr to the monitor's log pipes.
+  6. The root filesystem (rootfs.py, its own ordered steps), hostname, then pivot_root.
+  7. Resolve the user against the container's /etc/passwd and /etc/group (only readable
+     after pivot_root); create and enter the working directory while still root.
+  8. Drop to the user: setgroups, then setgid, then setuid (setuid last: afterwards the
+     other two are no longer permitted).
+  9. Look the command up in the container's PATH (as the user, so permissions are the
+     user's), restore default signal handling Python changed (SIGPIPE...), execve.
+     The sync pipe is CLOEXEC: a successful exec closes it, which the monitor reads as
+     "started". Any failure is written to it instead, in Docker's words.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from runtime import protocol, rootfs, syscalls
+from runtime.config import ContainerConfig, Process
+from runtime.errors import ContainerError, StartError
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class ExecError(StartError):
+    """The command cannot be executed; `code` is Docker's exit code for it (126 or 127)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ResolvedUser:
+    uid: int
+    gid: int
+    groups: tuple[int, ...]
+    home: str
+
+
+# --- users --------------------------------------------------------------------------
+
+
+def _entries(text: str, width: int) -> list[list[str]]:
+    rows = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            fields = line.split(":")
+            if len(fields) >= width:
+                rows.append(fields)
+    return rows
+
+
+def resolve_user(spec: str, passwd: str, group: str) -> ResolvedUser:
+    """Resolve "uid", "uid:gid", "name", "name:group" as runc does.
+
+    A numeric uid need not exist in passwd (gid then defaults to 0). Supplementary groups
+    (the groups listing the user as a member) only apply when no group is given.
+    """
+    user_part, _, group_part = spec.partition(":")
+    users = _entries(passwd, 7)
+    entry = next((u for u in users if u[0] == user_part), None)
+    if entry is None and user_part.isdigit():
+        entry = next((u for u in users if u[2] == user_part), None)
+        uid, gid, home, name = int(user_part), 0, "/", None
+    elif entry is None:
+        raise ContainerError(f"unable to find user {user_part}: no matching entries in passwd file")
+    if entry is not None:
+        uid, gid, home, name = int(entry[2]), int(entry[3]), entry[5] or "/", entry[0]
+    groups = _entries(group, 4)
+    supplementary: tuple[int, ...] = ()
+    if group_part:
+        if group_part.isdigit():
+            gid = int(group_part)
+        else:
+            match = next((g for g in groups if g[0] == group_part), None)
+            if match is None:
+                raise ContainerError(f"unable to find group {group_part}: no matching entries in group file")
+            gid = int(match[2])
+    elif name is not None:
+        supplementary = tuple(int(g[2]) for g in groups if name in g[3].split(","))
+    return ResolvedUser(uid, gid, tuple(dict.fromkeys((gid, *supplementary))), home)
+
+
+def user_for(process: Process, spec: str | None, passwd: str, group: str) -> ResolvedUser:
+    """The user to run as: `spec` ("name:group"...) if given, else the numeric `process.user`."""
+    if spec:
+        user = resolve_user(spec, passwd, group)
+    else:
+        by_uid = resolve_user(str(process.user.uid), passwd, group)
+        user = ResolvedUser(process.user.uid, process.user.gid, (process.user.gid,), by_uid.home)
+    extra = tuple(g for g in process.user.additional_gids if g not in user.groups)
+    return ResolvedUser(user.uid, user.gid, user.groups + extra, user.home)
+
+
+def read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def drop_privileges(user: ResolvedUser) -> None:
+    os.setgroups(list(user.groups))
+    os.setgid(user.gid)
+    os.setuid(user.uid)
+
+
+# --- exec ----------------------------------------------------------------------------
+
+
+def with_home(env: Sequence[str], home: str) -> list[str]:
+    """Docker sets HOME from the user's passwd entry when the environment has none."""
+    return list(env) if any(e.startswith("HOME=") for e in env) else [*env, f"HOME={home}"]
+
+
+def env_path(env: Sequence[str]) -> str:
+    for entry in reversed(env):
+        if entry.startswith("PATH="):
+            return entry[5:]
+    return DEFAULT_PATH
+
+
+def find_executable(name: str, path: str) -> str:
+    """Like Go's exec.LookPath, with Docker's error messages."""
+    if not name:
+        raise ExecError('exec: "": executable file not found in $PATH', 127)
+    if "/" in name:
+        try:
+            st = os.stat(name)
+        except OSError as e:
+            raise ExecError(f'exec: "{name}": stat {name}: {(e.strerror or str(e)).lower()}', 127) from e
+        if stat.S_ISDIR(st.st_mode):
+            raise ExecError(f'exec: "{name}": is a directory', 126)
+        if not os.access(name, os.X_OK):
+            raise ExecError(f'exec: "{name}": permission denied', 126)
+        return name
+    for directory in path.split(":"):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    raise ExecError(f'exec: "{name}": executable file not found in $PATH', 127)
+
+
+def execve(args: Sequence[str], env: Sequence[str]) -> NoReturn:
+    """Restore what Python changed in the signal state, then exec; ExecError on failure."""
+    program = find_executable(args[0], env_path(env))
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGCHLD, signal.SIGUSR1, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    try:
+        os.execve(program, list(args), dict(e.split("=", 1) if "=" in e else (e, "") for e in env))
+    except PermissionError as e:
+        raise ExecError(f'exec: "{args[0]}": permission denied', 126) from e
+    except OSError as e:
+        code = 127 if isinstance(e, FileNotFoundError) else 126
+        raise ExecError(f'exec: "{args[0]}": {(e.strerror or str(e)).lower()}', code) from e
+
+
+# --- the two children -------------------------------------------------------------------
+
+
+def namespace_plan(config: ContainerConfig) -> tuple[list[tuple[str, str]], int]:
+    """([(type, path) to join], unshare flags for the rest)."""
+    joins, flags = [], 0
+    for ns in config.namespaces:
+        if ns.path:
+            joins.append((ns.type, ns.path))
+        else:
+            flags |= syscalls.NAMESPACE_FLAGS[ns.type]
+    return joins, flags
+
+
+def enter_and_fork(config: ContainerConfig, procs_files: Sequence[str], pid1: ContainerInit) -> int:
+    """Steps 1-4 in the intermediate child; returns PID 1's host pid (in the intermediate)."""
+    for procs in procs_files:
+        with open(procs, "w") as f:
+            f.write("0")
+    joins, flags = namespace_plan(config)
+    fds = []
+    for ns_type, path in joins:
+        fds.append((os.open(path, os.O_RDONLY | os.O_CLOEXEC), ns_type, path))
+    for fd, ns_type, path in fds:
+        syscalls.setns(fd, syscalls.NAMESPACE_FLAGS[ns_type], path)
+        os.close(fd)
+    syscalls.unshare(flags)
+    pid = os.fork()
+    if pid == 0:
+        pid1.run()  # never returns
+    return pid
+
+
+@dataclass(frozen=True)
+class ContainerInit:
+    """Steps 5-9, run by PID 1. Never returns: execs, or reports the failure and exits."""
+
+    config: ContainerConfig
+    rootfs: str
+    upper: str
+    work: str
+    stdout_fd: int
+    stderr_fd: int
+    sync_fd: int
+
+    def run(self) -> NoReturn:
+        step = "preparing the container process"
+        try:
+            os.setsid()
+            null = os.open("/dev/null", os.O_RDWR)
+            os.dup2(null, 0)
+            os.dup2(self.stdout_fd, 1)
+            os.dup2(self.stderr_fd, 2)
+            for fd in {null, self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
+                os.close(fd)
+            os.umask(0o022)
+            step = "setting up the root filesystem"
+            c = self.config
+            rootfs.setup_rootfs(syscalls.LinuxSyscalls(), self.rootfs, c.root.layers, self.upper, self.work, c.mounts, c.root.readonly)
+            if any(ns.type == "uts" for ns in c.namespaces):
+                step = "setting the hostname"
+                syscalls.sethostname(c.hostname)
+            step = "resolving the user"
+            user = user_for(c.process, c.process.user_spec, read_text("/etc/passwd"), read_text("/etc/group"))
+            step = f"entering the working directory {c.process.cwd}"
+            os.makedirs(c.process.cwd, exist_ok=True)
+            os.chdir(c.process.cwd)
+            step = "switching to the user"
+            drop_privileges(user)
+            os.closerange(3, self.sync_fd)
+            os.closerange(self.sync_fd + 1, 1 << 16)
+            step = "starting the command"
+            execve(c.process.args, with_home(c.process.env, user.home))
+        except ExecError as e:
+            self._fail(str(e), e.code)
+        except OSError as e:
+            where = f" ({e.filename})" if e.filename and str(e.filename) not in (e.strerror or "") else ""
+            self._fail(f"{step}: {e.strerror or e}{where}", 1)
+        except BaseException as e:  # noqa: BLE001 - PID 1 must report, never unwind into the monitor
+            self._fail(f"{step}: {e}", 1)
+
+    def _fail(self, message: str, code: int) -> NoReturn:
+        try:
+            protocol.send_error(self.sync_fd, message, code)
+        finally:
+            os._exit(code)

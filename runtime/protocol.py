@@ -1,0 +1,100 @@
+"""The two tiny wire formats between the processes of one container.
+
+1. child → monitor, on a CLOEXEC "sync" pipe, one JSON object per line:
+   the intermediate child sends {"pid": N} (PID 1's host pid) and PID 1 sends
+   {"error": "...", "exit_code": 127} if setup or exec fails. EOF with no error
+   means PID 1 has exec'd: the pipe closed on exec.
+2. monitor → `ContainerStore.start`, on the report pipe, one text line:
+   "started pid N" or "error <message>". EOF without a line means the monitor died.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from dataclasses import dataclass
+
+from runtime.errors import ContainerError
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What the monitor learnt from the sync pipe once it reached EOF."""
+
+    pid: int | None
+    error: str | None
+    exit_code: int | None
+
+
+def send_pid(fd: int, pid: int) -> None:
+    _write_all(fd, (json.dumps({"pid": pid}) + "\n").encode())
+
+
+def send_error(fd: int, message: str, exit_code: int) -> None:
+    _write_all(fd, (json.dumps({"error": message, "exit_code": exit_code}) + "\n").encode())
+
+
+def read_sync(fd: int) -> SyncResult:
+    """Read the sync pipe to EOF and fold its messages (the first error wins)."""
+    pid = error = code = None
+    for line in _read_to_eof(fd).decode("utf-8", "replace").splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            error = error or f"garbled message from the container's init: {line!r}"
+            continue
+        if "pid" in msg:
+            pid = int(msg["pid"])
+        if "error" in msg and error is None:
+            error, code = str(msg["error"]), int(msg.get("exit_code", 1))
+    return SyncResult(pid, error, code)
+
+
+def report_started(fd: int, pid: int) -> None:
+    _write_all(fd, f"started pid {pid}\n".encode())
+
+
+def report_error(fd: int, message: str) -> None:
+    one_line = " ".join(message.split())
+    _write_all(fd, f"error {one_line}\n".encode())
+
+
+def parse_report(data: bytes) -> tuple[int | None, str | None]:
+    """(pid, None) on success, (None, message) on failure."""
+    text = data.decode("utf-8", "replace").strip()
+    if text.startswith("started pid "):
+        return int(text.split()[2]), None
+    if text.startswith("error "):
+        return None, text[len("error "):]
+    if not text:
+        return None, "the container monitor exited without reporting whether the container started"
+    return None, f"unexpected report from the container monitor: {text!r}"
+
+
+def read_report(fd: int) -> tuple[int | None, str | None]:
+    return parse_report(_read_to_eof(fd))
+
+
+def _read_to_eof(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def signal_number(name: str | int) -> int:
+    """"SIGTERM", "TERM", "term" or "15" → 15; ContainerError for anything else."""
+    text = str(name).strip().upper()
+    if text.isdigit() and 0 < int(text) < signal.NSIG:
+        return int(text)
+    try:
+        return int(signal.Signals[text if text.startswith("SIG") else f"SIG{text}"])
+    except KeyError:
+        raise ContainerError(f"unknown signal {name!r}: use a name such as SIGTERM or a number") from None
