@@ -107,6 +107,9 @@ Environment = Annotated[
         _environment, json_schema_input_type=dict[str, str | float | bool | None] | list[str]
     ),
 ]
+External = Annotated[
+    bool, BeforeValidator(_same, json_schema_input_type=bool | str | dict[str, str])
+]
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
 
@@ -226,7 +229,7 @@ class Network(Model):
     driver: str | None = None
     internal: bool = False
     labels: StringMap = Field(default_factory=dict)
-    external: bool = False
+    external: External = False
     driver_opts: StringMap = Field(default_factory=dict)
     ipam: Ipam | None = None
 
@@ -237,7 +240,7 @@ class Volume(Model):
     name: str | None = None
     driver: str | None = None
     labels: StringMap = Field(default_factory=dict)
-    external: bool = False
+    external: External = False
 
 
 class Project(Model):

@@ -11,11 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from composer.errors import SpecError
+from composer.spec.names import normalize_project_name
 
 if TYPE_CHECKING:
     from composer.models import Project
 
-__all__ = ["DEFAULT_FILES", "find_files", "load_project", "project_to_dict"]
+__all__ = [
+    "DEFAULT_FILES",
+    "find_files",
+    "load_project",
+    "normalize_project_name",
+    "project_to_dict",
+]
 
 DEFAULT_FILES = (
     "compose.yaml",
@@ -41,16 +48,19 @@ def load_project(
     env: Mapping[str, str],
     project_name: str | None = None,
     workdir: Path | None = None,
+    consistency: bool = True,
 ) -> Project:
     """Load, merge (later files override) and validate *files* into a Project.
 
     *env* is the environment for interpolation and bare ``environment`` keys; the
     project directory is *workdir* or the first file's directory. Raises SpecError
-    (or GraphError for dependency cycles) with file, line and column.
+    (or GraphError for dependency cycles) with file, line and column. With
+    ``consistency=False`` cross-references, image-or-build and cycles are not
+    checked (``--no-consistency``).
     """
     from composer.spec.loader import load_project as load
 
-    return load(files, env=env, project_name=project_name, workdir=workdir)
+    return load(files, env=env, project_name=project_name, workdir=workdir, consistency=consistency)
 
 
 def project_to_dict(project: Project) -> dict[str, Any]:

@@ -10,19 +10,19 @@ directory come in as arguments; nothing reads or changes process state.
 from __future__ import annotations
 
 import os.path
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from composer.errors import SpecError
 from composer.models import Network, Project, Service, Volume
-from composer.spec.interpolate import Interpolator, interpolate_tree
+from composer.spec.files import FileLoader
+from composer.spec.interpolate import Interpolator
 from composer.spec.keys import NETWORK, SERVICE, TOP_KEYS, VOLUME, KeyChecker
 from composer.spec.merge import merge_files
-from composer.spec.normalize import FileNormalizer
+from composer.spec.names import NAME_HINT, normalize_project_name
 from composer.spec.references import check_references
-from composer.spec.source import PosDict, load_file, spec_error
+from composer.spec.source import PosDict, spec_error
 from composer.spec.validate import build
 
 _SUPPORTED_TOP = frozenset({"name", "services", "networks", "volumes"})
@@ -34,24 +34,18 @@ def load_project(
     env: Mapping[str, str],
     project_name: str | None = None,
     workdir: Path | None = None,
+    consistency: bool = True,
 ) -> Project:
     if not files:
         raise SpecError("no stack file given")
     project_dir = os.path.abspath(workdir if workdir is not None else files[0].parent)
     interpolator = Interpolator(env)
-    warnings: list[str] = []
-    trees: list[PosDict] = []
-    for path in files:
-        raw = load_file(path)
-        if raw is None:
-            warnings.append(f"{path}: file is empty")
-        tree = interpolate_tree(raw, interpolator)
-        normalizer = FileNormalizer(tree, project_dir, env.get("HOME"))
-        trees.append(normalizer.normalize())
-        warnings.extend(normalizer.warnings)
+    files_loader = FileLoader(interpolator, env.get("HOME"))
+    trees = [files_loader.load(path, project_dir) for path in files]
+    warnings = files_loader.warnings
     root = merge_files(trees)
     warnings[:0] = interpolator.warnings()
-    project = _build_project(root, env, project_name, project_dir, warnings)
+    project = _build_project(root, env, project_name, project_dir, warnings, consistency)
     return project
 
 
@@ -61,6 +55,7 @@ def _build_project(
     explicit_name: str | None,
     project_dir: str,
     warnings: list[str],
+    consistency: bool,
 ) -> Project:
     checker = KeyChecker(root, warnings)
     _check_top_keys(root, checker)
@@ -81,7 +76,8 @@ def _build_project(
     }
     networks = {name: _external_name(name, net) for name, net in networks.items()}
     volumes = {name: _external_name(name, vol) for name, vol in volumes.items()}
-    services = check_references(root, services, set(networks), set(volumes), builds, warnings)
+    if consistency:
+        services = check_references(root, services, set(networks), set(volumes), builds, warnings)
     if any("default" in svc.networks for svc in services.values()):
         networks.setdefault("default", Network())
     name = _project_name(root, explicit_name, project_dir, warnings)
@@ -130,14 +126,6 @@ def _external_name(key: str, model: Any) -> Any:
     return model
 
 
-_INVALID = re.compile(r"[^a-z0-9_-]")
-
-
-def normalize_project_name(raw: str) -> str:
-    """Compose's rule: lowercase, keep ``[a-z0-9_-]``, start with a letter or digit."""
-    return _INVALID.sub("", raw.lower()).lstrip("_-")
-
-
 def _project_name(
     root: PosDict, explicit: str | None, project_dir: str, warnings: list[str]
 ) -> str:
@@ -149,7 +137,7 @@ def _project_name(
     else:
         raw, source = os.path.basename(project_dir.rstrip("/")), "directory"
     name = normalize_project_name(raw)
-    hint = "use lowercase letters, digits, dashes and underscores, starting with a letter or digit"
+    hint = NAME_HINT
     if not name:
         message = f'invalid project name "{raw}"'
         if source == "name":

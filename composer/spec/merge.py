@@ -24,6 +24,12 @@ def merge_files(trees: list[PosDict]) -> PosDict:
     return result
 
 
+def merge_service(base: PosDict, override: PosDict, name: str) -> PosDict:
+    """*override* on top of *base* with the rules of ``services.<name>`` (for extends)."""
+    merged: PosDict = _merge(strip(base), override, ("services", name))
+    return merged
+
+
 def strip(node: Any) -> Any:
     """Resolve merge markers in a tree no other file is merged into."""
     if isinstance(node, Override):
