@@ -105,9 +105,8 @@ class _Extends:
 
     def __init__(self, loader: FileLoader, tree: PosDict, path: Path, chain: tuple[str, ...]):
         self.loader, self.tree, self.path, self.chain = loader, tree, path, chain
-        self.services: PosDict = (
-            tree.get("services") if isinstance(tree.get("services"), PosDict) else PosDict()
-        )
+        services = tree.get("services")
+        self.services: PosDict = services if isinstance(services, PosDict) else PosDict()
         self.done: set[str] = set()
 
     def resolve_all(self) -> PosDict:
@@ -115,7 +114,7 @@ class _Extends:
             self.resolve(name, ())
         return self.tree
 
-    def resolve(self, name: str, active: tuple[str, ...]) -> PosDict:
+    def resolve(self, name: str, active: tuple[str, ...]) -> Any:
         service = self.services[name]
         if name in self.done or not isinstance(service, PosDict) or "extends" not in service:
             return service
@@ -130,7 +129,7 @@ class _Extends:
         if file is None:
             if target not in self.services:
                 raise spec_error(self.tree, where, f'extends: no service "{target}" in this file')
-            base = self.resolve(target, (*active, name))
+            base: Any = self.resolve(target, (*active, name))
         else:
             other_path = Path(os.path.join(os.path.dirname(os.path.abspath(self.path)), file))
             other = self.loader.load(other_path, os.path.dirname(str(other_path)), self.chain)

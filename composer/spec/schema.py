@@ -23,7 +23,7 @@ SCHEMA_ID = "https://pycompose.invalid/schema/stack.schema.json"
 IGNORED = {
     "description": "Compose key pycompose does not support yet: accepted, ignored with a warning."
 }
-EXTENSIONS = {"^x-": {}}
+EXTENSIONS: dict[str, Any] = {"^x-": {}}
 
 
 class StackFile(Model):
