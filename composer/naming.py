@@ -14,6 +14,8 @@ LABEL_CONFIG_FILES = "com.docker.compose.project.config_files"
 LABEL_NETWORK = "com.docker.compose.network"
 LABEL_VOLUME = "com.docker.compose.volume"
 LABEL_IMAGE = "com.docker.compose.image"
+# The image reference as written in the stack (Compose keeps it in the container config).
+LABEL_IMAGE_REFERENCE = "io.pycompose.image"
 
 
 def container_name(project: str, service: str, number: int = 1) -> str:

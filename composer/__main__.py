@@ -1,0 +1,5 @@
+"""`python -m composer` runs the CLI (tests use it with sys.executable)."""
+
+from composer.cli import main
+
+main()

@@ -1,0 +1,163 @@
+"""Carry out a Plan on the host, along the dependency graph. No decisions are made here.
+
+Independent services run in parallel threads; a service starts only once every
+service it depends on has been started (`condition: service_started`). Threads only,
+never a fork: the forking happens in the fresh, single-threaded container monitors.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from composer.desired import Desired, network_name, volume_name
+from composer.engine import Engine
+from composer.errors import ApplyError, PycomposeError
+from composer.events import Events
+from composer.lifecycle import (
+    HostsTable,
+    create_container,
+    ensure_sandbox,
+    labels_for,
+    remove_container,
+)
+from composer.models import Project
+from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
+from composer.plan import Action, Plan
+from network import NetworkSpec
+from network.errors import NetworkError
+from runtime.errors import ContainerError
+
+# What the layers below raise; apply reports them as ApplyError, in one line.
+HOST_ERRORS = (ContainerError, NetworkError)
+
+MAX_PARALLEL = 8
+
+
+@dataclass
+class Applier:
+    engine: Engine
+    project: Project
+    desired: Desired
+    config_files: list[Path]
+    events: Events
+    started: dict[str, str] = field(default_factory=dict)  # service -> container id it runs in
+    _failed: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, plan: Plan) -> None:
+        hosts = HostsTable(self.engine)
+        if not plan.changes_anything:
+            return
+        kept = [a.container_id for a in plan.actions if a.verb in ("keep", "start") and a.container_id]
+        hosts.load([cid for cid in kept if cid])
+        for action in plan.actions:
+            if action.verb == "create-network":
+                self._create_network(action.target)
+            elif action.verb == "remove-orphan" and action.container_id:
+                self._step("Container", action.target, ("Stopping", "Removed"),
+                           lambda cid=action.container_id: remove_container(self.engine, cid, None, hosts))
+        volume_paths = self._ensure_volumes(plan)
+        self._run_services(plan, hosts, volume_paths)
+
+    def _create_network(self, name: str) -> None:
+        key = next(n.key for n in self.desired.networks if n.name == name)
+        labels = {**self.project.networks[key].labels, LABEL_PROJECT: self.project.name, LABEL_NETWORK: key}
+        self._step("Network", name, ("Creating", "Created"),
+                   lambda: self.engine.networks.ensure_network(NetworkSpec(name, labels)))
+
+    def _ensure_volumes(self, plan: Plan) -> dict[str, str]:
+        needed = {
+            v.source
+            for a in plan.actions if a.verb in ("create", "recreate") and a.service
+            for v in self.project.services[a.service].volumes if v.type == "volume" and v.source
+        }
+        paths = {}
+        for key in sorted(needed):
+            name = volume_name(self.project, key)
+            volume = self.engine.volumes.get(name)
+            if volume is None:
+                labels = {LABEL_PROJECT: self.project.name, LABEL_VOLUME: key}
+                self.events.progress("Volume", name, "Creating")
+                volume = self.engine.volumes.create(name, labels)
+                self.events.progress("Volume", name, "Created")
+            paths[key] = volume.mountpoint
+        return paths
+
+    def _run_services(self, plan: Plan, hosts: HostsTable, volume_paths: dict[str, str]) -> None:
+        futures: dict[str, Future[None]] = {}
+        errors: list[PycomposeError] = []
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            for desired in self.desired.services:
+                action = plan.for_service(desired.name)
+                deps = [futures[d] for d in desired.depends_on if d in futures]
+                if action is not None:
+                    futures[desired.name] = pool.submit(self._service_task, action, deps, hosts, volume_paths)
+            for name, future in futures.items():
+                try:
+                    future.result()
+                except PycomposeError as error:
+                    if not isinstance(error, _DependencyFailed):
+                        errors.append(error)
+                except HOST_ERRORS as error:
+                    errors.append(ApplyError(f'service "{name}": {error}'))
+        if errors:
+            raise errors[0]
+
+    def _service_task(self, action: Action, deps: list[Future[None]], hosts: HostsTable,
+                      volume_paths: dict[str, str]) -> None:
+        for dep in deps:
+            try:
+                dep.result()
+            except BaseException as error:
+                raise _DependencyFailed(f"dependency of {action.service} failed") from error
+        service = action.service
+        assert service is not None
+        if action.verb == "keep":
+            self.events.progress("Container", action.target, "Running")
+            return
+        if action.verb == "start" and action.container_id:
+            cid = action.container_id
+            ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
+            self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
+            return
+        if action.verb == "recreate" and action.container_id:
+            timeout = self.project.services[service].stop_grace_period
+            old = action.container_id
+            self._step("Container", action.target, ("Recreate", "Recreated"),
+                       lambda: remove_container(self.engine, old, timeout, hosts))
+        image = self.desired.images[service]
+        config_hash = next(s.config_hash for s in self.desired.services if s.name == service)
+        labels = labels_for(self.project, service, config_hash, image, self.config_files)
+        holder: list[str] = []
+        self._step("Container", action.target, ("Creating", "Created"), lambda: holder.append(create_container(
+            self.engine, self.project, service, image, self._networks_of(service), labels, volume_paths, hosts)))
+        self._step("Container", action.target, ("Starting", "Started"),
+                   lambda: self.engine.containers.start(holder[0]))
+
+    def _networks_of(self, service: str) -> list[str]:
+        return [network_name(self.project, key) for key in self.project.services[service].networks]
+
+    def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
+        run_step(self.events, kind, name, statuses, work)
+
+
+def run_step(events: Events, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
+    """Report `statuses[0]`, do the work, report `statuses[1]`; host errors become one-line ApplyErrors."""
+    events.progress(kind, name, statuses[0])
+    try:
+        work()
+    except HOST_ERRORS as error:
+        events.progress(kind, name, "Error")
+        raise ApplyError(f"{kind.lower()} {name}: {error}") from error
+    except PycomposeError:
+        events.progress(kind, name, "Error")
+        raise
+    events.progress(kind, name, statuses[1])
+
+
+class _DependencyFailed(ApplyError):
+    """A dependency failed; its own error is reported, not this one."""

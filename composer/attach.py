@@ -1,0 +1,73 @@
+"""Attached `up` and `logs`: several containers' output in one prefixed, coloured stream."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from composer.engine import Engine
+from composer.events import Events
+from composer.logview import LogPrinter, LogSource, interleaved, merged
+from composer.naming import LABEL_SERVICE
+from composer.operations import LoadedProject, containers_of, stop
+from runtime.containers import ContainerState
+
+
+def _prefix(state: ContainerState) -> str:
+    """Compose prefixes lines with `<service>-<n>`, the container name without the project."""
+    service = state.labels.get(LABEL_SERVICE, state.name)
+    return f"{service}-{state.name.rsplit('-', 1)[-1]}"
+
+
+def _sources(engine: Engine, states: list[ContainerState], follow: bool, tail: int | None,
+             since: str | None = None) -> list[LogSource]:
+    def reader(cid: str):  # type: ignore[no-untyped-def]
+        def records():  # type: ignore[no-untyped-def]
+            for record in engine.containers.logs(cid, follow=follow, tail=tail):
+                if since is None or record.time >= since:
+                    yield record
+        return records
+    return [LogSource(_prefix(s), reader(s.id)) for s in states]
+
+
+def print_logs(engine: Engine, project: str, services: Sequence[str], *, follow: bool, tail: int | None,
+               timestamps: bool, colour: bool, prefix: bool) -> None:
+    states = containers_of(engine, project, services)
+    printer = LogPrinter([_prefix(s) for s in states], colour, timestamps, prefix)
+    sources = _sources(engine, states, follow, tail)
+    if not follow:
+        for name, record in merged(sources):
+            print(printer.format(name, record), flush=False)
+        sys.stdout.flush()
+        return
+    for name, maybe in interleaved(sources):
+        if maybe is not None:
+            print(printer.format(name, maybe), flush=True)
+
+
+def attach_until_exit(engine: Engine, loaded: LoadedProject, services: Sequence[str], *, colour: bool,
+                      timeout: float | None, since: str | None = None) -> int:
+    """Follow the stack's output until every container has exited (0) or Ctrl-C stops them (130)."""
+    since = since or log_timestamp()
+    states = containers_of(engine, loaded.project.name, services)
+    printer = LogPrinter([_prefix(s) for s in states], colour)
+    print(f"Attaching to {', '.join(_prefix(s) for s in states)}", flush=True)
+    by_prefix = {_prefix(s): s for s in states}
+    try:
+        for name, record in interleaved(_sources(engine, states, True, None, since)):
+            if record is not None:
+                print(printer.format(name, record), flush=True)
+            else:
+                final = engine.containers.state(by_prefix[name].id)
+                print(printer.banner(name, f"exited with code {final.exit_code}"), flush=True)
+    except KeyboardInterrupt:
+        print("Gracefully stopping... (press Ctrl+C again to force)", file=sys.stderr, flush=True)
+        stop(engine, loaded, Events(), services, timeout)
+        return 130
+    return 0
+
+
+def log_timestamp() -> str:
+    """Now, in the runtime's log-record time format (so the two compare as strings)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"

@@ -1,0 +1,379 @@
+"""The `pycompose` command line (typer). Flags and output shapes follow `docker compose`.
+
+This is the only module that reads os.environ, the working directory or argv, or
+exits: everything below gets plain arguments. A `PycomposeError` (or a runtime/network
+error) is printed as one line on stderr with exit code 1; `--debug` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from composer.errors import PycomposeError
+
+if TYPE_CHECKING:
+    from composer.engine import Engine
+    from composer.operations import LoadedProject
+
+app = typer.Typer(
+    name="pycompose",
+    help="Run multi-container stacks from a compose file, with containers built from Linux primitives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+image_app = typer.Typer(help="Manage images.", no_args_is_help=True)
+app.add_typer(image_app, name="image")
+
+FileOpt = Annotated[list[Path] | None, typer.Option("--file", "-f", help="Stack file(s); later ones override.")]
+ProjectOpt = Annotated[str | None, typer.Option("--project-name", "-p", help="Project name.")]
+ServicesArg = Annotated[list[str] | None, typer.Argument(help="Services (default: all).", show_default=False)]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", "-t", help="Seconds to wait before SIGKILL.")]
+
+
+class _Globals:
+    files: list[Path] = []
+    project_name: str | None = None
+    project_directory: Path | None = None
+    debug: bool = False
+
+
+G = _Globals()
+
+
+@app.callback()
+def _main(
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    project_directory: Annotated[Path | None, typer.Option("--project-directory", help="Project directory.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    G.files = list(file or [])
+    G.project_name = project_name
+    G.project_directory = project_directory
+    G.debug = debug
+
+
+def engine() -> Engine:
+    from composer.engine import DEFAULT_CGROUP_PARENT, DEFAULT_DATA_ROOT, DEFAULT_RUN_ROOT, Engine
+
+    return Engine(
+        data_root=Path(os.environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
+        run_root=Path(os.environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),
+        cgroup_parent=os.environ.get("PYCOMPOSE_CGROUP_PARENT") or DEFAULT_CGROUP_PARENT,
+    )
+
+
+def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True) -> LoadedProject | None:
+    """Load the stack named by -f (command or global) or found in the project directory."""
+    from composer.operations import LoadedProject
+    from composer.spec import find_files, load_project
+
+    workdir = (G.project_directory or Path.cwd()).absolute()
+    chosen = [f.absolute() for f in (files or G.files)]
+    if not chosen:
+        try:
+            chosen = find_files(workdir)
+        except PycomposeError:
+            if required:
+                raise
+            return None
+    project = load_project(
+        chosen, env=dict(os.environ), project_name=project_name or G.project_name or os.environ.get("COMPOSE_PROJECT_NAME"),
+        workdir=G.project_directory,
+    )
+    for warning in project.warnings:
+        print(f"WARN: {warning}", file=sys.stderr)
+    return LoadedProject(project, chosen)
+
+
+def events(quiet: bool = False):  # type: ignore[no-untyped-def]
+    from composer.events import Events
+
+    return Events(quiet=quiet)
+
+
+@app.command()
+def up(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Run containers in the background.")] = False,
+    remove_orphans: Annotated[bool, typer.Option("--remove-orphans", help="Remove containers of services not in the stack.")] = False,
+    force_recreate: Annotated[bool, typer.Option("--force-recreate", help="Recreate containers even if unchanged.")] = False,
+    no_recreate: Annotated[bool, typer.Option("--no-recreate", help="Never recreate existing containers.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Create and start containers; reconcile what is already there."""
+    from composer import operations
+    from composer.plan import PlanOptions
+
+    if force_recreate and no_recreate:
+        raise PycomposeError("--force-recreate and --no-recreate are incompatible")
+    loaded = load(file, project_name)
+    assert loaded is not None
+    options = PlanOptions(remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate)
+    eng = engine()
+    began = None
+    if not detach and not dry_run:
+        from composer.attach import log_timestamp
+
+        began = log_timestamp()
+    plan = operations.up(eng, loaded, events(), options, services or (), dry_run)
+    if dry_run:
+        print(plan.render())
+        return
+    if not detach:
+        from composer.attach import attach_until_exit
+
+        code = attach_until_exit(eng, loaded, services or (), colour=_colour(no_color), timeout=timeout, since=began)
+        raise typer.Exit(code)
+
+
+@app.command()
+def down(
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    remove_orphans: Annotated[bool, typer.Option("--remove-orphans", help="Also remove containers of services not in the stack.")] = False,
+    volumes: Annotated[bool, typer.Option("--volumes", "-v", help="Remove the named volumes of the stack.")] = False,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Stop and remove containers, networks (and volumes with -v)."""
+    from composer import operations
+
+    loaded = load(file, project_name, required=(project_name or G.project_name) is None)
+    name = loaded.project.name if loaded else (project_name or G.project_name)
+    assert name is not None
+    operations.down(engine(), name, loaded, events(), remove_orphans, volumes, timeout)
+
+
+@app.command()
+def ps(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show stopped containers too.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only IDs.")] = False,
+) -> None:
+    """List the project's containers."""
+    import json
+
+    from composer import ps as rows
+    from composer.operations import containers_of
+
+    name = _project_name(file, project_name)
+    eng = engine()
+    states = [s for s in containers_of(eng, name, services or ()) if all_ or s.status == "running"]
+    now = rows.utcnow()
+    if quiet:
+        print("\n".join(s.id for s in states)) if states else None
+    elif format_ == "json":
+        for state in states:
+            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now)))
+    elif format_ == "table":
+        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now) for s in states]
+        print(rows.render_table(rows.TABLE_COLUMNS, table))
+    else:
+        raise PycomposeError(f'unknown --format "{format_}"', hint="use table or json")
+
+
+@app.command()
+def logs(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow log output.")] = False,
+    tail: Annotated[str | None, typer.Option("--tail", "-n", help='Lines from the end of each log ("all").')] = None,
+    timestamps: Annotated[bool, typer.Option("--timestamps", "-t", help="Show timestamps.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
+    no_log_prefix: Annotated[bool, typer.Option("--no-log-prefix", help="No service prefix.")] = False,
+) -> None:
+    """Show container output."""
+    from composer.attach import print_logs
+
+    name = _project_name(file, project_name)
+    lines = None if tail in (None, "all") else _int_option("--tail", tail)
+    print_logs(engine(), name, services or (), follow=follow, tail=lines, timestamps=timestamps,
+               colour=_colour(no_color), prefix=not no_log_prefix)
+
+
+@app.command(name="exec", context_settings={"allow_interspersed_args": False})
+def exec_(
+    service: Annotated[str, typer.Argument(help="Service to run the command in.")],
+    command: Annotated[list[str], typer.Argument(help="Command and arguments.")],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Do not use the terminal as the container's TTY.")] = False,
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
+    workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
+) -> None:
+    """Run a command in a running service container; exits with its exit code."""
+    from composer.operations import containers_of
+
+    name = _project_name(file, project_name)
+    eng = engine()
+    running = [s for s in containers_of(eng, name, [service]) if s.status == "running"]
+    if not running:
+        raise PycomposeError(f'service "{service}" is not running')
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user)
+    raise typer.Exit(code)
+
+
+@app.command()
+def start(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Start existing containers."""
+    from composer import operations
+
+    loaded = load(file, project_name)
+    assert loaded is not None
+    operations.start(engine(), loaded, events(), services or ())
+
+
+@app.command()
+def stop(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None,
+         timeout: TimeoutOpt = None) -> None:
+    """Stop running containers without removing them."""
+    from composer import operations
+
+    loaded = load(file, project_name)
+    assert loaded is not None
+    operations.stop(engine(), loaded, events(), services or (), timeout)
+
+
+@app.command()
+def restart(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None,
+            timeout: TimeoutOpt = None) -> None:
+    """Stop, then start containers."""
+    from composer import operations
+
+    loaded = load(file, project_name)
+    assert loaded is not None
+    eng, sink = engine(), events()
+    operations.stop(eng, loaded, sink, services or (), timeout)
+    operations.start(eng, loaded, sink, services or ())
+
+
+@app.command()
+def config(
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    format_: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
+    services: Annotated[bool, typer.Option("--services", help="Print the service names.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only validate.")] = False,
+) -> None:
+    """Validate the stack and print it resolved and normalised."""
+    from composer.spec import project_to_dict
+
+    loaded = load(file, project_name)
+    assert loaded is not None
+    if quiet:
+        return
+    if services:
+        print("\n".join(loaded.project.services))
+        return
+    document = project_to_dict(loaded.project)
+    if format_ == "json":
+        import json
+
+        print(json.dumps(document, indent=2))
+    elif format_ == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(document, sort_keys=False, default_flow_style=False), end="")
+    else:
+        raise PycomposeError(f'unknown --format "{format_}"', hint="use yaml or json")
+
+
+@app.command()
+def images(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only IDs.")] = False) -> None:
+    """List images in the store."""
+    from composer.images import image_rows
+
+    print(image_rows(engine().images.list(), quiet))
+
+
+@image_app.command(name="import")
+def image_import(
+    tarball: Annotated[Path, typer.Argument(help="Root filesystem tarball (.tar, .tar.gz, .tar.xz).")],
+    reference: Annotated[str, typer.Argument(help="NAME[:TAG]")],
+) -> None:
+    """Make a one-layer image from a root filesystem tarball (like `docker import`)."""
+    if not tarball.is_file():
+        raise PycomposeError(f"{tarball}: no such file")
+    image = engine().images.import_tar(tarball, reference)
+    print(image.id)
+
+
+@image_app.command(name="ls")
+def image_ls(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only IDs.")] = False) -> None:
+    """List images in the store."""
+    images(quiet)
+
+
+@image_app.command(name="rm")
+def image_rm(references: Annotated[list[str], typer.Argument(help="Images to remove.")]) -> None:
+    """Remove images (layers no longer used are deleted)."""
+    store = engine().images
+    for reference in references:
+        store.remove(reference)
+        print(f"Untagged: {reference}")
+
+
+def _project_name(files: list[Path] | None, project_name: str | None) -> str:
+    """-p alone is enough for commands that only look at what runs (ps, logs, exec)."""
+    explicit = project_name or G.project_name
+    if explicit and not (files or G.files):
+        from composer.spec import normalize_project_name
+
+        return normalize_project_name(explicit)
+    loaded = load(files, project_name)
+    assert loaded is not None
+    return loaded.project.name
+
+
+def _int_option(flag: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise PycomposeError(f'{flag}: "{value}" is not a number') from None
+
+
+def _colour(no_color: bool) -> bool:
+    return not no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def main() -> None:
+    """Console entry point: one line per error, a traceback only with --debug."""
+    from network.errors import NetworkError
+    from runtime.errors import ContainerError
+
+    try:
+        app(standalone_mode=False)
+    except (PycomposeError, ContainerError, NetworkError) as error:
+        if G.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        if isinstance(error, click.exceptions.Abort):
+            sys.exit(130)
+        raise

@@ -1,0 +1,190 @@
+"""Creating, starting and removing one service container with its network sandbox.
+
+These are the host-touching steps `apply` and the CLI commands share. Name resolution
+for this first version is a hosts file per container, kept current by `HostsTable`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from composer.engine import Engine
+from composer.models import Project
+from composer.naming import (
+    LABEL_CONFIG_FILES,
+    LABEL_CONFIG_HASH,
+    LABEL_IMAGE,
+    LABEL_IMAGE_REFERENCE,
+    LABEL_NUMBER,
+    LABEL_ONEOFF,
+    LABEL_PROJECT,
+    LABEL_SERVICE,
+    LABEL_WORKING_DIR,
+    container_name,
+)
+from composer.translate import ContainerPlacement, container_config
+from network import Attachment, write_hosts_file
+from runtime.images import Image
+
+
+@dataclass
+class HostEntry:
+    service: str
+    name: str
+    hostname: str
+    attachments: tuple[Attachment, ...]
+
+
+@dataclass
+class HostsTable:
+    """Every container of a project with its addresses; rewrites all hosts files on change.
+
+    Files are rewritten in place (they are bind-mounted), so running containers see
+    a peer that was created or recreated after them.
+    """
+
+    engine: Engine
+    entries: dict[str, HostEntry] = field(default_factory=dict)  # container id -> entry
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def load(self, container_ids: list[str]) -> None:
+        for cid in container_ids:
+            sandbox = self.engine.networks.get_sandbox(cid)
+            config = self.engine.containers.config(cid)
+            self.entries[cid] = HostEntry(
+                config.labels.get(LABEL_SERVICE, ""), config.name, config.hostname,
+                sandbox.attachments if sandbox else (),
+            )
+
+    def put(self, cid: str, entry: HostEntry) -> None:
+        with self._lock:
+            self.entries[cid] = entry
+            self._rewrite()
+
+    def drop(self, cid: str) -> None:
+        with self._lock:
+            self.entries.pop(cid, None)
+
+    def _rewrite(self) -> None:
+        for cid, me in self.entries.items():
+            my_networks = {a.network for a in me.attachments}
+            lines: list[tuple[str, list[str]]] = []
+            for a in me.attachments[:1]:
+                lines.append((a.address, _unique([me.hostname, me.service, me.name])))
+            for other_id, other in sorted(self.entries.items(), key=lambda item: item[1].name):
+                if other_id == cid:
+                    continue
+                shared = [a for a in other.attachments if a.network in my_networks]
+                if shared:
+                    lines.append((shared[0].address, _unique([other.service, other.name, other.hostname])))
+            path = self.engine.etc_dir(cid) / "hosts"
+            if path.parent.is_dir():
+                write_hosts_file(path, me.hostname, lines)
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def labels_for(project: Project, service: str, config_hash: str, image: Image,
+               config_files: list[Path]) -> dict[str, str]:
+    return {
+        **project.services[service].labels,
+        LABEL_PROJECT: project.name,
+        LABEL_SERVICE: service,
+        LABEL_NUMBER: "1",
+        LABEL_ONEOFF: "False",
+        LABEL_CONFIG_HASH: config_hash,
+        LABEL_IMAGE: image.id,
+        LABEL_IMAGE_REFERENCE: project.services[service].image or "",
+        LABEL_WORKING_DIR: project.working_dir,
+        LABEL_CONFIG_FILES: ",".join(str(f) for f in config_files),
+    }
+
+
+def create_container(
+    engine: Engine, project: Project, service: str, image: Image, networks: list[str],
+    labels: dict[str, str], volume_paths: dict[str, str], hosts: HostsTable,
+) -> str:
+    """Sandbox + addresses + etc files + runtime container; returns the new container id.
+
+    On failure everything made here is removed again, so a failed create leaves nothing.
+    """
+    cid = secrets.token_hex(32)
+    try:
+        attachments = _make_sandbox(engine, cid, networks)
+        spec = project.services[service]
+        placement = ContainerPlacement(
+            container_id=cid,
+            name=container_name(project.name, service),
+            layer_dirs=engine.images.layer_dirs(image),
+            netns_path=engine.networks.get_sandbox(cid).netns_path,  # type: ignore[union-attr]
+            etc_dir=str(engine.etc_dir(cid)),
+            volume_paths=volume_paths,
+            labels=labels,
+        )
+        config = container_config(service, spec, image.config, placement)
+        _write_etc(engine.etc_dir(cid), config.hostname)
+        engine.containers.create(config)
+    except BaseException:
+        discard_container(engine, cid)
+        raise
+    hosts.put(cid, HostEntry(service, config.name, config.hostname, attachments))
+    return cid
+
+
+def ensure_sandbox(engine: Engine, cid: str, networks: list[str], hosts: HostsTable) -> None:
+    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade."""
+    if engine.networks.get_sandbox(cid) is not None:
+        return
+    attachments = _make_sandbox(engine, cid, networks)
+    config = engine.containers.config(cid)
+    _write_etc(engine.etc_dir(cid), config.hostname)
+    hosts.put(cid, HostEntry(config.labels.get(LABEL_SERVICE, ""), config.name, config.hostname, attachments))
+
+
+def remove_container(engine: Engine, cid: str, timeout: float | None, hosts: HostsTable | None = None) -> None:
+    """Stop (stop signal, then SIGKILL after the timeout), then remove container, sandbox, etc files."""
+    engine.containers.stop(cid, timeout)
+    engine.containers.remove(cid, force=True)
+    if hosts is not None:
+        hosts.drop(cid)
+    discard_container(engine, cid)
+
+
+def discard_container(engine: Engine, cid: str) -> None:
+    """Remove what surrounds a container (sandbox, etc files); each step tolerates absence."""
+    engine.networks.remove_sandbox(cid)
+    engine.remove_etc_dir(cid)
+
+
+def _make_sandbox(engine: Engine, cid: str, networks: list[str]) -> tuple[Attachment, ...]:
+    engine.networks.create_sandbox(cid)
+    return tuple(engine.networks.attach(cid, network) for network in networks)
+
+
+def _write_etc(etc_dir: Path, hostname: str) -> None:
+    etc_dir.mkdir(parents=True, exist_ok=True)
+    (etc_dir / "hostname").write_text(hostname + "\n")
+    (etc_dir / "resolv.conf").write_text(_resolv_conf())
+    hosts = etc_dir / "hosts"
+    if not hosts.exists():
+        write_hosts_file(hosts, hostname, [])
+
+
+def _resolv_conf() -> str:
+    """The host's resolvers minus loopback ones (unreachable from a container), as Docker does."""
+    try:
+        lines = Path("/etc/resolv.conf").read_text().splitlines()
+    except OSError:
+        lines = []
+    kept = [
+        line for line in lines
+        if line.strip() and not line.lstrip().startswith("#")
+        and not (line.split()[0] == "nameserver" and len(line.split()) > 1
+                 and (line.split()[1].startswith("127.") or line.split()[1] == "::1"))
+    ]
+    return "\n".join(kept) + "\n" if kept else ""

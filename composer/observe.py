@@ -1,0 +1,40 @@
+"""What is really there for one project: its containers (liveness checked) and networks. Read-only."""
+
+from __future__ import annotations
+
+from composer.engine import Engine
+from composer.naming import (
+    LABEL_CONFIG_HASH,
+    LABEL_NETWORK,
+    LABEL_NUMBER,
+    LABEL_PROJECT,
+    LABEL_SERVICE,
+)
+from composer.plan import Observed, ObservedContainer
+from runtime.containers import ContainerState
+
+
+def project_containers(engine: Engine, project: str) -> list[ContainerState]:
+    return [s for s in engine.containers.list() if s.labels.get(LABEL_PROJECT) == project]
+
+
+def observe(engine: Engine, project: str) -> Observed:
+    containers = tuple(
+        ObservedContainer(
+            id=state.id,
+            name=state.name,
+            service=state.labels.get(LABEL_SERVICE, ""),
+            number=int(state.labels.get(LABEL_NUMBER, "1")),
+            config_hash=state.labels.get(LABEL_CONFIG_HASH, ""),
+            status=state.status,
+        )
+        for state in project_containers(engine, project)
+    )
+    return Observed(containers, frozenset(project_networks(engine, project)))
+
+
+def project_networks(engine: Engine, project: str) -> list[str]:
+    return [
+        n.name for n in engine.networks.list_networks()
+        if n.labels.get(LABEL_PROJECT) == project and LABEL_NETWORK in n.labels
+    ]

@@ -1,0 +1,151 @@
+"""The project-level operations behind the CLI verbs: up, down, start, stop, restart.
+
+Each takes the loaded project and the engine, holds the project lock, and reports
+progress through `Events`. No argv, no environment, no exit codes here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from composer.apply import Applier, run_step
+from composer.desired import desired_state, network_name, volume_name
+from composer.engine import Engine
+from composer.errors import PycomposeError
+from composer.events import Events
+from composer.graph import start_order
+from composer.lifecycle import HostsTable, ensure_sandbox, remove_container
+from composer.models import Project
+from composer.naming import LABEL_SERVICE
+from composer.observe import observe, project_containers
+from composer.plan import Plan, PlanOptions, plan_down, plan_up
+from runtime.containers import ContainerState
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    project: Project
+    files: list[Path]
+
+
+def selected_services(project: Project, services: Sequence[str]) -> list[str]:
+    """The start order, limited to `services` and everything they depend on."""
+    order = start_order(project)
+    if not services:
+        return order
+    unknown = [s for s in services if s not in project.services]
+    if unknown:
+        raise PycomposeError(f"no such service: {unknown[0]}")
+    wanted: set[str] = set()
+    stack = list(services)
+    while stack:
+        name = stack.pop()
+        if name not in wanted:
+            wanted.add(name)
+            stack.extend(project.services[name].depends_on)
+    return [name for name in order if name in wanted]
+
+
+def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptions,
+       services: Sequence[str] = (), dry_run: bool = False) -> Plan:
+    project = loaded.project
+    order = selected_services(project, services)
+    desired = desired_state(project, order, engine.images)  # fails before anything is created
+    with engine.project_lock(project.name):
+        plan = plan_up(project.name, desired.services, desired.networks, observe(engine, project.name), options)
+        if services:  # `up SERVICE` never treats the other services as orphans
+            plan = Plan(plan.project, tuple(a for a in plan.actions if "orphan" not in a.verb or a.service not in project.services))
+        for action in plan.actions:
+            if action.verb == "warn-orphan":
+                events.warn(f"Found orphan container {action.target}: {action.reason}")
+        if not dry_run:
+            Applier(engine, project, desired, loaded.files, events).run(plan)
+    return plan
+
+
+def down(engine: Engine, project_name: str, loaded: LoadedProject | None, events: Events,
+         remove_orphans: bool = False, volumes: bool = False, timeout: float | None = None) -> Plan:
+    with engine.project_lock(project_name):
+        observed = observe(engine, project_name)
+        project = loaded.project if loaded else None
+        order = start_order(project) if project else None
+        networks = sorted(observed.networks)
+        if project is not None:
+            declared = {network_name(project, key) for key in project.networks}
+            networks = [n for n in networks if n in declared]
+        volume_names = _project_volumes(project) if volumes and project else []
+        plan = plan_down(project_name, observed, order, networks, volume_names, remove_orphans)
+        hosts = HostsTable(engine)
+        for action in plan.actions:
+            if action.verb in ("remove", "remove-orphan") and action.container_id:
+                grace = project.services[action.service].stop_grace_period if (
+                    project and action.service in project.services) else None
+                run_step(events, "Container", action.target, ("Stopping", "Removed"),
+                     lambda cid=action.container_id, t=timeout if timeout is not None else grace:
+                     remove_container(engine, cid, t, hosts))
+            elif action.verb == "warn-orphan":
+                events.warn(f"Found orphan container {action.target}: {action.reason}")
+            elif action.verb == "remove-network":
+                run_step(events, "Network", action.target, ("Removing", "Removed"),
+                     lambda name=action.target: _remove_network(engine, name))
+            elif action.verb == "remove-volume" and engine.volumes.get(action.target) is not None:
+                run_step(events, "Volume", action.target, ("Removing", "Removed"),
+                     lambda name=action.target: engine.volumes.remove(name))
+    return plan
+
+
+def _project_volumes(project: Project) -> list[str]:
+    return [volume_name(project, key) for key, v in sorted(project.volumes.items()) if not v.external]
+
+
+def _remove_network(engine: Engine, name: str) -> None:
+    """Also sweeps sandboxes left on it by a killed `up` (no container was recorded for them)."""
+    known = {state.id for state in engine.containers.list()}
+    for sandbox in engine.networks.list_sandboxes():
+        if sandbox.id not in known and any(a.network == name for a in sandbox.attachments):
+            engine.networks.remove_sandbox(sandbox.id)
+            engine.remove_etc_dir(sandbox.id)
+    engine.networks.remove_network(name)
+
+
+def containers_of(engine: Engine, project_name: str, services: Sequence[str] = ()) -> list[ContainerState]:
+    found = project_containers(engine, project_name)
+    if services:
+        found = [c for c in found if c.labels.get(LABEL_SERVICE) in services]
+    return sorted(found, key=lambda c: c.name)
+
+
+def stop(engine: Engine, loaded: LoadedProject, events: Events, services: Sequence[str] = (),
+         timeout: float | None = None) -> None:
+    project = loaded.project
+    order = selected_services(project, ()) if not services else [s for s in start_order(project) if s in services]
+    with engine.project_lock(project.name):
+        by_service = {c.labels.get(LABEL_SERVICE): c for c in containers_of(engine, project.name, services)}
+        for name in reversed(order):
+            state = by_service.get(name)
+            if state is None or state.status != "running":
+                continue
+            grace = timeout if timeout is not None else project.services[name].stop_grace_period
+            run_step(events, "Container", state.name, ("Stopping", "Stopped"),
+                 lambda cid=state.id, t=grace: engine.containers.stop(cid, t))
+
+
+def start(engine: Engine, loaded: LoadedProject, events: Events, services: Sequence[str] = ()) -> None:
+    project = loaded.project
+    order = selected_services(project, services)
+    with engine.project_lock(project.name):
+        existing = {c.labels.get(LABEL_SERVICE): c for c in containers_of(engine, project.name)}
+        missing = [name for name in order if name not in existing]
+        if missing:
+            raise PycomposeError(f'service "{missing[0]}" has no container', hint="run `pycompose up` first")
+        hosts = HostsTable(engine)
+        for name in order:
+            state = existing[name]
+            if state.status == "running":
+                continue
+            networks = [network_name(project, key) for key in project.services[name].networks]
+            ensure_sandbox(engine, state.id, networks, hosts)
+            run_step(events, "Container", state.name, ("Starting", "Started"),
+                 lambda cid=state.id: engine.containers.start(cid))

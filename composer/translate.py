@@ -1,0 +1,151 @@
+"""Service + image → the runtime's OCI-shaped ContainerConfig (pure).
+
+This is the only place where Compose semantics meet the runtime: entrypoint/command
+resolution against the image, environment, resources and mounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from composer.errors import PlanError
+from composer.models import Service
+from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
+from runtime.images import ImageConfig
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CPU_PERIOD = 100_000
+
+
+@dataclass(frozen=True)
+class ContainerPlacement:
+    """Where a new container lives on the host: decided by apply, passed in here."""
+
+    container_id: str
+    name: str
+    layer_dirs: tuple[str, ...]
+    netns_path: str | None
+    etc_dir: str  # holds the hosts, hostname and resolv.conf files bind-mounted into the container
+    volume_paths: Mapping[str, str]  # named volume (key in the stack file) -> host directory
+    labels: Mapping[str, str]
+
+
+def container_config(
+    service_name: str, service: Service, image: ImageConfig, placement: ContainerPlacement
+) -> ContainerConfig:
+    hostname = service.hostname or placement.container_id[:12]
+    return ContainerConfig(
+        id=placement.container_id,
+        name=placement.name,
+        process=_process(service_name, service, image, hostname),
+        root=Root(layers=placement.layer_dirs),
+        hostname=hostname,
+        mounts=_etc_mounts(placement.etc_dir) + _volume_mounts(service_name, service, placement.volume_paths),
+        namespaces=(
+            Namespace("pid"),
+            Namespace("mount"),
+            Namespace("uts"),
+            Namespace("ipc"),
+            Namespace("network", placement.netns_path),
+        ),
+        resources=resources(service_name, service),
+        stop_signal=service.stop_signal or "SIGTERM",
+        stop_timeout=service.stop_grace_period if service.stop_grace_period is not None else 10.0,
+        restart=service.restart,
+        labels=dict(placement.labels),
+    )
+
+
+def process_args(service_name: str, service: Service, image: ImageConfig) -> tuple[str, ...]:
+    """Docker's rule: a service `entrypoint` replaces the image's and drops the image's CMD."""
+    if service.entrypoint is not None:
+        entrypoint = service.entrypoint
+        command = service.command or ()
+    else:
+        entrypoint = image.entrypoint or ()
+        command = service.command if service.command is not None else (image.cmd or ())
+    args = tuple(entrypoint) + tuple(command)
+    if not args:
+        raise PlanError(
+            f'service "{service_name}" has no command: neither the service nor its image gives one',
+            hint="set `command:` in the stack file",
+        )
+    return args
+
+
+def _process(service_name: str, service: Service, image: ImageConfig, hostname: str) -> Process:
+    env: dict[str, str] = {"PATH": DEFAULT_PATH}
+    for entry in image.env:
+        key, _, value = entry.partition("=")
+        env[key] = value
+    env["HOSTNAME"] = hostname
+    for key, value in service.environment.items():
+        if value is not None:
+            env[key] = value
+    user_spec = service.user or image.user or None
+    return Process(
+        args=process_args(service_name, service, image),
+        env=tuple(f"{k}={v}" for k, v in env.items()),
+        cwd=service.working_dir or image.working_dir or "/",
+        user=_numeric_user(user_spec),
+        user_spec=user_spec,
+    )
+
+
+def _numeric_user(spec: str | None) -> User:
+    """uid[:gid] when numeric; names are resolved inside the container by the runtime."""
+    if not spec:
+        return User()
+    uid, _, gid = spec.partition(":")
+    if uid.isdigit() and (not gid or gid.isdigit()):
+        return User(int(uid), int(gid) if gid else 0)
+    return User()
+
+
+def resources(service_name: str, service: Service) -> Resources:
+    limits = service.deploy.resources.limits if service.deploy and service.deploy.resources else None
+    memory = _one_of(service_name, "mem_limit", service.mem_limit, limits.memory if limits else None)
+    cpus = _one_of(service_name, "cpus", service.cpus, limits.cpus if limits else None)
+    pids = _one_of(service_name, "pids_limit", service.pids_limit, limits.pids if limits else None)
+    return Resources(
+        memory_limit=memory,
+        cpu_quota=round(cpus * CPU_PERIOD) if cpus else None,
+        cpu_period=CPU_PERIOD,
+        pids_limit=pids,
+    )
+
+
+def _one_of(service_name: str, key: str, direct: float | int | None, deploy: float | int | None):  # type: ignore[no-untyped-def]
+    """Compose refuses distinct values in `key` and `deploy.resources.limits` (compose-go does too)."""
+    if direct is not None and deploy is not None and direct != deploy:
+        raise PlanError(
+            f"services.{service_name}: {key} and deploy.resources.limits disagree ({direct} vs {deploy})",
+            hint="set only one of them",
+        )
+    return direct if direct is not None else deploy
+
+
+def _etc_mounts(etc_dir: str) -> tuple[Mount, ...]:
+    return tuple(
+        Mount(f"/etc/{name}", "bind", f"{etc_dir}/{name}", ("rbind", "rw"))
+        for name in ("hosts", "hostname", "resolv.conf")
+    )
+
+
+def _volume_mounts(service_name: str, service: Service, volume_paths: Mapping[str, str]) -> tuple[Mount, ...]:
+    mounts = []
+    for index, volume in enumerate(service.volumes):
+        mode = "ro" if volume.read_only else "rw"
+        where = f"services.{service_name}.volumes[{index}]"
+        if volume.type == "bind":
+            mounts.append(Mount(volume.target, "bind", str(volume.source), ("rbind", mode)))
+        elif volume.type == "volume":
+            if not volume.source:
+                raise PlanError(f"{where}: anonymous volumes are not supported yet", hint="give the volume a name")
+            mounts.append(Mount(volume.target, "bind", volume_paths[volume.source], ("rbind", mode)))
+        elif volume.type == "tmpfs":
+            mounts.append(Mount(volume.target, "tmpfs", "tmpfs", ("nosuid", "nodev", mode)))
+        else:
+            raise PlanError(f"{where}: volume type {volume.type!r} is not supported yet")
+    return tuple(mounts)

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install everything pycompose and its tests need on a fresh Debian 12 machine (as root):
+# Debian packages, the Python package with its test extra, and the local busybox image.
+# Re-runnable.
+set -eu
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+APT_PACKAGES="busybox-static iproute2 procps tini crun hyperfine"
+
+missing=""
+for pkg in $APT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+"$PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# The image the quickstart and examples use, made offline from busybox-static.
+tar=$(mktemp --suffix=.tar)
+trap 'rm -f "$tar"' EXIT
+examples/busybox-rootfs.sh "$tar"
+pycompose image import "$tar" busybox:latest >/dev/null
+echo "setup done: $(pycompose --help >/dev/null && echo pycompose ready), image busybox:latest imported"

@@ -1,0 +1,85 @@
+"""Drive the real `pycompose` CLI against private state roots, and prove the host is left clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import Roots
+
+
+def host_snapshot() -> dict[str, set[str]]:
+    """What a stack may leave behind: links, mounts, netns files (per root), processes."""
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    return {
+        "links": {line.split(": ")[1].split("@")[0] for line in links.splitlines()},
+        "mounts": set(Path("/proc/mounts").read_text().splitlines()),
+    }
+
+
+def processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def cgroup_dirs(parent: str) -> list[Path]:
+    return [p for p in Path("/sys/fs/cgroup").glob(f"*/{parent}") if p.is_dir()] + [
+        p for p in Path("/sys/fs/cgroup").glob(f"{parent}") if p.is_dir()
+    ]
+
+
+@dataclass
+class Stack:
+    """One project directory with its own roots; `run` invokes the CLI in it."""
+
+    roots: Roots
+    directory: Path
+    project: str
+
+    def write(self, text: str, name: str = "stack.yaml") -> Path:
+        path = self.directory / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def run(self, *args: str, check: bool = True, timeout: float = 120, env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "composer", "-p", self.project, *args],
+            cwd=self.directory, env={**self.roots.env(), **(env or {})}, capture_output=True, text=True,
+            timeout=timeout, input=input,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"pycompose {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def ps(self) -> list[dict[str, object]]:
+        out = self.run("ps", "-a", "--format", "json").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def by_service(self) -> dict[str, dict[str, object]]:
+        return {str(row["Service"]): row for row in self.ps()}
+
+    def exec(self, service: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("exec", "-T", service, *command, check=check)
+
+    def force_cleanup(self) -> None:
+        """Last resort after a failed `down`: kill whatever still mentions our roots."""
+        for pid in processes_mentioning(str(self.roots.run)) + processes_mentioning(str(self.roots.data)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
