@@ -123,7 +123,7 @@ class NetworkManager:
             if rec is None:
                 rec = SandboxRecord(id=sandbox_id, netns_path=str(path))
                 txn.state.sandboxes[sandbox_id] = rec
-                txn.save()
+                txn.save(sandbox_id)
             else:  # recorded, but the namespace is gone (reboot, crash, external umount)
                 self._unwire_all(txn, rec)
             try:
@@ -132,7 +132,7 @@ class NetworkManager:
             except BaseException:
                 netns.remove(path)
                 del txn.state.sandboxes[sandbox_id]
-                txn.save()
+                txn.save(sandbox_id)
                 raise
             return _sandbox(rec)
 
@@ -144,7 +144,7 @@ class NetworkManager:
             for att in list(rec.attachments):
                 wiring.unwire(host, att)
                 rec.attachments.remove(att)
-                txn.save()
+                txn.save(rec.id)
 
     def remove_sandbox(self, sandbox_id: str) -> None:
         """Delete the sandbox's veths (releasing its addresses) and its namespace; idempotent."""
@@ -156,6 +156,7 @@ class NetworkManager:
                 path = Path(rec.netns_path)
             netns.remove(path)
             txn.state.sandboxes.pop(sandbox_id, None)
+            txn.save(sandbox_id)
 
     def get_sandbox(self, sandbox_id: str) -> Sandbox | None:
         rec = self._store.read().sandboxes.get(sandbox_id)
@@ -184,7 +185,7 @@ class NetworkManager:
             if rec is None:
                 rec = self._plan_attachment(txn, box, net)
                 box.attachments.append(rec)
-                txn.save()
+                txn.save(box.id)
             try:
                 with Netlink() as host:
                     bridge_index = bridge.ensure_bridge(host, net, repair=False)
@@ -234,7 +235,7 @@ class NetworkManager:
         except NetworkError:
             return
         box.attachments.remove(rec)
-        txn.save()
+        txn.save(box.id)
 
     def detach(self, sandbox_id: str, network: str) -> None:
         """Delete the sandbox's veth on `network` and release its address; idempotent."""
@@ -246,6 +247,7 @@ class NetworkManager:
             with Netlink() as host:
                 wiring.unwire(host, rec)
             box.attachments.remove(rec)
+            txn.save(box.id)
 
 
 def _network_info(rec: NetworkRecord) -> NetworkInfo:

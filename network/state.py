@@ -3,8 +3,10 @@
 Two files, split by lifetime:
   data_root/network/networks.json  networks and their subnets (kept across reboots, so a
                                    network keeps its subnet when its bridge is re-created)
-  run_root/network/sandboxes.json  sandboxes and their attachments (gone with the
-                                   namespaces at reboot). An address is leased exactly
+  run_root/network/sandboxes/<id>.json
+                                   one file per sandbox and its attachments (gone with
+                                   the namespaces at reboot), so a save costs the same
+                                   with 1 or 100 containers. An address is leased exactly
                                    while an attachment records it: there is no second
                                    table to drift out of sync.
 
@@ -125,28 +127,26 @@ class StateStore:
 
     def __init__(self, data_root: Path, run_root: Path) -> None:
         self._networks = data_root / "network" / "networks.json"
-        self._sandboxes = run_root / "network" / "sandboxes.json"
+        self._sandboxes = run_root / "network" / "sandboxes"
         self.lock_path = data_root / "network" / "state.lock"
 
     def _read_unlocked(self) -> State:
+        state = State()
         try:
-            nets = _load(self._networks).get("networks", {})
-            boxes = _load(self._sandboxes).get("sandboxes", {})
-            return State(
-                networks={k: NetworkRecord(**v) for k, v in nets.items()},
-                sandboxes={
-                    k: SandboxRecord(
-                        id=v["id"],
-                        netns_path=v["netns_path"],
-                        attachments=[AttachmentRecord(**a) for a in v.get("attachments", [])],
+            for name, raw in _load(self._networks).get("networks", {}).items():
+                state.networks[name] = NetworkRecord(**raw)
+            names = sorted(os.listdir(self._sandboxes)) if self._sandboxes.is_dir() else []
+            for fname in names:
+                if fname.endswith(".json") and not fname.startswith("."):
+                    raw = _load(self._sandboxes / fname)
+                    state.sandboxes[raw["id"]] = SandboxRecord(
+                        id=raw["id"],
+                        netns_path=raw["netns_path"],
+                        attachments=[AttachmentRecord(**a) for a in raw.get("attachments", [])],
                     )
-                    for k, v in boxes.items()
-                },
-            )
         except (TypeError, KeyError) as exc:
-            raise StateError(
-                f"network state under {self._networks.parent} is malformed: {exc}"
-            ) from exc
+            raise StateError(f"network state is malformed: {exc}") from exc
+        return state
 
     def read(self) -> State:
         """A consistent snapshot (shared lock)."""
@@ -155,33 +155,31 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """Hold the exclusive lock for the block; save what changed if the block succeeds.
+        """Hold the exclusive lock for the block; networks are saved if the block succeeds.
 
-        `txn.save()` writes mid-way (record before create); on an exception only what
-        was explicitly saved is kept.
+        Sandboxes are saved by `txn.save(sandbox_id)`, which is also how the manager
+        records before it creates; on an exception only what was saved is kept.
         """
         with flocked(self.lock_path):
             txn = Transaction(self, self._read_unlocked())
             yield txn
             txn.save()
 
-    def _save(self, state: State, before: tuple[str, str]) -> tuple[str, str]:
-        nets, boxes = self._serialize(state)
-        after = (json.dumps(nets, sort_keys=True), json.dumps(boxes, sort_keys=True))
-        if after[0] != before[0]:
-            self._networks.parent.mkdir(parents=True, exist_ok=True)
-            _store(self._networks, nets, durable=True)
-        if after[1] != before[1]:
-            self._sandboxes.parent.mkdir(parents=True, exist_ok=True)
-            _store(self._sandboxes, boxes, durable=False)
-        return after
+    def _networks_json(self, state: State) -> dict[str, Any]:
+        return {"networks": {k: asdict(v) for k, v in state.networks.items()}}
 
-    @staticmethod
-    def _serialize(state: State) -> tuple[dict[str, Any], dict[str, Any]]:
-        return (
-            {"networks": {k: asdict(v) for k, v in state.networks.items()}},
-            {"sandboxes": {k: asdict(v) for k, v in state.sandboxes.items()}},
-        )
+    def _save_networks(self, data: dict[str, Any]) -> None:
+        self._networks.parent.mkdir(parents=True, exist_ok=True)
+        _store(self._networks, data, durable=True)
+
+    def _save_sandbox(self, state: State, sandbox_id: str) -> None:
+        path = self._sandboxes / f"{sandbox_id}.json"
+        rec = state.sandboxes.get(sandbox_id)
+        if rec is None:
+            path.unlink(missing_ok=True)
+            return
+        self._sandboxes.mkdir(parents=True, exist_ok=True)
+        _store(path, asdict(rec), durable=False)
 
 
 class Transaction:
@@ -190,8 +188,13 @@ class Transaction:
     def __init__(self, store: StateStore, state: State) -> None:
         self.state = state
         self._store = store
-        nets, boxes = store._serialize(state)
-        self._saved = (json.dumps(nets, sort_keys=True), json.dumps(boxes, sort_keys=True))
+        self._networks = store._networks_json(state)
 
-    def save(self) -> None:
-        self._saved = self._store._save(self.state, self._saved)
+    def save(self, *sandbox_ids: str) -> None:
+        """Persist the networks if they changed, and the given sandboxes (or their removal)."""
+        networks = self._store._networks_json(self.state)
+        if networks != self._networks:
+            self._store._save_networks(networks)
+            self._networks = networks
+        for sandbox_id in sandbox_ids:
+            self._store._save_sandbox(self.state, sandbox_id)
