@@ -36,21 +36,21 @@ class Model(BaseModel):
 
 def _string_map(value: object) -> dict[str, str]:
     """Labels and options: list or map; numbers become strings, a bare key an empty one."""
-    pairs = list_or_dict(value, what="label")
+    pairs = list_or_dict(value)
     out: dict[str, str] = {}
     for key, val in pairs.items():
         if isinstance(val, dict | list):
-            raise InvalidValue(f"{key}: expected a string, got {describe(val)}")
+            raise InvalidValue(f"expected a string, got {describe(val)}", key=str(key))
         out[str(key)] = "" if val is None else scalar_text(val)
     return out
 
 
 def _environment(value: object) -> dict[str, str | None]:
-    pairs = list_or_dict(value, what="environment")
+    pairs = list_or_dict(value)
     out: dict[str, str | None] = {}
     for key, val in pairs.items():
         if isinstance(val, dict | list):
-            raise InvalidValue(f"{key}: expected a string, got {describe(val)}")
+            raise InvalidValue(f"expected a string, got {describe(val)}", key=str(key))
         out[str(key)] = None if val is None else scalar_text(val)
     return out
 
@@ -204,7 +204,11 @@ class Service(Model):
     @classmethod
     def _split_restart(cls, data: Any) -> Any:
         if isinstance(data, dict) and "restart" in data and "max_retries" not in data:
-            policy, retries = parse_restart(data["restart"])
+            try:
+                policy, retries = parse_restart(data["restart"])
+            except InvalidValue as exc:
+                exc.key = "restart"
+                raise
             data = {**data, "restart": policy, "max_retries": retries}
         return data
 

@@ -93,7 +93,7 @@ class FileNormalizer:
 
     def _pairs(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict:
         try:
-            pairs = list_or_dict(node, what=str(path[-1]))
+            pairs = list_or_dict(node)
         except InvalidValue as exc:
             raise spec_error(self.root, path, exc.message, exc.hint) from None
         out = PosDict(pairs, pos=node.pos)

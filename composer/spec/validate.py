@@ -45,6 +45,8 @@ def to_spec_error(exc: ValidationError, root: Any, path: tuple[PathPart, ...]) -
         return spec_error(root, loc[:-1], f"missing required key `{loc[-1]}`")
     if kind in ("value_error", "assertion_error") and isinstance(ctx.get("error"), InvalidValue):
         problem: InvalidValue = ctx["error"]
+        if problem.key is not None:
+            loc = (*loc, problem.key)
         return spec_error(root, loc, problem.message, problem.hint)
     if kind == "literal_error":
         expected = str(ctx.get("expected", "")).replace("'", "")

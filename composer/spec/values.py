@@ -19,10 +19,11 @@ from typing import Any
 class InvalidValue(ValueError):
     """A value the user wrote is malformed; `hint` says what would be accepted."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, *, key: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.key = key  # the sub-key at fault, when raised for a whole mapping
 
 
 def describe(value: object) -> str:
@@ -211,7 +212,7 @@ def split_command(value: object) -> tuple[str, ...] | None:
     raise InvalidValue(f"expected a string or a list of strings, got {describe(value)}")
 
 
-def list_or_dict(value: object, *, what: str) -> dict[str, Any]:
+def list_or_dict(value: object) -> dict[str, Any]:
     """``[K=V, K]`` or ``{K: V}`` as a dict; a bare ``K`` maps to None."""
     if isinstance(value, Mapping):
         return dict(value)
@@ -219,9 +220,7 @@ def list_or_dict(value: object, *, what: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for item in value:
             if not isinstance(item, str):
-                raise InvalidValue(
-                    f"{what} entries must be KEY=VALUE strings, got {describe(item)}"
-                )
+                raise InvalidValue(f"each entry must be a KEY=VALUE string, got {describe(item)}")
             key, sep, val = item.partition("=")
             out[key] = val if sep else None
         return out

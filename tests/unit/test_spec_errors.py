@@ -1,0 +1,388 @@
+"""Every kind of bad stack file gives one line: file:line:col, key path, problem, hint.
+
+Table-driven: (id, stack file text, error class, exact rendered message). The file
+is written as ``stack.yaml`` in a temporary directory; the directory prefix is
+removed before comparing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from composer.errors import GraphError, PycomposeError, SpecError
+from composer.spec import load_project
+
+CASES: list[tuple[str, str, type[PycomposeError], str]] = [
+    (
+        "tab",
+        "services:\n  web:\n\timage: x\n",
+        SpecError,
+        "stack.yaml:3:1: invalid YAML: tab character (indent with spaces, not tabs)",
+    ),
+    (
+        "unclosed",
+        "services:\n  web:\n    command: [a, b\n",
+        SpecError,
+        "stack.yaml:4:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence started on line 3)",
+    ),
+    (
+        "bad indent",
+        "services:\n  web:\n    image: x\n   user: y\n",
+        SpecError,
+        "stack.yaml:4:4: invalid YAML: did not find expected key (while parsing a block mapping started on line 2)",
+    ),
+    (
+        "dup key",
+        "services:\n  web:\n    image: x\n    image: y\n",
+        SpecError,
+        'stack.yaml:4:5: duplicate key "image" (first defined on line 3)',
+    ),
+    (
+        "dup service",
+        "services:\n  web:\n    image: x\n  web:\n    image: y\n",
+        SpecError,
+        'stack.yaml:4:3: duplicate key "web" (first defined on line 2)',
+    ),
+    (
+        "unknown tag",
+        "services:\n  web:\n    image: !foo x\n",
+        SpecError,
+        "stack.yaml:3:12: unknown YAML tag '!foo' (pycompose knows !reset and !override)",
+    ),
+    (
+        "top not map",
+        "- a\n- b\n",
+        SpecError,
+        "stack.yaml:1:1: expected a mapping of top-level keys, got a list",
+    ),
+    (
+        "services list",
+        "services: []\n",
+        SpecError,
+        "stack.yaml:1:11: services: expected a mapping of service names to definitions, got a list",
+    ),
+    (
+        "service scalar",
+        "services:\n  web: nginx\n",
+        SpecError,
+        "stack.yaml:2:8: services.web: expected a mapping, got a string",
+    ),
+    (
+        "unknown top",
+        "servics:\n  web:\n    image: x\n",
+        SpecError,
+        "stack.yaml:1:1: servics: unknown key (did you mean `services`?)",
+    ),
+    (
+        "unknown key",
+        "services:\n  web:\n    image: x\n    restrat: always\n",
+        SpecError,
+        "stack.yaml:4:5: services.web.restrat: unknown key (did you mean `restart`?)",
+    ),
+    (
+        "unknown key far",
+        "services:\n  web:\n    image: x\n    zzzz: 1\n",
+        SpecError,
+        "stack.yaml:4:5: services.web.zzzz: unknown key",
+    ),
+    (
+        "unknown deploy key",
+        "services:\n  web:\n    image: x\n    deploy:\n      replica: 2\n",
+        SpecError,
+        "stack.yaml:5:7: services.web.deploy.replica: unknown key (did you mean `replicas`?)",
+    ),
+    (
+        "unknown depends key",
+        "services:\n  web:\n    image: x\n    depends_on:\n      db:\n        conditon: service_healthy\n  db:\n    image: y\n",
+        SpecError,
+        "stack.yaml:6:9: services.web.depends_on.db.conditon: unknown key (did you mean `condition`?)",
+    ),
+    (
+        "command map",
+        "services:\n  web:\n    image: x\n    command: {a: 1}\n",
+        SpecError,
+        "stack.yaml:4:14: services.web.command: expected a string or a list of strings, got a mapping",
+    ),
+    (
+        "command unclosed quote",
+        "services:\n  web:\n    image: x\n    command: echo 'hi\n",
+        SpecError,
+        'stack.yaml:4:14: services.web.command: cannot split command "echo \'hi": No closing quotation',
+    ),
+    (
+        "image list",
+        "services:\n  web:\n    image: [x]\n",
+        SpecError,
+        "stack.yaml:3:12: services.web.image: expected a string, got a list",
+    ),
+    (
+        "restart enum",
+        "services:\n  web:\n    image: x\n    restart: sometimes\n",
+        SpecError,
+        'stack.yaml:4:14: services.web.restart: invalid restart policy "sometimes" (expected one of no, always, on-failure, unless-stopped or on-failure:N)',
+    ),
+    (
+        "restart count",
+        "services:\n  web:\n    image: x\n    restart: always:3\n",
+        SpecError,
+        'stack.yaml:4:14: services.web.restart: invalid restart policy "always:3" (only on-failure takes a count: on-failure:3)',
+    ),
+    (
+        "condition enum",
+        "services:\n  web:\n    image: x\n    depends_on:\n      db:\n        condition: service_ready\n  db:\n    image: y\n",
+        SpecError,
+        'stack.yaml:6:20: services.web.depends_on.db.condition: invalid value "service_ready" (expected service_started, service_healthy or service_completed_successfully)',
+    ),
+    (
+        "mem size",
+        "services:\n  web:\n    image: x\n    mem_limit: 12x\n",
+        SpecError,
+        'stack.yaml:4:16: services.web.mem_limit: invalid size "12x" (use a number with b, k, m or g)',
+    ),
+    (
+        "deploy memory",
+        "services:\n  web:\n    image: x\n    deploy:\n      resources:\n        limits:\n          memory: lots\n",
+        SpecError,
+        'stack.yaml:7:19: services.web.deploy.resources.limits.memory: invalid size "lots" (use a number with b, k, m or g)',
+    ),
+    (
+        "cpus zero",
+        "services:\n  web:\n    image: x\n    cpus: 0\n",
+        SpecError,
+        "stack.yaml:4:11: services.web.cpus: invalid CPU count 0 (use a positive number of CPUs such as 0.5 or 2)",
+    ),
+    (
+        "cpus text",
+        "services:\n  web:\n    image: x\n    cpus: half\n",
+        SpecError,
+        'stack.yaml:4:11: services.web.cpus: invalid CPU count "half" (use a positive number of CPUs such as 0.5 or 2)',
+    ),
+    (
+        "pids text",
+        "services:\n  web:\n    image: x\n    pids_limit: many\n",
+        SpecError,
+        'stack.yaml:4:17: services.web.pids_limit: expected an integer, got "many"',
+    ),
+    (
+        "duration",
+        "services:\n  web:\n    image: x\n    stop_grace_period: 10\n",
+        SpecError,
+        "stack.yaml:4:24: services.web.stop_grace_period: invalid duration 10 (use a duration such as 10s, 1m30s or 500ms)",
+    ),
+    (
+        "duration unit",
+        "services:\n  web:\n    image: x\n    stop_grace_period: 10x\n",
+        SpecError,
+        'stack.yaml:4:24: services.web.stop_grace_period: invalid duration "10x" (use a duration such as 10s, 1m30s or 500ms)',
+    ),
+    (
+        "signal",
+        "services:\n  web:\n    image: x\n    stop_signal: SIGFOO\n",
+        SpecError,
+        'stack.yaml:4:18: services.web.stop_signal: unknown signal "SIGFOO" (use a name such as SIGTERM or SIGINT)',
+    ),
+    (
+        "replicas negative",
+        "services:\n  web:\n    image: x\n    deploy:\n      replicas: -1\n",
+        SpecError,
+        "stack.yaml:5:17: services.web.deploy.replicas: invalid value -1 (must be at least 0)",
+    ),
+    (
+        "env nested",
+        "services:\n  web:\n    image: x\n    environment:\n      A: {b: 1}\n",
+        SpecError,
+        "stack.yaml:5:10: services.web.environment.A: expected a string, got a mapping",
+    ),
+    (
+        "env list int",
+        "services:\n  web:\n    image: x\n    environment:\n      - 3\n",
+        SpecError,
+        "stack.yaml:5:7: services.web.environment: each entry must be a KEY=VALUE string, got a number",
+    ),
+    (
+        "volume short",
+        "services:\n  web:\n    image: x\n    volumes:\n      - a:b:c:d\n",
+        SpecError,
+        'stack.yaml:5:9: services.web.volumes[0]: invalid volume "a:b:c:d" (use [SOURCE:]TARGET[:ro|rw])',
+    ),
+    (
+        "volume option",
+        "services:\n  web:\n    image: x\n    volumes:\n      - ./a:/b:rx\n",
+        SpecError,
+        'stack.yaml:5:9: services.web.volumes[0]: invalid volume option "rx" in "./a:/b:rx" (use [SOURCE:]TARGET[:ro|rw])',
+    ),
+    (
+        "volume relative target",
+        "services:\n  web:\n    image: x\n    volumes:\n      - ./a:b\n",
+        SpecError,
+        'stack.yaml:5:9: services.web.volumes[0]: mount target "b" must be an absolute path',
+    ),
+    (
+        "volume type",
+        "services:\n  web:\n    image: x\n    volumes:\n      - type: npipe\n        source: a\n        target: /b\n",
+        SpecError,
+        'stack.yaml:5:15: services.web.volumes[0].type: invalid value "npipe" (expected bind, volume or tmpfs)',
+    ),
+    (
+        "volume missing target",
+        "services:\n  web:\n    image: x\n    volumes:\n      - type: bind\n        source: /a\n",
+        SpecError,
+        "stack.yaml:5:9: services.web.volumes[0]: missing required key `target`",
+    ),
+    (
+        "ipv4",
+        "services:\n  web:\n    image: x\n    networks:\n      front:\n        ipv4_address: 10.0.0.300\nnetworks:\n  front:\n",
+        SpecError,
+        'stack.yaml:6:23: services.web.networks.front.ipv4_address: invalid IP address "10.0.0.300"',
+    ),
+    (
+        "subnet",
+        "services:\n  web:\n    image: x\nnetworks:\n  front:\n    ipam:\n      config:\n        - subnet: 10.0.0.0/33\n",
+        SpecError,
+        'stack.yaml:8:19: networks.front.ipam.config[0].subnet: invalid subnet "10.0.0.0/33" (use CIDR notation: 10.1.0.0/16)',
+    ),
+    (
+        "undefined dep",
+        "services:\n  web:\n    image: x\n    depends_on: [db]\n",
+        SpecError,
+        'stack.yaml:4:18: services.web.depends_on.db: undefined service "db"',
+    ),
+    (
+        "undefined network",
+        "services:\n  web:\n    image: x\n    networks: [front]\n",
+        SpecError,
+        'stack.yaml:4:16: services.web.networks.front: undefined network "front" (define it under the top-level networks:)',
+    ),
+    (
+        "undefined volume",
+        "services:\n  web:\n    image: x\n    volumes:\n      - data:/data\n",
+        SpecError,
+        'stack.yaml:5:9: services.web.volumes[0]: undefined volume "data" (define it under the top-level volumes:)',
+    ),
+    (
+        "no image",
+        "services:\n  web:\n    command: echo\n",
+        SpecError,
+        "stack.yaml:2:3: services.web: service has neither `image` nor `build` (add an image: to run)",
+    ),
+    (
+        "self dep",
+        "services:\n  web:\n    image: x\n    depends_on: [web]\n",
+        GraphError,
+        "stack.yaml:4:18: dependency cycle: web -> web (service web depends on itself)",
+    ),
+    (
+        "cycle",
+        "services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [c]\n  c:\n    image: x\n    depends_on: [a]\n",
+        GraphError,
+        "stack.yaml:4:18: dependency cycle: a -> b -> c -> a",
+    ),
+    (
+        "container_name replicas",
+        "services:\n  web:\n    image: x\n    container_name: w\n    deploy:\n      replicas: 2\n",
+        SpecError,
+        "stack.yaml:4:21: services.web.container_name: container_name cannot be used with 2 replicas (container names must be unique: remove container_name or use one replica)",
+    ),
+    (
+        "required var",
+        'services:\n  web:\n    image: "nginx:${TAG:?set TAG to the release}"\n',
+        SpecError,
+        "stack.yaml:3:12: services.web.image: required variable TAG is missing a value: set TAG to the release",
+    ),
+    (
+        "bad template",
+        "services:\n  web:\n    image: x\n    command: echo ${}\n",
+        SpecError,
+        'stack.yaml:4:14: services.web.command: invalid interpolation "echo ${}" (write $$ for a literal $)',
+    ),
+    (
+        "dollar digit",
+        "services:\n  web:\n    image: x\n    command: echo $1\n",
+        SpecError,
+        'stack.yaml:4:14: services.web.command: invalid interpolation "echo $1" (write $$ for a literal $)',
+    ),
+    (
+        "project name",
+        'name: "!!!"\nservices:\n  web:\n    image: x\n',
+        SpecError,
+        'stack.yaml:1:7: name: invalid project name "!!!" (use lowercase letters, digits, dashes and underscores, starting with a letter or digit)',
+    ),
+    (
+        "network unknown key",
+        "services:\n  web:\n    image: x\nnetworks:\n  front:\n    drvier: bridge\n",
+        SpecError,
+        "stack.yaml:6:5: networks.front.drvier: unknown key (did you mean `driver`?)",
+    ),
+    (
+        "volume def type",
+        "services:\n  web:\n    image: x\nvolumes:\n  data: [a]\n",
+        SpecError,
+        "stack.yaml:5:9: volumes.data: expected a mapping, got a list",
+    ),
+    (
+        "labels bool list",
+        "services:\n  web:\n    image: x\n    labels: [1]\n",
+        SpecError,
+        "stack.yaml:4:13: services.web.labels: each entry must be a KEY=VALUE string, got a number",
+    ),
+    (
+        "extends missing",
+        "services:\n  web:\n    extends: base\n",
+        SpecError,
+        'stack.yaml:3:14: services.web.extends: extends: no service "base" in this file',
+    ),
+    (
+        "extends cycle",
+        "services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+        SpecError,
+        "stack.yaml:3:14: services.a.extends: extends cycle: a -> b -> a",
+    ),
+    (
+        "internal type",
+        "services:\n  web:\n    image: x\nnetworks:\n  front:\n    internal: maybe\n",
+        SpecError,
+        'stack.yaml:6:15: networks.front.internal: expected true or false, got "maybe"',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_bad_stack_file(
+    tmp_path: Path, text: str, error: type[PycomposeError], message: str
+) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(text)
+    with pytest.raises(PycomposeError) as caught:
+        load_project([stack], env={})
+    assert type(caught.value) is error
+    assert str(caught.value).replace(f"{tmp_path}/", "") == message
+    assert "\n" not in str(caught.value)
+
+
+def test_table_is_large_enough() -> None:
+    assert len(CASES) >= 40
+    assert len({case[0] for case in CASES}) == len(CASES)
+
+
+def test_error_in_override_file_points_into_that_file(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("services:\n  web:\n    image: x\n")
+    (tmp_path / "override.yaml").write_text("services:\n  web:\n    mem_limit: 1q\n")
+    with pytest.raises(SpecError) as caught:
+        load_project([tmp_path / "base.yaml", tmp_path / "override.yaml"], env={})
+    assert str(caught.value).replace(f"{tmp_path}/", "") == (
+        'override.yaml:3:16: services.web.mem_limit: invalid size "1q" '
+        "(use a number with b, k, m or g)"
+    )
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="stack file not found"):
+        load_project([tmp_path / "nope.yaml"], env={})
+
+
+def test_cycle_is_a_graph_error() -> None:
+    assert issubclass(GraphError, PycomposeError)
