@@ -1,0 +1,123 @@
+"""The reference corpus: real compose files load; the NEGATIVE ones are rejected.
+
+Files from ../shared/reference/compose-corpus (see its SOURCES.md). A few are
+loader/schema fixtures rather than runnable stacks; each is listed below with the
+reason it is not loadable as a project, and the test checks it fails for exactly
+that reason (and loads without the consistency checks where that is the reason).
+The config output of every loadable file must validate against the official
+Compose schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composer.errors import GraphError, PycomposeError, SpecError
+from composer.spec import load_project, project_to_dict
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+CORPUS = REFERENCE / "compose-corpus"
+ENV = {"HOME": "/home/user"}
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="reference corpus not available")
+
+# file → (error class, message fragment): NEGATIVE files that a loader must reject.
+NEGATIVE = {
+    "compose-go/loader/testdata/compose-depends-on-cycle.yaml": (
+        GraphError,
+        "dependency cycle: service1 -> service2 -> service3 -> service1",
+    ),
+    "compose-go/loader/testdata/compose-depends-on-self.yaml": (
+        GraphError,
+        "dependency cycle: service1 -> service1",
+    ),
+    "compose-go/loader/testdata/compose-include-cycle.yaml": (
+        SpecError,
+        "include cycle: compose-include-cycle.yaml -> compose-include-cycle.yaml",
+    ),
+}
+
+# Fixtures that are not runnable stacks, with the reason.
+NOT_A_STACK = {
+    # Field-coverage fixture: depends_on db/redis, network other-other-network and
+    # volume datavolume are never defined. Loads with consistency=False.
+    "compose-go/loader/full-example.yml": 'services.foo.depends_on.db: undefined service "db"',
+    # extends fixture: `with-port` has neither image nor build (compose-go tests load
+    # it with consistency checks off). Loads with consistency=False.
+    "compose-go/loader/testdata/extends/base.yaml": "services.with-port: service has neither",
+    # Schema fixture: ${VARIABLE} in every typed field (ints, sizes, enums, volume
+    # specs); no value of VARIABLE makes all of them valid.
+    "compose-go/schema/using-variables.yaml": "services.foo.volumes[0]: invalid volume",
+}
+CONSISTENCY_ONLY = {
+    "compose-go/loader/full-example.yml",
+    "compose-go/loader/testdata/extends/base.yaml",
+}
+
+
+def corpus_files() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*.y*ml"))
+
+
+def test_negative_list_matches_sources() -> None:
+    sources = (CORPUS / "SOURCES.md").read_text()
+    marked = set(re.findall(r"\| `([^`]+)` \|[^\n]*NEGATIVE", sources))
+    assert marked == set(NEGATIVE)
+
+
+@pytest.mark.parametrize("name", corpus_files())
+def test_corpus_file(name: str) -> None:
+    path = CORPUS / name
+    if name in NEGATIVE:
+        error, fragment = NEGATIVE[name]
+        with pytest.raises(error) as caught:
+            load_project([path], env=ENV)
+        assert fragment in str(caught.value)
+        return
+    if name in NOT_A_STACK:
+        with pytest.raises(PycomposeError) as failed:
+            load_project([path], env=ENV)
+        assert NOT_A_STACK[name] in str(failed.value)
+        if name not in CONSISTENCY_ONLY:
+            return
+        project = load_project([path], env=ENV, consistency=False)
+    else:
+        project = load_project([path], env=ENV)
+    assert project.services or name.endswith("empty.yaml") or "include" in name
+    validate_against_official_schema(project_to_dict(project))
+
+
+def validate_against_official_schema(config: dict[str, object]) -> None:
+    pytest.importorskip("jsonschema")
+    official_validator().validate(config)
+
+
+@functools.cache
+def official_validator() -> Any:
+    import jsonschema
+
+    schema = json.loads((REFERENCE / "compose-spec.json").read_text())
+    return jsonschema.Draft7Validator(schema)
+
+
+def test_override_pair_from_corpus() -> None:
+    simple = CORPUS / "compose-go/cli/testdata/simple"
+    project = load_project(
+        [simple / "compose.yaml", simple / "compose-with-overrides.yaml"], env=ENV
+    )
+    assert project.services["simple"].image == "haproxy"
+
+
+def test_warnings_name_each_ignored_key() -> None:
+    project = load_project([CORPUS / "awesome-compose/nginx-flask-mysql/compose.yaml"], env=ENV)
+    assert "services.db.healthcheck: not supported yet, ignored" in project.warnings
+    assert "secrets: not supported yet, ignored" in project.warnings
+    assert "services.backend.build: not supported yet, ignored" in project.warnings

@@ -1,0 +1,290 @@
+"""Good stack files load into the normalised Project consumers rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from composer.errors import SpecError
+from composer.models import DependsOn, Project, ServiceNetwork, ServiceVolume
+from composer.spec import DEFAULT_FILES, find_files, load_project, project_to_dict
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def load(tmp_path: Path, text: str, **env: str) -> Project:
+    return load_project([write(tmp_path, "stack.yaml", text)], env=env)
+
+
+FULL = """
+services:
+  web:
+    image: "nginx:${TAG:-latest}"
+    command: sh -c 'echo $$HOME && sleep 1'
+    entrypoint: ["/init", "--"]
+    environment:
+      - A=1
+      - FROM_SHELL
+      - UNSET
+    depends_on:
+      db:
+        condition: service_healthy
+      cache:
+    mem_limit: 1.5g
+    cpus: "0.5"
+    pids_limit: 100
+    restart: on-failure:3
+    stop_signal: TERM
+    stop_grace_period: 1m30s
+    labels: [a=b, c]
+    networks:
+      front:
+        aliases: [www]
+        ipv4_address: 10.1.0.5
+    volumes:
+      - ./src:/app:ro
+      - data:/data
+      - /anon
+      - type: tmpfs
+        target: /tmp
+    user: "1000:1000"
+    working_dir: /app
+    hostname: web1
+    x-anything: [1, 2]
+  db:
+    image: postgres
+    deploy:
+      replicas: 1
+      resources:
+        limits: {memory: 50M, cpus: '0.25', pids: 64}
+        reservations: {memory: 20m}
+  cache:
+    image: redis
+    depends_on: [db]
+networks:
+  front:
+volumes:
+  data:
+"""
+
+
+def test_full_service_is_normalised(tmp_path: Path) -> None:
+    project = load_project(
+        [write(tmp_path, "stack.yaml", FULL)], env={"FROM_SHELL": "yes", "HOME": "/root"}
+    )
+    web = project.services["web"]
+    assert web.image == "nginx:latest"
+    assert web.command == ("sh", "-c", "echo $HOME && sleep 1")
+    assert web.entrypoint == ("/init", "--")
+    assert web.environment == {"A": "1", "FROM_SHELL": "yes", "UNSET": None}
+    assert web.depends_on == {
+        "db": DependsOn(condition="service_healthy"),
+        "cache": DependsOn(condition="service_started"),
+    }
+    assert web.mem_limit == int(1.5 * 1024**3)
+    assert web.cpus == 0.5
+    assert web.pids_limit == 100
+    assert (web.restart, web.max_retries) == ("on-failure", 3)
+    assert web.stop_signal == "SIGTERM"
+    assert web.stop_grace_period == 90.0
+    assert web.labels == {"a": "b", "c": ""}
+    assert web.networks == {"front": ServiceNetwork(aliases=("www",), ipv4_address="10.1.0.5")}
+    assert web.volumes == (
+        ServiceVolume(type="bind", source=str(tmp_path / "src"), target="/app", read_only=True),
+        ServiceVolume(type="volume", source="data", target="/data"),
+        ServiceVolume(type="volume", target="/anon"),
+        ServiceVolume(type="tmpfs", target="/tmp"),
+    )
+    db = project.services["db"]
+    assert db.deploy is not None and db.deploy.replicas == 1
+    assert db.deploy.resources.limits.memory == 50 * 1024**2
+    assert db.deploy.resources.limits.cpus == 0.25
+    assert db.deploy.resources.limits.pids == 64
+    assert db.deploy.resources.reservations.memory == 20 * 1024**2
+    assert db.networks == {"default": None}
+    assert db.restart == "no"
+    assert set(project.networks) == {"front", "default"}
+    assert project.name == tmp_path.name.lower().replace(".", "")
+    assert project.working_dir == str(tmp_path)
+    assert project.warnings == ()  # TAG has a default: no warning
+
+
+def test_unset_variable_warns_once(tmp_path: Path) -> None:
+    project = load(tmp_path, "services:\n  a:\n    image: x$V\n  b:\n    image: y${V}\n")
+    assert project.warnings == ('The "V" variable is not set. Defaulting to a blank string.',)
+
+
+def test_unsupported_keys_warn_once_per_key_and_service(tmp_path: Path) -> None:
+    text = (
+        "version: '3'\nservices:\n  web:\n    image: x\n    ports: ['80:80']\n"
+        "    healthcheck: {test: [CMD, true]}\n  db:\n    image: y\n    ports: ['5432']\n"
+        "secrets:\n  s:\n    file: ./s\n"
+    )
+    project = load(tmp_path, text)
+    assert project.warnings == (
+        "version: obsolete, ignored",
+        "secrets: not supported yet, ignored",
+        "services.web.ports: not supported yet, ignored",
+        "services.web.healthcheck: not supported yet, ignored",
+        "services.db.ports: not supported yet, ignored",
+    )
+
+
+@pytest.mark.parametrize(
+    ("explicit", "top", "expected"),
+    [
+        ("Front-End", None, "front-end"),
+        (None, "My_Project!", "my_project"),
+        (None, None, "stackdir"),
+        (None, "", "stackdir"),
+        ("-x", "ignored", "x"),
+    ],
+)
+def test_project_name(tmp_path: Path, explicit: str | None, top: str | None, expected: str) -> None:
+    directory = tmp_path / "Stack.Dir"
+    directory.mkdir()
+    head = f"name: '{top}'\n" if top is not None else ""
+    stack = write(directory, "stack.yaml", head + "services: {}\n")
+    assert load_project([stack], env={}, project_name=explicit).name == expected
+
+
+def test_project_dir_and_name_from_workdir(tmp_path: Path) -> None:
+    stack = write(tmp_path, "stack.yaml", "services:\n  a:\n    image: x\n    volumes: [./d:/d]\n")
+    elsewhere = tmp_path / "proj"
+    project = load_project([stack], env={}, workdir=elsewhere)
+    assert project.name == "proj"
+    assert project.services["a"].volumes[0].source == str(elsewhere / "d")
+
+
+def test_override_files_merge(tmp_path: Path) -> None:
+    base = write(
+        tmp_path,
+        "base.yaml",
+        "services:\n  web:\n    image: a\n    command: [x, y]\n    environment: {A: '1', B: '2'}\n"
+        "    volumes: [./one:/one, data:/data]\n    networks: [front]\n    labels: [l=1]\n"
+        "networks:\n  front:\n  back:\nvolumes:\n  data:\n",
+    )
+    override = write(
+        tmp_path,
+        "override.yaml",
+        "services:\n  web:\n    command: z\n    environment: [B=3, C=4]\n"
+        "    volumes: [./two:/one, /anon]\n    networks: {back: {aliases: [w]}}\n"
+        "    labels: !reset []\n",
+    )
+    web = load_project([base, override], env={}).services["web"]
+    assert web.image == "a"
+    assert web.command == ("z",)
+    assert web.environment == {"A": "1", "B": "3", "C": "4"}
+    assert [(v.source, v.target) for v in web.volumes] == [
+        (str(tmp_path / "two"), "/one"),
+        ("data", "/data"),
+        (None, "/anon"),
+    ]
+    assert web.networks == {"front": None, "back": ServiceNetwork(aliases=("w",))}
+    assert web.labels == {}
+
+
+def test_override_tag_replaces(tmp_path: Path) -> None:
+    base = write(tmp_path, "a.yaml", "services:\n  w:\n    image: a\n    environment: {A: '1'}\n")
+    over = write(tmp_path, "b.yaml", "services:\n  w:\n    environment: !override {B: '2'}\n")
+    assert load_project([base, over], env={}).services["w"].environment == {"B": "2"}
+
+
+def test_extends_same_file_and_other_file(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    write(
+        tmp_path / "lib", "common.yaml", "services:\n  base:\n    image: b\n    volumes: [./x:/x]\n"
+    )
+    stack = write(
+        tmp_path,
+        "stack.yaml",
+        "services:\n  init:\n    image: alpine\n    command: sleep 1\n"
+        "  a:\n    extends: init\n    command: !reset\n"
+        "  b:\n    extends: {file: lib/common.yaml, service: base}\n    user: u\n",
+    )
+    project = load_project([stack], env={})
+    assert project.services["a"].image == "alpine"
+    assert project.services["a"].command is None
+    b = project.services["b"]
+    assert (b.image, b.user) == ("b", "u")
+    assert b.volumes[0].source == str(tmp_path / "lib" / "x")
+
+
+def test_include(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    write(
+        tmp_path / "sub", "db.yaml", "services:\n  db:\n    image: pg\n    volumes: [./data:/d]\n"
+    )
+    stack = write(
+        tmp_path,
+        "stack.yaml",
+        "include: [sub/db.yaml]\nservices:\n  web:\n    image: x\n    depends_on: [db]\n",
+    )
+    project = load_project([stack], env={})
+    assert sorted(project.services) == ["db", "web"]
+    assert project.services["db"].volumes[0].source == str(tmp_path / "sub" / "data")
+
+
+def test_optional_missing_dependency_is_dropped(tmp_path: Path) -> None:
+    text = "services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_started, required: false}\n"
+    project = load(tmp_path, text)
+    assert project.services["a"].depends_on == {}
+    assert project.warnings == (
+        "services.a.depends_on.b: service not found, ignored (required: false)",
+    )
+
+
+def test_yaml_12_scalars_and_anchors(tmp_path: Path) -> None:
+    text = (
+        "x-env: &env\n  FLAG: yes\n  TIME: 22:22\nservices:\n  a:\n    image: x\n"
+        "    environment:\n      <<: *env\n      ON: on\n      T: true\n"
+    )
+    project = load(tmp_path, text)
+    assert project.services["a"].environment == {
+        "FLAG": "yes",
+        "TIME": "22:22",
+        "ON": "on",
+        "T": "true",
+    }
+
+
+def test_config_output_round_trips(tmp_path: Path) -> None:
+    env = {"FROM_SHELL": "yes", "HOME": "/root"}
+    project = load_project([write(tmp_path, "stack.yaml", FULL)], env=env)
+    out = project_to_dict(project)
+    assert out["services"]["web"]["command"] == ["sh", "-c", "echo $$HOME && sleep 1"]
+    assert out["networks"]["default"] == {"name": f"{project.name}_default"}
+    again = load_project([write(tmp_path, "config.yaml", yaml.safe_dump(out))], env={})
+    assert again.services == project.services
+    assert project_to_dict(again) == out
+
+
+def test_find_files(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as caught:
+        find_files(tmp_path)
+    assert str(caught.value) == (
+        f"no stack file found in {tmp_path} (looked for compose.yaml, compose.yml, "
+        "docker-compose.yaml, docker-compose.yml, stack.yaml)"
+    )
+    write(tmp_path, "stack.yaml", "services: {}\n")
+    assert find_files(tmp_path) == [tmp_path / "stack.yaml"]
+    write(tmp_path, "docker-compose.yml", "services: {}\n")
+    assert find_files(tmp_path) == [tmp_path / "docker-compose.yml"]
+    assert DEFAULT_FILES[0] == "compose.yaml"
+
+
+def test_loader_does_not_touch_process_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEAK", "from-os-environ")
+    cwd = Path.cwd()
+    project = load(tmp_path, "services:\n  a:\n    image: x${LEAK}\n    environment: [LEAK]\n")
+    assert project.services["a"].image == "x"
+    assert project.services["a"].environment == {"LEAK": None}
+    assert Path.cwd() == cwd
