@@ -1,0 +1,136 @@
+"""Value parsers and model validation used by the loader (sizes, durations, ...)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from composer.models import Service, ServiceVolume
+from composer.spec.values import (
+    InvalidValue,
+    format_duration,
+    parse_cpus,
+    parse_duration,
+    parse_restart,
+    parse_signal,
+    parse_size,
+    split_command,
+)
+from composer.spec.volumes import parse_volume
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("512m", 512 * 2**20),
+        ("1g", 2**30),
+        ("1.5G", int(1.5 * 2**30)),
+        ("100", 100),
+        ("64k", 65536),
+        ("2MiB", 2 * 2**20),
+        ("10b", 10),
+        (4096, 4096),
+    ],
+)
+def test_sizes(text: object, expected: int) -> None:
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["12x", "", "m", "-1", True, "1.2.3g"])
+def test_bad_sizes(text: object) -> None:
+    with pytest.raises(InvalidValue):
+        parse_size(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("10s", 10), ("1m30s", 90), ("500ms", 0.5), ("1h", 3600), ("1.5s", 1.5), ("0", 0)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+    assert parse_duration(format_duration(seconds)) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["10", "10x", "s", "", "1m 30s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(InvalidValue):
+        parse_duration(text)
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (90, 0.5, 3600, 20, 1.5)] == [
+        "1m30s",
+        "500ms",
+        "1h",
+        "20s",
+        "1.5s",
+    ]
+
+
+def test_cpus_signals_restart() -> None:
+    assert parse_cpus("0.5") == 0.5
+    for bad in (0, -1, "x", "nan", True):
+        with pytest.raises(InvalidValue):
+            parse_cpus(bad)
+    assert [parse_signal(s) for s in ("SIGTERM", "TERM", 15, "sigint", "SIGRTMIN+3")] == [
+        "SIGTERM",
+        "SIGTERM",
+        "SIGTERM",
+        "SIGINT",
+        "SIGRTMIN+3",
+    ]
+    with pytest.raises(InvalidValue):
+        parse_signal("SIGNOPE")
+    assert parse_restart("on-failure:5") == ("on-failure", 5)
+    assert parse_restart("unless-stopped") == ("unless-stopped", None)
+    with pytest.raises(InvalidValue):
+        parse_restart("on-failure:x")
+
+
+def test_split_command() -> None:
+    assert split_command("sh -c 'a b'") == ("sh", "-c", "a b")
+    assert split_command(["sleep", 10]) == ("sleep", "10")
+    assert split_command("") == ()
+    assert split_command(None) is None
+
+
+def test_volume_short_syntax() -> None:
+    assert parse_volume("./a:/b:ro", "/proj", None).mount == {
+        "type": "bind",
+        "source": "/proj/a",
+        "target": "/b",
+        "read_only": True,
+    }
+    assert parse_volume("~/c:/c", "/proj", "/home/u").mount["source"] == "/home/u/c"
+    assert parse_volume("data:/d:nocopy").ignored_options == ("nocopy",)
+    assert parse_volume("/only").mount == {"type": "volume", "target": "/only"}
+
+
+def test_models_are_frozen_and_strict() -> None:
+    service = Service(image="x", command="a b")  # type: ignore[arg-type]
+    assert service.command == ("a", "b")
+    with pytest.raises(ValidationError):
+        service.image = "y"  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        Service(image="x", ports=["80"])  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        ServiceVolume(type="tmpfs", source="x", target="/t")
+
+
+def test_supported_keys_are_exactly_the_model_fields() -> None:
+    from composer import models
+    from composer.spec import keys
+
+    def fields(model: type[models.Model]) -> frozenset[str]:
+        return frozenset(model.model_fields)
+
+    assert keys.SERVICE.supported == fields(models.Service) - {"max_retries"}
+    assert keys.NETWORK.supported == fields(models.Network)
+    assert keys.VOLUME.supported == fields(models.Volume)
+    assert keys.SERVICE.maps["deploy"].supported == fields(models.Deploy)
+    assert keys.SERVICE.each["depends_on"].supported == fields(models.DependsOn)
+    assert keys.SERVICE.each["networks"].supported == fields(models.ServiceNetwork)
+    assert keys.SERVICE.items["volumes"].supported == fields(models.ServiceVolume)
+    resources = keys.SERVICE.maps["deploy"].maps["resources"]
+    assert resources.maps["limits"].supported == fields(models.ResourceLimits)
+    assert resources.maps["reservations"].supported == fields(models.ResourceReservations)
