@@ -6,13 +6,11 @@ import socket
 from pathlib import Path
 
 from runtime.config import Mount, Process
-from tests.integration.test_runtime_lifecycle import (  # noqa: F401 - fixtures
-    PATH_ENV,
-    Kit,
-    busybox_layer,
-    host_mounts_mentioning,
-    kit,
-)
+from tests.integration import test_runtime_lifecycle as lifecycle
+from tests.integration.test_runtime_lifecycle import PATH_ENV, Kit, host_mounts_mentioning
+
+busybox_layer = lifecycle.busybox_layer  # fixtures shared by the runtime integration tests
+kit = lifecycle.kit
 
 
 def test_pid1_is_the_command_and_ps_sees_only_the_container(kit: Kit) -> None:
