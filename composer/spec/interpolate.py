@@ -110,7 +110,11 @@ def _closing_brace(text: str, start: int) -> int:
 
 
 def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
-    """A copy of *root* with every string value substituted; positions are kept."""
+    """*root* with every string value substituted; positions are kept.
+
+    Only containers with a changed value below them are copied; the input is never
+    modified.
+    """
 
     def walk(node: Any, path: tuple[PathPart, ...]) -> Any:
         if isinstance(node, str):
@@ -119,14 +123,22 @@ def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
             except InvalidValue as exc:
                 raise spec_error(root, path, exc.message, exc.hint) from None
         if isinstance(node, PosDict):
-            out = PosDict(pos=node.pos)
-            out.key_pos, out.value_pos = dict(node.key_pos), dict(node.value_pos)
+            changed = {}
             for key, value in node.items():
-                out[key] = walk(value, (*path, key))
+                new = walk(value, (*path, key))
+                if new is not value:
+                    changed[key] = new
+            if not changed:
+                return node
+            out = PosDict({**node, **changed}, pos=node.pos)
+            out.key_pos, out.value_pos = node.key_pos, node.value_pos
             return out
         if isinstance(node, PosList):
-            items = PosList((walk(v, (*path, i)) for i, v in enumerate(node)), node.pos)
-            items.item_pos = list(node.item_pos)
+            values = [walk(v, (*path, i)) for i, v in enumerate(node)]
+            if all(new is old for new, old in zip(values, node, strict=True)):
+                return node
+            items = PosList(values, node.pos)
+            items.item_pos = node.item_pos
             return items
         if isinstance(node, Override):
             return Override(walk(node.value, path))

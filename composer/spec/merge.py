@@ -31,23 +31,40 @@ def merge_service(base: PosDict, override: PosDict, name: str) -> PosDict:
 
 
 def strip(node: Any) -> Any:
-    """Resolve merge markers in a tree no other file is merged into."""
+    """Resolve merge markers in a tree no other file is merged into.
+
+    Containers without markers below them are returned as they are (no copy).
+    """
     if isinstance(node, Override):
         return strip(node.value)
     if isinstance(node, PosDict):
+        changed = {k: strip(v) for k, v in node.items() if _has_marker(v)}
+        if not changed:
+            return node
         out = PosDict(pos=node.pos)
         for key, value in node.items():
             if not isinstance(value, Reset):
-                out[key] = strip(value)
+                out[key] = changed.get(key, value)
                 out.copy_positions(node, key)
         return out
-    if isinstance(node, PosList):
-        items = PosList((strip(v) for v in node if not isinstance(v, Reset)), node.pos)
-        items.item_pos = [
-            p for v, p in zip(node, node.item_pos, strict=False) if not isinstance(v, Reset)
+    if isinstance(node, PosList) and any(_has_marker(v) for v in node):
+        kept = [
+            (v, p) for v, p in zip(node, node.item_pos, strict=False) if not isinstance(v, Reset)
         ]
+        items = PosList((strip(v) for v, _ in kept), node.pos)
+        items.item_pos = [p for _, p in kept]
         return items
     return node
+
+
+def _has_marker(node: Any) -> bool:
+    if isinstance(node, Reset | Override):
+        return True
+    if isinstance(node, dict):
+        return any(_has_marker(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_marker(v) for v in node)
+    return False
 
 
 def _merge(base: Any, override: Any, path: tuple[PathPart, ...]) -> Any:
