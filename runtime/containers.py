@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -93,8 +92,8 @@ class ContainerStore:
         report_r, report_w = os.pipe()
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-m", "runtime.monitor", str(self.data_root), str(self.run_root),
-                 self.cgroup_parent, container_id, str(report_w)],
+                protocol.helper_argv("runtime.monitor", str(self.data_root), str(self.run_root),
+                                     self.cgroup_parent, container_id, str(report_w)),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, pass_fds=(report_w,), cwd="/",
             )

@@ -1,7 +1,7 @@
 """Run a command inside a running container (`docker exec`).
 
 The caller may have threads, so it never forks: `run_exec` starts a fresh helper,
-`python -I -m runtime.exec SPEC STATUS_FD`, which inherits the caller's stdin, stdout
+`python -I -S ... runtime.exec SPEC STATUS_FD` (protocol.helper_argv), which inherits the caller's stdin, stdout
 and stderr. The single-threaded helper:
   1. joins PID 1's cgroup (every hierarchy), so the command is limited like the container;
   2. opens all of PID 1's namespace files, checks PID 1 is still the same process (pid
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime import init, syscalls
+from runtime import init, protocol, syscalls
 from runtime.config import ContainerConfig
 from runtime.errors import ContainerError
 from runtime.state import exit_code_from_status, process_start_time
@@ -61,7 +61,7 @@ def run_exec(spec: ExecSpec) -> int:
     try:
         encoded = json.dumps(spec.__dict__)
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "runtime.exec", encoded, str(status_w)],
+            protocol.helper_argv("runtime.exec", encoded, str(status_w)),
             pass_fds=(status_w,), cwd="/",
         )
         os.close(status_w)

@@ -1,4 +1,4 @@
-"""The per-container monitor (the conmon model): `python -I -m runtime.monitor ...`.
+"""The per-container monitor (the conmon model), run as `protocol.helper_argv("runtime.monitor")`.
 
 Started by `ContainerStore.start`; imports only the standard library and `runtime`;
 single-threaded, so it may fork. It detaches (forks; the parent exits at once so the

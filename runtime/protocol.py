@@ -13,9 +13,26 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from runtime.errors import ContainerError
+
+# Helpers run as `python -I -S`: isolated, and without `site`, whose .pth files (editable
+# installs, vendored CA bundles...) would cost ~5 MB of PSS and ~60 ms of start-up in
+# every monitor. The helpers need only the standard library and `runtime`, so the
+# directory holding `runtime` is put on sys.path explicitly.
+_BOOT = (
+    "import sys, importlib; sys.path.insert(0, sys.argv[1]); m = importlib.import_module(sys.argv[2]); "
+    "del sys.argv[1:3]; sys.exit(m.main())"
+)
+
+
+def helper_argv(module: str, *args: str) -> list[str]:
+    """The command line running `module`'s main() (runtime.monitor, runtime.exec)."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    return [sys.executable, "-I", "-S", "-c", _BOOT, package_root, module, *args]
 
 
 @dataclass(frozen=True)
