@@ -354,26 +354,22 @@ def _colour(no_color: bool) -> bool:
 
 def main() -> None:
     """Console entry point: one line per error, a traceback only with --debug."""
+    import click
+
     from network.errors import NetworkError
     from runtime.errors import ContainerError
 
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns typer.Exit's code instead of raising it.
+        code = app(standalone_mode=False)
     except (PycomposeError, ContainerError, NetworkError) as error:
         if G.debug:
             raise
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except KeyboardInterrupt:
+    except click.exceptions.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         sys.exit(130)
-    except Exception as error:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        if isinstance(error, click.exceptions.Abort):
-            sys.exit(130)
-        raise
+    sys.exit(code if isinstance(code, int) else 0)

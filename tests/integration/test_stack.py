@@ -12,33 +12,43 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Roots
-from tests.integration.stackkit import Stack, cgroup_dirs, host_snapshot, processes_mentioning
+from tests.integration.stackkit import (
+    Stack,
+    cgroup_dirs,
+    host_links,
+    links_of,
+    mounts_under,
+    processes_mentioning,
+)
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 
 
 @pytest.fixture
 def stack(roots: Roots, busybox_tar: Path, tmp_path: Path) -> Iterator[Stack]:
-    before = host_snapshot()
     directory = tmp_path / "proj"
     directory.mkdir()
     project = f"t{uuid.uuid4().hex[:8]}"
     s = Stack(roots, directory, project)
     s.run("image", "import", str(busybox_tar), "busybox")
+    made_links: set[str] = set()
     try:
         yield s
     finally:
+        made_links = links_of(roots)
         down = s.run("down", "-v", "--remove-orphans", "-t", "1", check=False)
+        if down.returncode != 0 and "error: " + str(directory) in down.stderr:
+            for path in directory.glob("*.yaml"):  # a test's deliberately broken file: down by -p alone
+                path.unlink()
+            down = s.run("down", "-v", "--remove-orphans", "-t", "1", check=False)
         if down.returncode != 0:
             s.force_cleanup()
-        after = host_snapshot()
-        leftovers = {key: after[key] - before[key] for key in before}
         procs = processes_mentioning(str(roots.run)) + processes_mentioning(str(roots.data))
-        cgroups = cgroup_dirs(roots.cgroup_parent)
         netns = list((roots.run / "netns").glob("*")) if (roots.run / "netns").exists() else []
         assert down.returncode == 0, down.stderr
-        assert leftovers == {"links": set(), "mounts": set()}
-        assert procs == [] and cgroups == [] and netns == []
+        assert made_links & host_links() == set()
+        assert mounts_under(roots.run, roots.data, tmp_path) == []
+        assert procs == [] and cgroup_dirs(roots.cgroup_parent) == [] and netns == []
 
 
 def three_services(extra_web: str = "") -> str:
@@ -140,9 +150,10 @@ def test_pids_limit_stops_a_fork_loop(stack: Stack) -> None:
         pids_limit: 20
     """)
     stack.run("up", "-d")
-    forks = stack.exec("app", "sh", "-c", "for i in $(seq 40); do sleep 30 & done 2>/dev/null; "
-                       "sleep 0.2; ps -o pid | wc -l", check=False)
-    assert int(forks.stdout.strip().splitlines()[-1]) <= 21
+    forks = stack.exec("app", "sh", "-c", "for i in $(seq 40); do sleep 30 & echo started; done", check=False)
+    assert forks.returncode != 0 and "can't fork" in forks.stderr
+    # 20 pids in all: PID 1, its sleep, this shell and `seq` leave room for at most 16 more.
+    assert 10 <= forks.stdout.count("started") <= 17
 
 
 def test_second_up_is_a_no_op_and_a_change_recreates_only_that_service(stack: Stack) -> None:
