@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from network import attach as wiring
-from network import bridge, ipam, names, netns
+from network import ipam, names, netns
 from network.errors import (
     NetworkError,
     NetworkInUseError,
@@ -23,7 +23,6 @@ from network.errors import (
     SandboxNotFoundError,
 )
 from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
-from network.netlink import Netlink
 from network.state import (
     AttachmentRecord,
     NetworkRecord,
@@ -36,6 +35,19 @@ from network.state import (
 # Subnet allocation must exclude other data roots too: it checks the host's routes and
 # creates the bridge (which adds the route) under this one host-wide lock.
 HOST_LOCK = Path("/run/pycompose-network-subnets.lock")
+
+
+if TYPE_CHECKING:
+    from network.netlink import Netlink
+
+
+def _kernel() -> tuple[Any, Any, type[Netlink]]:
+    """The netlink-side modules, imported on first kernel work: pyroute2 costs ~200 ms to
+    import, and read-only calls (`list_networks`, `get_sandbox`, ...) never need it."""
+    from network import attach, bridge
+    from network.netlink import Netlink
+
+    return attach, bridge, Netlink
 
 
 class NetworkManager:
@@ -59,6 +71,7 @@ class NetworkManager:
     def ensure_network(self, spec: NetworkSpec) -> NetworkInfo:
         """Create the network if needed; idempotent. An existing network keeps its record
         (subnet, labels); only its bridge is re-created or repaired."""
+        wiring, bridge, Netlink = _kernel()
         names.validate_id("network name", spec.name)
         with self._store.transaction() as txn, Netlink() as host:
             rec = txn.state.networks.get(spec.name)
@@ -90,6 +103,7 @@ class NetworkManager:
 
     def remove_network(self, name: str) -> None:
         """Delete the bridge and forget the network; idempotent."""
+        wiring, bridge, Netlink = _kernel()
         with self._store.transaction() as txn:
             rec = txn.state.networks.get(name)
             if rec is None:
@@ -115,6 +129,7 @@ class NetworkManager:
     # sandboxes ---------------------------------------------------------------
     def create_sandbox(self, sandbox_id: str) -> Sandbox:
         """A network namespace pinned at run_root/netns/<id> with loopback up; idempotent."""
+        wiring, bridge, Netlink = _kernel()
         path = self._netns_dir / names.validate_id("sandbox id", sandbox_id)
         with self._store.transaction() as txn:
             rec = txn.state.sandboxes.get(sandbox_id)
@@ -138,6 +153,7 @@ class NetworkManager:
 
     def _unwire_all(self, txn: Transaction, rec: SandboxRecord) -> None:
         """Delete every veth of the sandbox, forgetting each one only once it is gone."""
+        wiring, bridge, Netlink = _kernel()
         if not rec.attachments:
             return
         with Netlink() as host:
@@ -172,6 +188,7 @@ class NetworkManager:
 
         The first attachment of a sandbox also gets the default route via its gateway.
         """
+        wiring, bridge, Netlink = _kernel()
         with self._store.transaction() as txn:
             box = self._require_sandbox(txn, sandbox_id)
             net = txn.state.networks.get(network)
@@ -229,6 +246,7 @@ class NetworkManager:
 
     def _undo_attachment(self, txn: Transaction, box: SandboxRecord, rec: AttachmentRecord) -> None:
         """Best-effort rollback of a failed attach; the record stays if the veth does."""
+        wiring, bridge, Netlink = _kernel()
         try:
             with Netlink() as host:
                 wiring.unwire(host, rec)
@@ -239,6 +257,7 @@ class NetworkManager:
 
     def detach(self, sandbox_id: str, network: str) -> None:
         """Delete the sandbox's veth on `network` and release its address; idempotent."""
+        wiring, bridge, Netlink = _kernel()
         with self._store.transaction() as txn:
             box = txn.state.sandboxes.get(sandbox_id)
             rec = box.attachment(network) if box else None

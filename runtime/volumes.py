@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from runtime.errors import ContainerError
@@ -45,7 +45,7 @@ class VolumeStore:
         directory = self.root / name
         (directory / "_data").mkdir(parents=True, exist_ok=True)
         volume = Volume(name, str(directory / "_data"), dict(labels or {}),
-                        datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                        datetime.now(UTC).isoformat(timespec="seconds"))
         tmp = directory / "volume.json.tmp"
         tmp.write_text(json.dumps({"name": name, "labels": volume.labels, "created_at": volume.created_at}))
         os.replace(tmp, directory / "volume.json")

@@ -14,13 +14,24 @@ from pathlib import Path
 from tests.conftest import Roots
 
 
-def host_snapshot() -> dict[str, set[str]]:
-    """What a stack may leave behind: links, mounts, netns files (per root), processes."""
+def host_links() -> set[str]:
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
-    return {
-        "links": {line.split(": ")[1].split("@")[0] for line in links.splitlines()},
-        "mounts": set(Path("/proc/mounts").read_text().splitlines()),
-    }
+    return {line.split(": ")[1].split("@")[0] for line in links.splitlines()}
+
+
+def mounts_under(*roots: Path) -> list[str]:
+    return [line for line in Path("/proc/mounts").read_text().splitlines()
+            if any(f" {root}" in line for root in roots)]
+
+
+def links_of(roots: Roots) -> set[str]:
+    """The bridges and host-side veths our network manager recorded for these roots."""
+    from network import NetworkManager
+
+    manager = NetworkManager(roots.data, roots.run)
+    names = {n.bridge for n in manager.list_networks()}
+    names |= {a.host_interface for s in manager.list_sandboxes() for a in s.attachments}
+    return names
 
 
 def processes_mentioning(text: str) -> list[int]:
