@@ -31,6 +31,7 @@ from runtime.errors import ContainerError, NotFoundError, StartError
 from runtime.exec import ExecSpec, merge_env, run_exec
 from runtime.logs import LogRecord
 from runtime.state import ContainerState, StateRecord
+from runtime.syscalls import NAMESPACE_FLAGS
 
 __all__ = ["ContainerState", "ContainerStore", "LogRecord"]
 
@@ -45,6 +46,9 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.args:
         raise ContainerError(f"container {config.name}: no command to run (process.args is empty)")
     types = [ns.type for ns in config.namespaces]
+    unknown = sorted(set(types) - set(NAMESPACE_FLAGS))
+    if unknown:
+        raise ContainerError(f"container {config.name}: unknown namespace type(s) {', '.join(unknown)}")
     if len(set(types)) != len(types):
         raise ContainerError(f"container {config.name}: a namespace type is listed twice: {types}")
     mount_ns = next((ns for ns in config.namespaces if ns.type == "mount"), None)
@@ -69,26 +73,39 @@ class ContainerStore:
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
         paths = self._paths(config.id)
-        if paths.data_dir.exists():
+        if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")
+        # config.json is written last: it is what makes the container exist, so a create
+        # that crashed half-way leaves only directories the next create clears away.
+        shutil.rmtree(paths.data_dir, ignore_errors=True)
+        shutil.rmtree(paths.run_dir, ignore_errors=True)
         for d in (paths.upper, paths.work, paths.rootfs):
-            d.mkdir(parents=True, exist_ok=True)
-        st.write_json_atomic(paths.config, config.to_dict())
+            d.mkdir(parents=True)
         rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
         with st.locked(paths.lock):
             st.write_record(paths.state, rec)
+        st.write_json_atomic(paths.config, config.to_dict())
         return rec.public()
 
     def start(self, container_id: str) -> ContainerState:
         config = self.config(container_id)
         paths = self._paths(container_id)
-        rec = self._observe(container_id)
-        if rec.status == "running":
-            return rec.public()
-        if st.is_alive(rec.monitor_pid, rec.monitor_start):  # restart back-off: end that monitor
-            self._stop_monitor(rec, paths, config.stop_signal, 0)
-        paths.stop_request.unlink(missing_ok=True)
-        paths.rootfs.mkdir(parents=True, exist_ok=True)
+        self._observe(container_id)
+        with st.locked(paths.run_dir / "start.lock"):  # two starts never spawn two monitors
+            rec = self._observe(container_id)
+            if rec.status == "running":
+                return rec.public()
+            if st.is_alive(rec.monitor_pid, rec.monitor_start):  # in restart back-off: end it
+                self._stop_monitor(rec, paths, config.stop_signal, 0)
+            paths.stop_request.unlink(missing_ok=True)
+            paths.rootfs.mkdir(parents=True, exist_ok=True)
+            error = self._spawn_monitor(container_id)
+        if error is not None:
+            raise StartError(f"cannot start container {config.name}: {error}")
+        return self.state(container_id)
+
+    def _spawn_monitor(self, container_id: str) -> str | None:
+        """Start the monitor and read its report to EOF; the error it reported, if any."""
         report_r, report_w = os.pipe()
         try:
             proc = subprocess.Popen(
@@ -105,9 +122,7 @@ class ContainerStore:
             os.close(report_r)
             if report_w >= 0:
                 os.close(report_w)
-        if error is not None:
-            raise StartError(f"cannot start container {config.name}: {error}")
-        return self.state(container_id)
+        return error
 
     def stop(self, container_id: str, timeout: float | None = None) -> ContainerState:
         config = self.config(container_id)

@@ -80,6 +80,17 @@ class Monitor:
         self._mark_running(pid, restarted=False)
         protocol.report_started(self.report_fd, pid)
         os.close(self.report_fd)
+        try:
+            self._supervise_until_done(pid)
+        except BaseException as e:
+            # Nobody sees the monitor's stderr: leave the reason where `state` can find it.
+            message = f"the container monitor failed: {describe(e)}"
+            self._update(lambda r: dataclasses.replace(r, error=message))
+            raise
+        return 0
+
+    def _supervise_until_done(self, pid: int) -> None:
+        """Supervise PID 1, restarting it as the policy says; record each exit."""
         delay = BACKOFF_START
         while True:
             code, oom = self._supervise(pid)
@@ -100,7 +111,6 @@ class Monitor:
             self._mark_running(pid, restarted=True)
         self.log.close()
         self._update(lambda r: dataclasses.replace(r, monitor_pid=None, monitor_start=None))
-        return 0
 
     def _should_restart(self, code: int) -> bool:
         if self.stopped or self.paths.stop_request.exists():

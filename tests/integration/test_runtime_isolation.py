@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from runtime.config import Mount, Process
+from runtime.config import Mount, Namespace, Process
 from tests.integration import test_runtime_lifecycle as lifecycle
 from tests.integration.test_runtime_lifecycle import PATH_ENV, Kit, host_mounts_mentioning
 
@@ -149,3 +153,40 @@ def test_read_only_root(kit: Kit) -> None:
     root = Root(layers=(str(kit.layer),), readonly=True)
     _, out, _ = kit.run("sh", "-c", "touch /x 2>&1; touch /dev/shm/ok && echo shm-ok", root=root)
     assert "Read-only file system" in out and "shm-ok" in out
+
+
+def test_joins_a_network_namespace_by_path(kit: Kit) -> None:
+    name = f"pct-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        path = Path("/run/netns") / name
+        namespaces = tuple(
+            Namespace("network", str(path)) if ns.type == "network" else ns for ns in kit.config("x").namespaces)
+        _, out, _ = kit.run("sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net", namespaces=namespaces)
+        assert out.splitlines()[0] == f"net:[{os.stat(path).st_ino}]"
+        assert out.splitlines()[1:] == ["lo"]
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=True)
+
+
+def test_new_network_namespace_has_only_loopback(kit: Kit) -> None:
+    _, out, _ = kit.run("ls", "/sys/class/net")
+    assert out == "lo\n"
+
+
+def test_cgroup_namespace_hides_the_host_path(kit: Kit) -> None:
+    namespaces = (*kit.config("x").namespaces, Namespace("cgroup"))
+    _, out, _ = kit.run("cat", "/proc/self/cgroup", namespaces=namespaces)
+    memory = next(line for line in out.splitlines() if ":memory:" in line)
+    assert memory.endswith(":memory:/"), out
+    _, out, _ = kit.run("cat", "/proc/self/cgroup")
+    memory = next(line for line in out.splitlines() if ":memory:" in line)
+    assert memory.endswith(f"/{kit.roots.cgroup_parent}/" + memory.rsplit("/", 1)[1])
+
+
+def test_concurrent_starts_spawn_one_monitor(kit: Kit) -> None:
+    config = kit.config("sleep", "1000")
+    kit.store.create(config)
+    with ThreadPoolExecutor(4) as pool:
+        states = list(pool.map(lambda _: kit.store.start(config.id), range(4)))
+    assert len({(s.pid, s.monitor_pid) for s in states}) == 1
