@@ -59,11 +59,11 @@ class LineSplitter:
         self._buf += data
         lines = []
         while True:
-            cut = self._buf.find(b"\n")
+            cut = self._buf.find(b"\n", 0, self._max)
             if cut < 0:
                 if len(self._buf) < self._max:
                     return lines
-                cut = self._max - 1  # a partial record, without newline
+                cut = self._max - 1  # no newline within max_line: a partial record
             lines.append(self._buf[: cut + 1].decode("utf-8", "replace"))
             self._buf = self._buf[cut + 1:]
 

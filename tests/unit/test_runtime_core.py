@@ -67,6 +67,7 @@ def test_line_splitter_keeps_partial_lines_and_bytes() -> None:
     assert s.feed(b"\xa9\n") == ["\u00e9\n"]  # a character split across reads is kept whole
     assert s.feed(b"0123456789") == ["01234567"]  # over max_line: a partial record
     assert s.flush() == ["89"] and s.flush() == []
+    assert s.feed(b"x" * 20 + b"\n") == ["x" * 8, "x" * 8, "xxxx\n"]  # even when the newline came along
 
 
 def test_read_log_tail_and_missing_file(tmp_path: Path) -> None:
