@@ -16,6 +16,7 @@ printed on stderr with Docker's exit codes, 126 (cannot execute) and 127 (not fo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -46,6 +47,18 @@ class ExecSpec:
     cwd: str
     user: str | None
 
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ExecSpec:
+        d = json.loads(text)
+        return cls(
+            config_path=str(d["config_path"]), pid=int(d["pid"]), pid_start=int(d["pid_start"]),
+            procs_files=tuple(d["procs_files"]), args=tuple(d["args"]), env=tuple(d["env"]),
+            cwd=str(d["cwd"]), user=d["user"],
+        )
+
 
 def merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:
     """The container's environment with `extra` entries overriding by name."""
@@ -59,7 +72,7 @@ def run_exec(spec: ExecSpec) -> int:
     """Caller side: start the helper with our stdio, wait, return the command's exit code."""
     status_r, status_w = os.pipe()
     try:
-        encoded = json.dumps(spec.__dict__)
+        encoded = spec.to_json()
         proc = subprocess.Popen(
             protocol.helper_argv("runtime.exec", encoded, str(status_w)),
             pass_fds=(status_w,), cwd="/",
@@ -114,7 +127,7 @@ def run_command(spec: ExecSpec, config: ContainerConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    spec = ExecSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(args[0]).items()})
+    spec = ExecSpec.from_json(args[0])
     status_fd = int(args[1])
     os.set_inheritable(status_fd, False)
     try:

@@ -167,7 +167,7 @@ def execve(args: Sequence[str], env: Sequence[str]) -> NoReturn:
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     try:
-        os.execve(program, list(args), dict(e.split("=", 1) if "=" in e else (e, "") for e in env))
+        os.execve(program, list(args), {k: v for k, _, v in (e.partition("=") for e in env)})
     except PermissionError as e:
         raise ExecError(f'exec: "{args[0]}": permission denied', 126) from e
     except OSError as e:
@@ -180,7 +180,8 @@ def execve(args: Sequence[str], env: Sequence[str]) -> NoReturn:
 
 def namespace_plan(config: ContainerConfig) -> tuple[list[tuple[str, str]], int]:
     """([(type, path) to join], unshare flags for the rest)."""
-    joins, flags = [], 0
+    joins: list[tuple[str, str]] = []
+    flags = 0
     for ns in config.namespaces:
         if ns.path:
             joins.append((ns.type, ns.path))

@@ -57,7 +57,7 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[str]:
         self._buf += data
-        lines = []
+        lines: list[str] = []
         while True:
             cut = self._buf.find(b"\n", 0, self._max)
             if cut < 0:

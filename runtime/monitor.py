@@ -17,6 +17,7 @@ caller kills PID 1 and the cgroup itself (containers.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import select
@@ -95,7 +96,7 @@ class Monitor:
         while True:
             code, oom = self._supervise(pid)
             restart = self._should_restart(code)
-            self._update(lambda r, code=code, oom=oom: st.mark_exited(r, code, oom, st.now_rfc3339()))
+            self._update(functools.partial(st.mark_exited, exit_code=code, oom_killed=oom, now=st.now_rfc3339()))
             if not restart:
                 break
             delay = BACKOFF_START if time.monotonic() - self.started >= BACKOFF_RESET else delay
@@ -105,8 +106,7 @@ class Monitor:
             try:
                 pid = self._launch()
             except BaseException as e:  # noqa: BLE001 - record it; there is nobody to report to
-                message = describe(e)
-                self._update(lambda r, message=message: st.mark_start_failed(r, message, 1))
+                self._update(functools.partial(st.mark_start_failed, error=describe(e), exit_code=1))
                 break
             self._mark_running(pid, restarted=True)
         self.log.close()
