@@ -311,6 +311,15 @@ def _signal(pid: int, signo: int) -> None:
         pass
 
 
+def _set_comm(name: str) -> None:
+    """The name `ps -o comm`, top and the OOM killer show (at most 15 bytes)."""
+    try:
+        with open("/proc/self/comm", "w") as f:
+            f.write(name[:15])
+    except OSError:
+        pass  # cosmetic only
+
+
 def main(argv: list[str] | None = None) -> int:
     """argv: data_root run_root cgroup_parent container_id report_fd."""
     args = sys.argv[1:] if argv is None else argv
@@ -320,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     data_root, run_root, cgroup_parent, container_id, report_fd = args
     if os.fork() != 0:  # detach: the caller reaps this parent at once; the monitor lives on
         os._exit(0)
+    _set_comm(f"pcmon-{container_id[:9]}")
     paths = st.ContainerPaths.of(Path(data_root), Path(run_root), container_id)
     try:
         monitor = Monitor(paths, cgroup_parent, int(report_fd))

@@ -259,3 +259,17 @@ def _processes_mentioning(text: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def test_restart_always_until_killed(kit: Kit) -> None:
+    state = kit.start("sh", "-c", "echo run; sleep 0.1", restart="always")
+    kit.wait_for_log(state.id, "run\n", 3)  # exits 0 and is restarted anyway
+    monitor = kit.store.state(state.id).monitor_pid
+    assert monitor is not None and monitor == state.monitor_pid  # one monitor across restarts
+    kit.store.stop(state.id, timeout=1)
+    assert kit.wait(state.id).monitor_pid is None
+    runs = sum(r.line == "run\n" for r in kit.store.logs(state.id))
+    again = kit.store.start(state.id)  # a start after an explicit stop restarts supervision
+    assert again.status == "running"
+    kit.wait_for_log(state.id, "run\n", runs + 2)
+    kit.store.stop(state.id, timeout=1)
