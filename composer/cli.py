@@ -41,6 +41,7 @@ class _Globals:
     files: list[Path] = []
     project_name: str | None = None
     project_directory: Path | None = None
+    profiles: list[str] = []
     debug: bool = False
 
 
@@ -52,11 +53,13 @@ def _main(
     file: FileOpt = None,
     project_name: ProjectOpt = None,
     project_directory: Annotated[Path | None, typer.Option("--project-directory", help="Project directory.")] = None,
+    profile: Annotated[list[str] | None, typer.Option("--profile", help="Enable a profile (repeatable).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     G.files = list(file or [])
     G.project_name = project_name
     G.project_directory = project_directory
+    G.profiles = list(profile or [])
     G.debug = debug
 
 
@@ -84,9 +87,10 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
             if required:
                 raise
             return None
+    profiles = G.profiles or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]
     project = load_project(
         chosen, env=dict(os.environ), project_name=project_name or G.project_name or os.environ.get("COMPOSE_PROJECT_NAME"),
-        workdir=G.project_directory,
+        workdir=G.project_directory, profiles=profiles,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)

@@ -8,7 +8,7 @@ import json
 from composer.models import Service
 
 # Fields that do not change the container itself: changing them must not recreate it.
-_NOT_HASHED = {"depends_on"}
+_NOT_HASHED = {"depends_on", "profiles"}
 
 
 def config_hash(service: Service, image_id: str) -> str:

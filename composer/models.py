@@ -199,6 +199,7 @@ class Service(Model):
         ),
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
+    profiles: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod

@@ -49,6 +49,7 @@ def load_project(
     project_name: str | None = None,
     workdir: Path | None = None,
     consistency: bool = True,
+    profiles: Sequence[str] = (),
 ) -> Project:
     """Load, merge (later files override) and validate *files* into a Project.
 
@@ -56,11 +57,13 @@ def load_project(
     project directory is *workdir* or the first file's directory. Raises SpecError
     (or GraphError for dependency cycles) with file, line and column. With
     ``consistency=False`` cross-references, image-or-build and cycles are not
-    checked (``--no-consistency``).
+    checked (``--no-consistency``). Services with ``profiles:`` are kept only when one
+    of them is in *profiles* (``*`` enables all), as Compose does.
     """
     from composer.spec.loader import load_project as load
 
-    return load(files, env=env, project_name=project_name, workdir=workdir, consistency=consistency)
+    return load(files, env=env, project_name=project_name, workdir=workdir, consistency=consistency,
+                profiles=profiles)
 
 
 def project_to_dict(project: Project) -> dict[str, Any]:

@@ -35,6 +35,7 @@ def load_project(
     project_name: str | None = None,
     workdir: Path | None = None,
     consistency: bool = True,
+    profiles: Sequence[str] = (),
 ) -> Project:
     if not files:
         raise SpecError("no stack file given")
@@ -45,6 +46,7 @@ def load_project(
     warnings = files_loader.warnings
     root = merge_files(trees)
     warnings[:0] = interpolator.warnings()
+    _drop_inactive_profiles(root, frozenset(profiles))
     project = _build_project(root, env, project_name, project_dir, warnings, consistency)
     return project
 
@@ -89,6 +91,20 @@ def _build_project(
         volumes=volumes,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _drop_inactive_profiles(root: PosDict, active: frozenset[str]) -> None:
+    """Remove services none of whose `profiles` is active; those without profiles always stay.
+
+    A service that depends on a removed one then fails the reference check, as in Compose.
+    """
+    services = root.get("services")
+    if not isinstance(services, dict) or "*" in active:
+        return
+    for name in list(services):
+        wanted = services[name].get("profiles") if isinstance(services[name], dict) else None
+        if isinstance(wanted, list) and wanted and not active.intersection(map(str, wanted)):
+            del services[name]
 
 
 def _check_top_keys(root: PosDict, checker: KeyChecker) -> None:
