@@ -106,7 +106,8 @@ class Monitor:
             try:
                 pid = self._launch()
             except BaseException as e:  # noqa: BLE001 - record it; there is nobody to report to
-                self._update(functools.partial(st.mark_start_failed, error=describe(e), exit_code=1))
+                failed = e.code if isinstance(e, StartFailed) else 1
+                self._update(functools.partial(st.mark_start_failed, error=describe(e), exit_code=failed))
                 break
             self._mark_running(pid, restarted=True)
         self.log.close()
@@ -294,7 +295,8 @@ class Monitor:
         sig, timeout = self.config.stop_signal, self.config.stop_timeout
         try:
             request = json.loads(self.paths.stop_request.read_text())
-            sig, timeout = request.get("signal") or sig, request.get("timeout", timeout)
+            sig = request.get("signal") or sig
+            timeout = timeout if request.get("timeout") is None else request["timeout"]
         except (OSError, ValueError):
             pass  # SIGTERM without a request (e.g. host shutdown): the configured defaults
         try:
