@@ -133,7 +133,7 @@ def test_kill_records_137(kit: Kit) -> None:
 def test_stop_with_handler_is_fast(kit: Kit) -> None:
     state = kit.start("sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done")
     # PID 1 ignores SIGTERM until its trap is set: wait for that, or the test races the shell.
-    kit.wait_for_log(state.id, "ready")
+    kit.wait_for_log(state.id, "ready\n")
     t0 = time.monotonic()
     final = kit.store.stop(state.id, timeout=10)
     assert time.monotonic() - t0 < 3
