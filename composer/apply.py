@@ -51,6 +51,9 @@ class Applier:
     def run(self, plan: Plan) -> None:
         hosts = HostsTable(self.engine)
         if not plan.changes_anything:
+            for action in plan.actions:
+                if action.verb == "keep":
+                    self.events.progress("Container", action.target, "Running")
             return
         kept = [a.container_id for a in plan.actions if a.verb in ("keep", "start") and a.container_id]
         hosts.load([cid for cid in kept if cid])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from composer.engine import Engine
 from composer.events import Events
-from composer.logview import LogPrinter, LogSource, interleaved, merged
+from composer.logview import Follower, LogPrinter, LogSource, interleaved, merged
 from composer.naming import LABEL_SERVICE
 from composer.operations import LoadedProject, containers_of, stop
 from runtime.containers import ContainerState
@@ -48,24 +49,37 @@ def print_logs(engine: Engine, project: str, services: Sequence[str], *, follow:
 
 def attach_until_exit(engine: Engine, loaded: LoadedProject, services: Sequence[str], *, colour: bool,
                       timeout: float | None, since: str | None = None) -> int:
-    """Follow the stack's output until every container has exited (0) or Ctrl-C stops them (130)."""
+    """Follow the stack's output until every container has exited (0), or until Ctrl-C
+    has stopped them (130); a second Ctrl-C stops waiting for them."""
     since = since or log_timestamp()
     states = containers_of(engine, loaded.project.name, services)
     printer = LogPrinter([_prefix(s) for s in states], colour)
     print(f"Attaching to {', '.join(_prefix(s) for s in states)}", flush=True)
     by_prefix = {_prefix(s): s for s in states}
+    follower = Follower(_sources(engine, states, True, None, since))
+    stopper: threading.Thread | None = None
+    while follower.remaining:
+        try:
+            name, record = follower.next()
+        except KeyboardInterrupt:
+            if stopper is not None:
+                return 130
+            print("Gracefully stopping... (press Ctrl+C again to force)", file=sys.stderr, flush=True)
+            stopper = threading.Thread(target=stop, args=(engine, loaded, Events(), services, timeout), daemon=True)
+            stopper.start()
+            continue
+        if record is not None:
+            print(printer.format(name, record), flush=True)
+        else:
+            final = engine.containers.state(by_prefix[name].id)
+            print(printer.banner(name, f"exited with code {final.exit_code}"), flush=True)
+    if stopper is None:
+        return 0
     try:
-        for name, record in interleaved(_sources(engine, states, True, None, since)):
-            if record is not None:
-                print(printer.format(name, record), flush=True)
-            else:
-                final = engine.containers.state(by_prefix[name].id)
-                print(printer.banner(name, f"exited with code {final.exit_code}"), flush=True)
+        stopper.join()
     except KeyboardInterrupt:
-        print("Gracefully stopping... (press Ctrl+C again to force)", file=sys.stderr, flush=True)
-        stop(engine, loaded, Events(), services, timeout)
-        return 130
-    return 0
+        pass
+    return 130
 
 
 def log_timestamp() -> str:

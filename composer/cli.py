@@ -19,6 +19,7 @@ from composer.errors import PycomposeError
 if TYPE_CHECKING:
     from composer.engine import Engine
     from composer.operations import LoadedProject
+    from composer.upcache import StackInputs
 
 app = typer.Typer(
     name="pycompose",
@@ -73,10 +74,11 @@ def engine() -> Engine:
     )
 
 
-def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True) -> LoadedProject | None:
-    """Load the stack named by -f (command or global) or found in the project directory."""
-    from composer.operations import LoadedProject
-    from composer.spec import find_files, load_project
+def stack_inputs(files: list[Path] | None = None, project_name: str | None = None,
+                 required: bool = True) -> StackInputs | None:
+    """Everything the loader depends on: the stack files (-f, or found), env, profiles, name."""
+    from composer.spec import find_files
+    from composer.upcache import StackInputs
 
     workdir = (G.project_directory or Path.cwd()).absolute()
     chosen = [f.absolute() for f in (files or G.files)]
@@ -87,10 +89,28 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
             if required:
                 raise
             return None
-    profiles = G.profiles or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]
+    return StackInputs(
+        files=tuple(str(f) for f in chosen),
+        env=dict(os.environ),
+        profiles=tuple(G.profiles or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]),
+        project_name=project_name or G.project_name or os.environ.get("COMPOSE_PROJECT_NAME"),
+        workdir=str(G.project_directory) if G.project_directory else None,
+    )
+
+
+def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True,
+         inputs: StackInputs | None = None) -> LoadedProject | None:
+    """Load the stack named by -f (command or global) or found in the project directory."""
+    from composer.operations import LoadedProject
+    from composer.spec import load_project
+
+    inputs = inputs or stack_inputs(files, project_name, required)
+    if inputs is None:
+        return None
+    chosen = [Path(f) for f in inputs.files]
     project = load_project(
-        chosen, env=dict(os.environ), project_name=project_name or G.project_name or os.environ.get("COMPOSE_PROJECT_NAME"),
-        workdir=G.project_directory, profiles=profiles,
+        chosen, env=inputs.env, project_name=inputs.project_name,
+        workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)
@@ -117,15 +137,27 @@ def up(
     timeout: TimeoutOpt = None,
 ) -> None:
     """Create and start containers; reconcile what is already there."""
-    from composer import operations
     from composer.plan import PlanOptions
 
     if force_recreate and no_recreate:
         raise PycomposeError("--force-recreate and --no-recreate are incompatible")
-    loaded = load(file, project_name)
-    assert loaded is not None
     options = PlanOptions(remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate)
     eng = engine()
+    inputs = stack_inputs(file, project_name)
+    assert inputs is not None
+    if detach and not (force_recreate or services or dry_run):
+        from composer import upcache
+
+        cached = upcache.load(eng.run_root, inputs)
+        if cached is not None:
+            from composer.noop import up_if_unchanged
+
+            if up_if_unchanged(eng, cached, events(), options):
+                return
+    from composer import operations
+
+    loaded = load(inputs=inputs)
+    assert loaded is not None
     began = None
     if not detach and not dry_run:
         from composer.attach import log_timestamp
@@ -135,6 +167,9 @@ def up(
     if dry_run:
         print(plan.render())
         return
+    from composer import upcache
+
+    upcache.save(eng.run_root, inputs, loaded.project, operations.selected_services(loaded.project, ()))
     if not detach:
         from composer.attach import attach_until_exit
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING, Any
 
-from composer.models import Service
+if TYPE_CHECKING:
+    from composer.models import Service
 
 # Fields that do not change the container itself: changing them must not recreate it.
 _NOT_HASHED = {"depends_on", "profiles"}
 
 
-def config_hash(service: Service, image_id: str) -> str:
-    """sha256 over the canonical JSON of the service and the id of the image it runs."""
-    document = {
-        "service": service.model_dump(mode="json", exclude=_NOT_HASHED),
-        "image_id": image_id,
-    }
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+def service_document(service: Service) -> dict[str, Any]:
+    """The JSON form of what a container is made from (kept by the no-op cache)."""
+    return service.model_dump(mode="json", exclude=_NOT_HASHED)
+
+
+def config_hash_of(document: dict[str, Any], image_id: str) -> str:
+    """sha256 over the canonical JSON of the service document and the id of its image."""
+    canonical = json.dumps({"service": document, "image_id": image_id}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def config_hash(service: Service, image_id: str) -> str:
+    return config_hash_of(service_document(service), image_id)

@@ -51,22 +51,36 @@ def merged(sources: list[LogSource]) -> Iterator[tuple[str, LogRecord]]:
         yield prefix, record
 
 
-def interleaved(sources: list[LogSource]) -> Iterator[tuple[str, LogRecord | None]]:
-    """Follow several logs at once; yields (prefix, None) when one of them ends."""
-    lines: queue.Queue[tuple[str, LogRecord | None]] = queue.Queue()
+class Follower:
+    """Follow several logs at once from threads; `next()` survives a KeyboardInterrupt.
 
-    def pump(source: LogSource) -> None:
+    A plain generator would be closed by Ctrl-C; attached `up` has to keep printing
+    while the stack stops (the containers' last words and their exit codes).
+    """
+
+    def __init__(self, sources: list[LogSource]) -> None:
+        self._lines: queue.Queue[tuple[str, LogRecord | None]] = queue.Queue()
+        self.remaining = len(sources)
+        for source in sources:
+            threading.Thread(target=self._pump, args=(source,), daemon=True).start()
+
+    def _pump(self, source: LogSource) -> None:
         try:
             for record in source.records():
-                lines.put((source.prefix, record))
+                self._lines.put((source.prefix, record))
         finally:
-            lines.put((source.prefix, None))
+            self._lines.put((source.prefix, None))
 
-    for source in sources:
-        threading.Thread(target=pump, args=(source,), daemon=True).start()
-    remaining = len(sources)
-    while remaining:
-        prefix, record = lines.get()
-        if record is None:
-            remaining -= 1
-        yield prefix, record
+    def next(self) -> tuple[str, LogRecord | None]:
+        """The next line, or (prefix, None) when that log ended; blocks."""
+        item = self._lines.get()
+        if item[1] is None:
+            self.remaining -= 1
+        return item
+
+
+def interleaved(sources: list[LogSource]) -> Iterator[tuple[str, LogRecord | None]]:
+    """Follow several logs at once; yields (prefix, None) when one of them ends."""
+    follower = Follower(sources)
+    while follower.remaining:
+        yield follower.next()

@@ -255,3 +255,6 @@ class Project(Model):
     networks: dict[str, Network] = Field(default_factory=dict)
     volumes: dict[str, Volume] = Field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # Every file the loader read (stack files, includes, extends), absolute; not
+    # part of the config output. The CLI's no-op cache is keyed on their contents.
+    sources: tuple[str, ...] = ()

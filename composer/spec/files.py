@@ -30,6 +30,11 @@ class FileLoader:
     warnings: list[str] = field(default_factory=list)
     _cache: dict[tuple[str, str], PosDict] = field(default_factory=dict)
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every file read so far, absolute, in first-read order."""
+        return tuple(dict.fromkeys(path for path, _ in self._cache))
+
     def load(self, path: Path, base_dir: str, chain: tuple[str, ...] = ()) -> PosDict:
         """The normalised tree of *path*, its includes and extends resolved."""
         key = (os.path.abspath(path), base_dir)

@@ -48,7 +48,7 @@ def load_project(
     warnings[:0] = interpolator.warnings()
     _drop_inactive_profiles(root, frozenset(profiles))
     project = _build_project(root, env, project_name, project_dir, warnings, consistency)
-    return project
+    return project.model_copy(update={"sources": files_loader.sources})
 
 
 def _build_project(

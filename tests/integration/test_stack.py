@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -301,3 +303,48 @@ def _wait_for_log(stack: Stack, service: str, text: str, timeout: float = 10) ->
             return
         time.sleep(0.1)
     raise AssertionError(f"{text!r} never appeared in the logs of {service}")
+
+
+def test_a_changed_variable_recreates_even_on_the_fast_path(stack: Stack) -> None:
+    stack.write("""
+    services:
+      app:
+        image: busybox
+        command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+        environment: {MODE: "${MODE:-one}"}
+    """)
+    stack.run("up", "-d")
+    first = stack.by_service()["app"]["ID"]
+    assert "Running" in stack.run("up", "-d").stderr
+    assert stack.by_service()["app"]["ID"] == first
+    changed = stack.run("up", "-d", env={"MODE": "two"})
+    assert "Recreated" in changed.stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "two"
+
+
+def test_ctrl_c_on_attached_up_stops_the_stack(stack: Stack) -> None:
+    stack.write("""
+    services:
+      app:
+        image: busybox
+        command: ["sh", "-c", "trap 'echo stopping; exit 0' TERM; echo up-and-running; sleep 3600 & wait"]
+    """)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "composer", "-p", stack.project, "up", "--no-color"],
+        cwd=stack.directory, env=stack.roots.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in process.stdout:
+            if "app-1  | up-and-running" in line or time.monotonic() > deadline:
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "Gracefully stopping" in err
+    assert "app-1  | stopping" in out
+    assert stack.by_service()["app"]["State"] == "exited"

@@ -1,0 +1,45 @@
+"""The fast path of a repeated `up -d`: decide "nothing to do" without loading the stack.
+
+Imports nothing heavy (no PyYAML, pydantic or pyroute2): see `composer.upcache`.
+"""
+
+from __future__ import annotations
+
+from composer.engine import Engine
+from composer.events import Events
+from composer.hashing import config_hash_of
+from composer.observe import observe
+from composer.plan import DesiredNetwork, DesiredService, PlanOptions, plan_up
+from composer.upcache import CachedStack
+
+
+def up_if_unchanged(engine: Engine, cached: CachedStack, events: Events, options: PlanOptions) -> bool:
+    """Report and return True when the cached stack runs exactly as wanted; load nothing.
+
+    Any change (or doubt, e.g. a missing image) returns False: the caller then does the
+    full load, validation and reconcile.
+    """
+    from runtime.errors import ImageError
+
+    services = []
+    for cached_service in cached.services:
+        try:
+            image = engine.images.find(cached_service.image)
+        except ImageError:
+            return False
+        if image is None:
+            return False
+        services.append(DesiredService(cached_service.name, config_hash_of(cached_service.document, image.id),
+                                       cached_service.depends_on, cached_service.networks))
+    networks = [DesiredNetwork(name, key) for name, key in cached.networks]
+    plan = plan_up(cached.project, services, networks, observe(engine, cached.project), options)
+    if plan.changes_anything:
+        return False
+    for warning in cached.warnings:
+        events.warn(warning)
+    for action in plan.actions:
+        if action.verb == "warn-orphan":
+            events.warn(f"Found orphan container {action.target}: {action.reason}")
+        else:
+            events.progress("Container", action.target, "Running")
+    return True

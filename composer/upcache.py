@@ -1,0 +1,138 @@
+"""A cache of the validated stack, so that an `up -d` with nothing to do stays fast.
+
+Loading a stack imports PyYAML, pydantic and the loader (~400 ms on a 2-core VM) before
+any work is done. A repeated `up -d` on an unchanged file needs none of it: only each
+service's document (what its config hash is made of), its image reference, its
+dependencies and networks. Those are cached in the run root, keyed by every input of
+the loader: the stack files as given, the whole environment, profiles, project name
+and directory, and the loader's own code. On use, every file the loader read
+(includes and extends too) must still have the same content, or the cache is not used.
+A miss or any doubt falls back to the full load, so the cache can only save time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from composer.models import Project
+
+FORMAT = 1
+_CODE = ("composer/models.py", "composer/hashing.py", "composer/desired.py", "composer/spec")
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    files: tuple[str, ...]
+    env: Mapping[str, str]
+    profiles: tuple[str, ...]
+    project_name: str | None
+    workdir: str | None
+
+    def digest(self) -> str:
+        document = {
+            "format": FORMAT,
+            "code": _code_fingerprint(),
+            "files": self.files,
+            "env": sorted(self.env.items()),
+            "profiles": self.profiles,
+            "project_name": self.project_name,
+            "workdir": self.workdir,
+        }
+        return hashlib.sha256(json.dumps(document).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedService:
+    name: str
+    document: dict[str, Any]
+    image: str
+    depends_on: tuple[str, ...]
+    networks: tuple[str, ...]  # full network names
+
+
+@dataclass(frozen=True)
+class CachedStack:
+    project: str
+    services: tuple[CachedService, ...]  # in start order
+    networks: tuple[tuple[str, str], ...]  # (full name, key in the file)
+    warnings: tuple[str, ...]
+
+
+def _code_fingerprint() -> list[tuple[str, int]]:
+    root = Path(__file__).resolve().parent.parent
+    stamps = []
+    for relative in _CODE:
+        path = root / relative
+        entries = sorted(path.glob("*.py")) if path.is_dir() else [path]
+        stamps.extend((str(e.relative_to(root)), e.stat().st_mtime_ns) for e in entries)
+    return stamps
+
+
+def _sha256(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _path(run_root: Path, inputs: StackInputs) -> Path:
+    return run_root / "cache" / f"stack-{inputs.digest()}.json"
+
+
+def save(run_root: Path, inputs: StackInputs, project: Project, order: Sequence[str]) -> None:
+    """Record the validated project (best effort: a cache that cannot be written is no error)."""
+    from composer.desired import network_name
+    from composer.hashing import service_document
+
+    document = {
+        "sources": {source: _sha256(source) for source in project.sources},
+        "project": project.name,
+        "services": [
+            {
+                "name": name,
+                "document": service_document(project.services[name]),
+                "image": project.services[name].image,
+                "depends_on": list(project.services[name].depends_on),
+                "networks": [network_name(project, key) for key in project.services[name].networks],
+            }
+            for name in order
+        ],
+        "networks": sorted({(network_name(project, key), key) for s in project.services.values() for key in s.networks}),
+        "warnings": list(project.warnings),
+    }
+    path = _path(run_root, inputs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(document))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def load(run_root: Path, inputs: StackInputs) -> CachedStack | None:
+    """The cached stack, if there is one for these inputs and no source file changed."""
+    try:
+        document = json.loads(_path(run_root, inputs).read_text())
+    except (OSError, ValueError):
+        return None
+    if not document["sources"] or any(_sha256(p) != h for p, h in document["sources"].items()):
+        return None
+    if any(not s["image"] for s in document["services"]):
+        return None
+    return CachedStack(
+        project=document["project"],
+        services=tuple(
+            CachedService(s["name"], s["document"], s["image"], tuple(s["depends_on"]), tuple(s["networks"]))
+            for s in document["services"]
+        ),
+        networks=tuple((n, k) for n, k in document["networks"]),
+        warnings=tuple(document["warnings"]),
+    )

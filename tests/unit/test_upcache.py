@@ -1,0 +1,60 @@
+"""The no-op cache is used only while every input of the loader is unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from composer import upcache
+from composer.spec import load_project
+from composer.upcache import StackInputs
+
+STACK = """
+include: [more.yaml]
+services:
+  web: {image: "busybox:${TAG:-latest}", command: ["true"], depends_on: [db]}
+"""
+MORE = """
+services:
+  db: {image: busybox, command: ["true"]}
+"""
+
+
+def prepare(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[StackInputs, Path]:
+    (tmp_path / "stack.yaml").write_text(STACK)
+    (tmp_path / "more.yaml").write_text(MORE)
+    inputs = StackInputs((str(tmp_path / "stack.yaml"),), env or {}, (), "demo", None)
+    project = load_project([tmp_path / "stack.yaml"], env=inputs.env, project_name="demo")
+    run_root = tmp_path / "run"
+    upcache.save(run_root, inputs, project, ["db", "web"])
+    return inputs, run_root
+
+
+def test_round_trip_keeps_what_the_no_op_check_needs(tmp_path: Path) -> None:
+    inputs, run_root = prepare(tmp_path)
+    cached = upcache.load(run_root, inputs)
+    assert cached is not None and cached.project == "demo"
+    assert [s.name for s in cached.services] == ["db", "web"]
+    web = cached.services[1]
+    assert (web.image, web.depends_on, web.networks) == ("busybox:latest", ("db",), ("demo_default",))
+    assert cached.networks == (("demo_default", "default"),)
+
+
+def test_a_changed_included_file_invalidates(tmp_path: Path) -> None:
+    inputs, run_root = prepare(tmp_path)
+    (tmp_path / "more.yaml").write_text(MORE.replace('["true"]', '["false"]'))
+    assert upcache.load(run_root, inputs) is None
+
+
+def test_a_changed_environment_or_option_is_another_entry(tmp_path: Path) -> None:
+    inputs, run_root = prepare(tmp_path, {"TAG": "latest"})
+    assert upcache.load(run_root, inputs) is not None
+    assert upcache.load(run_root, StackInputs(inputs.files, {"TAG": "1.0"}, (), "demo", None)) is None
+    assert upcache.load(run_root, StackInputs(inputs.files, inputs.env, ("debug",), "demo", None)) is None
+    assert upcache.load(run_root, StackInputs(inputs.files, inputs.env, (), "other", None)) is None
+
+
+def test_a_corrupt_cache_file_is_a_miss(tmp_path: Path) -> None:
+    inputs, run_root = prepare(tmp_path)
+    for path in (run_root / "cache").iterdir():
+        path.write_text("{not json")
+    assert upcache.load(run_root, inputs) is None
