@@ -251,7 +251,7 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="Command and arguments.")],
     file: FileOpt = None,
     project_name: ProjectOpt = None,
-    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Do not use the terminal as the container's TTY.")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Accepted for compatibility: no pseudo-TTY is allocated yet; the command shares this terminal's stdio.")] = False,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,

@@ -71,10 +71,8 @@ def down(engine: Engine, project_name: str, loaded: LoadedProject | None, events
         observed = observe(engine, project_name)
         project = loaded.project if loaded else None
         order = start_order(project) if project else None
+        # Every network this project created goes, also one since dropped from the file.
         networks = sorted(observed.networks)
-        if project is not None:
-            declared = {network_name(project, key) for key in project.networks}
-            networks = [n for n in networks if n in declared]
         volume_names = _project_volumes(project) if volumes and project else []
         plan = plan_down(project_name, observed, order, networks, volume_names, remove_orphans)
         hosts = HostsTable(engine)

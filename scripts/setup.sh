@@ -20,6 +20,8 @@ if [ -n "$missing" ]; then
 fi
 
 "$PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]'
+# Under pyenv, new console scripts (pycompose, lint-imports) need their shims.
+if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 
 # The image the quickstart and examples use, made offline from busybox-static.
 tar=$(mktemp --suffix=.tar)

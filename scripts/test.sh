@@ -4,6 +4,6 @@ set -eu
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 "$PYTHON" -m ruff check composer runtime network tests bench
-lint-imports
+"$PYTHON" -c "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
 "$PYTHON" -m pytest -q tests/unit
 "$PYTHON" -m pytest -q tests/integration "$@"
