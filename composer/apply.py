@@ -1,13 +1,15 @@
 """Carry out a Plan on the host, along the dependency graph. No decisions are made here.
 
 Independent services run in parallel threads; a service starts only once every
-service it depends on has been started (`condition: service_started`). Threads only,
+service it depends on has been started (`service_started`) or, for
+`service_completed_successfully`, has exited with code 0. Threads only,
 never a fork: the forking happens in the fresh, single-threaded container monitors.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from runtime.errors import ContainerError
 HOST_ERRORS = (ContainerError, NetworkError)
 
 MAX_PARALLEL = 8
+COMPLETION_POLL = 0.05  # seconds between looks at a dependency that must complete
 
 
 @dataclass
@@ -44,12 +47,10 @@ class Applier:
     desired: Desired
     config_files: list[Path]
     events: Events
-    started: dict[str, str] = field(default_factory=dict)  # service -> container id it runs in
-    _failed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, plan: Plan) -> None:
-        hosts = HostsTable(self.engine)
+        hosts = HostsTable(self.engine, self.project)
         if not plan.changes_anything:
             for action in plan.actions:
                 if action.verb == "keep":
@@ -91,12 +92,12 @@ class Applier:
         return paths
 
     def _run_services(self, plan: Plan, hosts: HostsTable, volume_paths: dict[str, str]) -> None:
-        futures: dict[str, Future[None]] = {}
+        futures: dict[str, Future[str]] = {}
         errors: list[PycomposeError] = []
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
             for desired in self.desired.services:
                 action = plan.for_service(desired.name)
-                deps = [futures[d] for d in desired.depends_on if d in futures]
+                deps = {d: futures[d] for d in desired.depends_on if d in futures}
                 if action is not None:
                     futures[desired.name] = pool.submit(self._service_task, action, deps, hosts, volume_paths)
             for name, future in futures.items():
@@ -110,23 +111,25 @@ class Applier:
         if errors:
             raise errors[0]
 
-    def _service_task(self, action: Action, deps: list[Future[None]], hosts: HostsTable,
-                      volume_paths: dict[str, str]) -> None:
-        for dep in deps:
-            try:
-                dep.result()
-            except BaseException as error:
-                raise _DependencyFailed(f"dependency of {action.service} failed") from error
+    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: HostsTable,
+                      volume_paths: dict[str, str]) -> str:
+        """Bring one service to its planned state; returns the id of its container."""
         service = action.service
         assert service is not None
-        if action.verb == "keep":
+        for dependency, future in deps.items():
+            try:
+                dependency_id = future.result()
+            except BaseException as error:
+                raise _DependencyFailed(f"dependency of {service} failed") from error
+            self._await_condition(service, dependency, dependency_id)
+        if action.verb == "keep" and action.container_id:
             self.events.progress("Container", action.target, "Running")
-            return
+            return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
             self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
-            return
+            return cid
         if action.verb == "recreate" and action.container_id:
             timeout = self.project.services[service].stop_grace_period
             old = action.container_id
@@ -140,6 +143,24 @@ class Applier:
             self.engine, self.project, service, image, self._networks_of(service), labels, volume_paths, hosts)))
         self._step("Container", action.target, ("Starting", "Started"),
                    lambda: self.engine.containers.start(holder[0]))
+        return holder[0]
+
+    def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
+        """`service_completed_successfully`: the dependency must exit with code 0 first."""
+        if self.project.services[service].depends_on[dependency].condition != "service_completed_successfully":
+            return
+        state = self.engine.containers.state(dependency_id)
+        self.events.progress("Container", state.name, "Waiting")
+        while state.status == "running":
+            time.sleep(COMPLETION_POLL)
+            state = self.engine.containers.state(dependency_id)
+        if state.exit_code != 0:
+            self.events.progress("Container", state.name, "Error")
+            raise ApplyError(
+                f'service "{service}" depends on "{dependency}" with condition service_completed_successfully, '
+                f"but {state.name} exited with code {state.exit_code}"
+            )
+        self.events.progress("Container", state.name, "Exited")
 
     def _networks_of(self, service: str) -> list[str]:
         return [network_name(self.project, key) for key in self.project.services[service].networks]

@@ -57,5 +57,7 @@ def desired_state(project: Project, order: list[str], images: ImageStore) -> Des
         for name in order
     )
     used = sorted({key for s in project.services.values() for key in s.networks})
-    networks = tuple(DesiredNetwork(network_name(project, key), key) for key in used)
+    networks = tuple(
+        DesiredNetwork(network_name(project, key), key, bool(project.networks[key].external)) for key in used
+    )
     return Desired(services, networks, resolved)

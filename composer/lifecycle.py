@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from composer.desired import network_name
 from composer.engine import Engine
 from composer.models import Project
 from composer.naming import (
@@ -47,6 +48,7 @@ class HostsTable:
     """
 
     engine: Engine
+    project: Project | None = None  # gives each service's network aliases, when known
     entries: dict[str, HostEntry] = field(default_factory=dict)  # container id -> entry
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,10 +81,22 @@ class HostsTable:
                     continue
                 shared = [a for a in other.attachments if a.network in my_networks]
                 if shared:
-                    lines.append((shared[0].address, _unique([other.service, other.name, other.hostname])))
+                    names = [other.service, other.name, other.hostname, *self._aliases(other.service, shared[0].network)]
+                    lines.append((shared[0].address, _unique(names)))
             path = self.engine.etc_dir(cid) / "hosts"
             if path.parent.is_dir():
                 write_hosts_file(path, me.hostname, lines)
+
+
+    def _aliases(self, service: str, network: str) -> tuple[str, ...]:
+        """`networks: {net: {aliases: [...]}}`: more names for the service on that network."""
+        spec = self.project.services.get(service) if self.project else None
+        if spec is None or self.project is None:
+            return ()
+        for key, settings in spec.networks.items():
+            if settings is not None and network_name(self.project, key) == network:
+                return settings.aliases
+        return ()
 
 
 def _unique(names: list[str]) -> list[str]:

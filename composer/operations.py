@@ -13,7 +13,7 @@ from pathlib import Path
 from composer.apply import Applier, run_step
 from composer.desired import desired_state, network_name, volume_name
 from composer.engine import Engine
-from composer.errors import PycomposeError
+from composer.errors import PlanError, PycomposeError
 from composer.events import Events
 from composer.graph import start_order
 from composer.lifecycle import HostsTable, ensure_sandbox, remove_container
@@ -21,6 +21,7 @@ from composer.models import Project
 from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
 from composer.plan import Plan, PlanOptions, plan_down, plan_up
+from composer.support import unsupported_settings
 from runtime.containers import ContainerState
 
 
@@ -53,6 +54,12 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     project = loaded.project
     order = selected_services(project, services)
     desired = desired_state(project, order, engine.images)  # fails before anything is created
+    for network in desired.networks:
+        if network.external and engine.networks.get_network(network.name) is None:
+            raise PlanError(f'network "{network.name}" is declared as external, but it does not exist',
+                            hint="create it first (e.g. with the `up` of the project that defines it)")
+    for warning in unsupported_settings(project):
+        events.warn(warning)
     with engine.project_lock(project.name):
         plan = plan_up(project.name, desired.services, desired.networks, observe(engine, project.name), options)
         if services:  # `up SERVICE` never treats the other services as orphans
@@ -138,7 +145,7 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
         missing = [name for name in order if name not in existing]
         if missing:
             raise PycomposeError(f'service "{missing[0]}" has no container', hint="run `pycompose up` first")
-        hosts = HostsTable(engine)
+        hosts = HostsTable(engine, project)
         for name in order:
             state = existing[name]
             if state.status == "running":

@@ -24,6 +24,7 @@ class DesiredService:
 class DesiredNetwork:
     name: str  # full name
     key: str  # the name in the stack file
+    external: bool = False  # made by someone else: joined, never created or removed
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def plan_up(
     """
     actions: list[Action] = []
     for network in networks:
-        if network.name not in observed.networks:
+        if network.name not in observed.networks and not network.external:
             actions.append(Action("create-network", network.name, "not found"))
     by_service = _containers_by_service(observed)
     wanted = {s.name for s in services}

@@ -348,3 +348,47 @@ def test_ctrl_c_on_attached_up_stops_the_stack(stack: Stack) -> None:
     assert "Gracefully stopping" in err
     assert "app-1  | stopping" in out
     assert stack.by_service()["app"]["State"] == "exited"
+
+
+def test_completed_successfully_gates_dependents_and_aliases_resolve(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      migrate:
+        image: busybox
+        command: ["sh", "-c", "sleep 1; echo migrated"]
+      app:
+        image: busybox
+        command: {json.dumps(SLEEPER)}
+        networks:
+          default: {{aliases: [api.internal]}}
+        depends_on:
+          migrate: {{condition: service_completed_successfully}}
+      probe:
+        image: busybox
+        command: {json.dumps(SLEEPER)}
+        depends_on: [app]
+    """)
+    result = stack.run("up", "-d")
+    lines = result.stderr.splitlines()
+    assert lines.index(f" Container {stack.project}-migrate-1  Exited") < lines.index(
+        f" Container {stack.project}-app-1  Started")
+    assert stack.exec("probe", "ping", "-c1", "-W2", "api.internal").returncode == 0
+
+
+def test_a_failed_one_shot_dependency_stops_up_with_its_exit_code(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      migrate: {{image: busybox, command: ["sh", "-c", "exit 4"]}}
+      app:
+        image: busybox
+        command: {json.dumps(SLEEPER)}
+        depends_on:
+          migrate: {{condition: service_completed_successfully}}
+    """)
+    result = stack.run("up", "-d", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'error: service "app" depends on "migrate" with condition service_completed_successfully, '
+        f"but {stack.project}-migrate-1 exited with code 4"
+    )
+    assert "app" not in stack.by_service()

@@ -106,3 +106,10 @@ def test_down_without_stack_file_removes_every_project_container() -> None:
     assert plan_down("demo", observed, None, []).render() == (
         "remove demo-web-1: running\nremove demo-db-1: running"
     )
+
+
+def test_external_networks_are_joined_never_created() -> None:
+    external = DesiredNetwork("shared", "shared", external=True)
+    plan = plan_up("demo", [svc("db")], [NET, external], Observed())
+    assert plan.render().splitlines()[0] == "create-network demo_default: not found"
+    assert "shared" not in plan.render()
