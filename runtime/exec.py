@@ -16,43 +16,47 @@ printed on stderr with Docker's exit codes, 126 (cannot execute) and 127 (not fo
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
-import signal
-import subprocess
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
-from runtime import init, protocol, syscalls
-from runtime.config import ContainerConfig
+from runtime import init, jsonio, protocol, signals, syscalls
+from runtime.configview import read_config
 from runtime.errors import ContainerError
-from runtime.state import exit_code_from_status, process_start_time
+from runtime.records import exit_code_from_status, process_start_time
+
+TYPE_CHECKING = False  # the helper's imports stay as lean as the monitor's (see monitor.py)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from runtime.configview import ConfigView
 
 ENTER_FAILED = 125
 # ipc, uts, net, cgroup, pid, then mnt last (see the module docstring).
 NAMESPACE_ORDER = ("ipc", "uts", "network", "cgroup", "pid", "mount")
 
 
-@dataclass(frozen=True)
 class ExecSpec:
-    config_path: str
-    pid: int
-    pid_start: int
-    procs_files: tuple[str, ...]
-    args: tuple[str, ...]
-    env: tuple[str, ...]
-    cwd: str
-    user: str | None
+    """What the caller hands the helper, as JSON on its command line."""
+
+    __slots__ = ("config_path", "pid", "pid_start", "procs_files", "args", "env", "cwd", "user")
+
+    def __init__(self, config_path: str, pid: int, pid_start: int, procs_files: tuple[str, ...],
+                 args: tuple[str, ...], env: tuple[str, ...], cwd: str, user: str | None) -> None:
+        self.config_path = config_path
+        self.pid = pid
+        self.pid_start = pid_start
+        self.procs_files = procs_files
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+        self.user = user
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
+        return jsonio.dumps({name: getattr(self, name) for name in self.__slots__})
 
     @classmethod
     def from_json(cls, text: str) -> ExecSpec:
-        d = json.loads(text)
+        d = jsonio.loads(text)
         return cls(
             config_path=str(d["config_path"]), pid=int(d["pid"]), pid_start=int(d["pid_start"]),
             procs_files=tuple(d["procs_files"]), args=tuple(d["args"]), env=tuple(d["env"]),
@@ -70,6 +74,8 @@ def merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:
 
 def run_exec(spec: ExecSpec) -> int:
     """Caller side: start the helper with our stdio, wait, return the command's exit code."""
+    import subprocess  # caller side only: the helper itself must not pay for it
+
     status_r, status_w = os.pipe()
     try:
         encoded = spec.to_json()
@@ -90,7 +96,7 @@ def run_exec(spec: ExecSpec) -> int:
     return code
 
 
-def enter(spec: ExecSpec, config: ContainerConfig) -> None:
+def enter(spec: ExecSpec, config: ConfigView) -> None:
     """Steps 1-2, in the helper."""
     for procs in spec.procs_files:
         with open(procs, "w") as f:
@@ -111,7 +117,7 @@ def enter(spec: ExecSpec, config: ContainerConfig) -> None:
             os.close(fd)
 
 
-def run_command(spec: ExecSpec, config: ContainerConfig) -> None:
+def run_command(spec: ExecSpec, config: ConfigView) -> None:
     """Step 3, in the command's process (inside the container). Never returns normally."""
     process = config.process
     user = init.user_for(process, spec.user or process.user_spec,
@@ -131,14 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     status_fd = int(args[1])
     os.set_inheritable(status_fd, False)
     try:
-        config = ContainerConfig.from_dict(json.loads(Path(spec.config_path).read_text()))
+        config = read_config(spec.config_path)
         enter(spec, config)
     except (OSError, ContainerError) as e:
         message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         os.write(status_fd, f"cannot enter the container: {message}".encode())
         return ENTER_FAILED
-    for sig in (signal.SIGINT, signal.SIGQUIT):  # the terminal sends these to the command too
-        signal.signal(sig, signal.SIG_IGN)
+    for sig in (signals.SIGINT, signals.SIGQUIT):  # the terminal sends these to the command too
+        signals.signal(sig, signals.SIG_IGN)
     child = os.fork()
     if child == 0:
         try:
@@ -147,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             _die(str(e), e.code)
         except BaseException as e:  # noqa: BLE001 - the child must never return into main()
             _die(str(e), 126)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda signo, _frame: os.kill(child, signo))
+    for sig in (signals.SIGTERM, signals.SIGHUP):
+        signals.signal(sig, lambda signo, _frame: os.kill(child, signo))
     _, status = os.waitpid(child, 0)
     return exit_code_from_status(status)
 

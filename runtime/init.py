@@ -26,15 +26,22 @@ PID 1 runs `container_init`:
 from __future__ import annotations
 
 import os
-import signal
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NoReturn
 
-from runtime import protocol, rootfs, syscalls
-from runtime.config import ContainerConfig, Process
+from runtime import protocol, rootfs, signals, syscalls
 from runtime.errors import ContainerError, StartError
+
+TYPE_CHECKING = False  # this runs in the lean monitor (see monitor.py): type-only imports
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
+
+    from runtime.config import Process
+    from runtime.configview import ConfigView, ProcessView
+
+# What Python changes in the signal state at start-up, restored before exec.
+_RESET_SIGNALS = (signals.SIGPIPE, signals.SIGXFSZ, signals.SIGINT, signals.SIGQUIT, signals.SIGTERM,
+                  signals.SIGCHLD, signals.SIGUSR1, signals.SIGHUP)
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -47,12 +54,17 @@ class ExecError(StartError):
         self.code = code
 
 
-@dataclass(frozen=True)
 class ResolvedUser:
-    uid: int
-    gid: int
-    groups: tuple[int, ...]
-    home: str
+    __slots__ = ("uid", "gid", "groups", "home")
+
+    def __init__(self, uid: int, gid: int, groups: tuple[int, ...], home: str) -> None:
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+        self.home = home
+
+    def __repr__(self) -> str:
+        return f"ResolvedUser(uid={self.uid}, gid={self.gid}, groups={self.groups}, home={self.home!r})"
 
 
 # --- users --------------------------------------------------------------------------
@@ -99,7 +111,7 @@ def resolve_user(spec: str, passwd: str, group: str) -> ResolvedUser:
     return ResolvedUser(uid, gid, tuple(dict.fromkeys((gid, *supplementary))), home)
 
 
-def user_for(process: Process, spec: str | None, passwd: str, group: str) -> ResolvedUser:
+def user_for(process: Process | ProcessView, spec: str | None, passwd: str, group: str) -> ResolvedUser:
     """The user to run as: `spec` ("name:group"...) if given, else the numeric `process.user`."""
     if spec:
         user = resolve_user(spec, passwd, group)
@@ -163,9 +175,9 @@ def find_executable(name: str, path: str) -> str:
 def execve(args: Sequence[str], env: Sequence[str]) -> NoReturn:
     """Restore what Python changed in the signal state, then exec; ExecError on failure."""
     program = find_executable(args[0], env_path(env))
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGCHLD, signal.SIGUSR1, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for sig in _RESET_SIGNALS:
+        signals.signal(sig, signals.SIG_DFL)
+    signals.pthread_sigmask(signals.SIG_SETMASK, [])
     try:
         os.execve(program, list(args), {k: v for k, _, v in (e.partition("=") for e in env)})
     except PermissionError as e:
@@ -178,7 +190,7 @@ def execve(args: Sequence[str], env: Sequence[str]) -> NoReturn:
 # --- the two children -------------------------------------------------------------------
 
 
-def namespace_plan(config: ContainerConfig) -> tuple[list[tuple[str, str]], int]:
+def namespace_plan(config: ConfigView) -> tuple[list[tuple[str, str]], int]:
     """([(type, path) to join], unshare flags for the rest)."""
     joins: list[tuple[str, str]] = []
     flags = 0
@@ -190,7 +202,7 @@ def namespace_plan(config: ContainerConfig) -> tuple[list[tuple[str, str]], int]
     return joins, flags
 
 
-def enter_and_fork(config: ContainerConfig, procs_files: Sequence[str], pid1: ContainerInit) -> int:
+def enter_and_fork(config: ConfigView, procs_files: Sequence[str], pid1: ContainerInit) -> int:
     """Steps 1-4 in the intermediate child; returns PID 1's host pid (in the intermediate)."""
     for procs in procs_files:
         with open(procs, "w") as f:
@@ -209,17 +221,18 @@ def enter_and_fork(config: ContainerConfig, procs_files: Sequence[str], pid1: Co
     return pid
 
 
-@dataclass(frozen=True)
 class ContainerInit:
     """Steps 5-9, run by PID 1. Never returns: execs, or reports the failure and exits."""
 
-    config: ContainerConfig
-    rootfs: str
-    upper: str
-    work: str
-    stdout_fd: int
-    stderr_fd: int
-    sync_fd: int
+    def __init__(self, config: ConfigView, rootfs: str, upper: str, work: str,
+                 stdout_fd: int, stderr_fd: int, sync_fd: int) -> None:
+        self.config = config
+        self.rootfs = rootfs
+        self.upper = upper
+        self.work = work
+        self.stdout_fd = stdout_fd
+        self.stderr_fd = stderr_fd
+        self.sync_fd = sync_fd
 
     def run(self) -> NoReturn:
         step = "preparing the container process"

@@ -2,14 +2,13 @@
 
     {"log": "hello\\n", "stream": "stdout", "time": "2024-05-01T12:00:00.123456789Z"}
 
-The monitor writes them (`LineSplitter` + `LogWriter`); `read_log`/`follow_log` read
-them back for `ContainerStore.logs`.
+The monitor writes them (`LineSplitter` + `LogWriter`, in jsonlog.py so that the monitor
+stays lean); `read_log`/`follow_log` read them back for `ContainerStore.logs`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -17,8 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from runtime.jsonlog import MAX_LINE, LineSplitter, LogWriter, encode_line, rfc3339_nano
+
+__all__ = ["MAX_LINE", "LineSplitter", "LogRecord", "LogWriter", "decode_record", "encode_record",
+           "follow_log", "read_log", "rfc3339_nano"]
+
 Stream = Literal["stdout", "stderr"]
-MAX_LINE = 16 * 1024  # like Docker: longer lines are split into several records
 FOLLOW_POLL = 0.05  # seconds between looks at a followed log that has no new data
 
 
@@ -29,15 +32,8 @@ class LogRecord:
     line: str  # one line, with its trailing newline if it had one
 
 
-def rfc3339_nano(ns: int | None = None) -> str:
-    """UTC time with nanoseconds, as Docker writes it: 2024-05-01T12:00:00.123456789Z."""
-    ns = time.time_ns() if ns is None else ns
-    secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
-
-
 def encode_record(record: LogRecord) -> bytes:
-    return (json.dumps({"log": record.line, "stream": record.stream, "time": record.time}) + "\n").encode()
+    return encode_line(record.line, record.stream, record.time)
 
 
 def decode_record(raw: bytes | str) -> LogRecord:
@@ -46,49 +42,6 @@ def decode_record(raw: bytes | str) -> LogRecord:
     if stream not in ("stdout", "stderr") or not isinstance(data.get("log"), str):
         raise ValueError(f"not a json-file log record: {raw!r}")
     return LogRecord(time=str(data.get("time", "")), stream=stream, line=data["log"])
-
-
-class LineSplitter:
-    """Cuts a byte stream into lines; keeps the unfinished tail until more data or `flush`."""
-
-    def __init__(self, max_line: int = MAX_LINE) -> None:
-        self._buf = b""
-        self._max = max_line
-
-    def feed(self, data: bytes) -> list[str]:
-        self._buf += data
-        lines: list[str] = []
-        while True:
-            cut = self._buf.find(b"\n", 0, self._max)
-            if cut < 0:
-                if len(self._buf) < self._max:
-                    return lines
-                cut = self._max - 1  # no newline within max_line: a partial record
-            lines.append(self._buf[: cut + 1].decode("utf-8", "replace"))
-            self._buf = self._buf[cut + 1:]
-
-    def flush(self) -> list[str]:
-        rest, self._buf = self._buf, b""
-        return [rest.decode("utf-8", "replace")] if rest else []
-
-
-class LogWriter:
-    """Appends records to the container's json-file log (O_APPEND, one write per batch)."""
-
-    def __init__(self, path: Path) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-
-    def write(self, stream: Stream, lines: list[str]) -> None:
-        if not lines:
-            return
-        now = rfc3339_nano()
-        data = b"".join(encode_record(LogRecord(now, stream, line)) for line in lines)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
-
-    def close(self) -> None:
-        os.close(self._fd)
 
 
 def read_log(path: Path, tail: int | None = None) -> list[LogRecord]:

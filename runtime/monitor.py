@@ -7,6 +7,21 @@ intermediate child (init.py), reports "started pid N" or the error on the report
 then stays as PID 1's parent: it pumps stdout/stderr into the json-file log, delivers
 stop requests, records the exit code and OOM kills, applies the restart policy, exits.
 
+Start hand-over: the caller creates the cgroup while this interpreter boots and writes
+its description (cgroups/joined.py) on the "go" fd; EOF without it means the caller
+failed and reports that itself. The monitor holds exit.fifo open for writing while PID 1
+runs and closes it once the exit is recorded: `ContainerStore.wait` blocks on that.
+
+Lean on purpose: every container start pays for this process's imports, and it lives as
+long as the container. Measured under `python -I -S -X importtime`, the former closure
+(dataclasses → inspect/ast/dis/enum, typing, pathlib → urllib, re, json, signal → enum,
+contextlib) cost ≈77 ms and ≈4 MB PSS. It now imports only builtins-level modules (os,
+sys, select, fcntl, time, _signal, _json, ctypes for prctl) and runtime modules written to
+keep it that way (configview, records, jsonio, jsonlog, cgroups.joined, init, rootfs).
+Type-only imports sit under `if TYPE_CHECKING:` (a local False constant: importing
+`typing` for it alone costs ≈5 ms). Rare paths (a monitor failure, a cgroup not empty
+after PID 1's exit) may import more, lazily.
+
 Stop protocol (crash-safe): the caller writes stop.json ({"signal", "timeout"}) then
 sends SIGUSR1 (SIGTERM also stops). The monitor sends the signal to PID 1 and SIGKILL
 after the timeout. stop.json stays until the next start, so an explicit stop is never
@@ -16,29 +31,29 @@ caller kills PID 1 and the cgroup itself (containers.py).
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
+import gc
 import os
 import select
-import signal
 import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
 
-from runtime import init, protocol
-from runtime import state as st
-from runtime.cgroups import Cgroup, detect
-from runtime.config import ContainerConfig
+from runtime import init, jsonio, protocol, records, signals
+from runtime.cgroups.joined import JoinedCgroup
+from runtime.configview import read_config
 from runtime.errors import ContainerError
-from runtime.logs import LineSplitter, LogWriter, Stream
+from runtime.jsonlog import LineSplitter, LogWriter
 from runtime.syscalls import PR_SET_CHILD_SUBREAPER, prctl
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from runtime.jsonlog import Stream
 
 BACKOFF_START = 0.1  # seconds; doubles after each restart, as Docker
 BACKOFF_RESET = 10.0  # a run at least this long resets the back-off
 DRAIN_TIMEOUT = 5.0  # seconds to wait for the log pipes' EOF once PID 1 is gone
-_SIGNALS = (signal.SIGCHLD, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+_SIGNALS = (signals.SIGCHLD, signals.SIGUSR1, signals.SIGTERM, signals.SIGINT, signals.SIGHUP)
 
 
 class StartFailed(Exception):
@@ -54,13 +69,29 @@ def describe(e: BaseException) -> str:
     return str(e) if isinstance(e, ContainerError | StartFailed) else f"{type(e).__name__}: {e}"
 
 
+class Paths:
+    """The container's files (the layout in containers.py), as plain strings."""
+
+    __slots__ = ("config", "upper", "work", "log", "state", "lock", "stop_request", "exit_fifo", "rootfs")
+
+    def __init__(self, data_root: str, run_root: str, container_id: str) -> None:
+        data = os.path.join(data_root, "containers", container_id)
+        run = os.path.join(run_root, "containers", container_id)
+        self.config, self.upper = os.path.join(data, records.CONFIG), os.path.join(data, records.UPPER)
+        self.work, self.log = os.path.join(data, records.WORK), os.path.join(data, records.LOG)
+        self.state, self.lock = os.path.join(run, records.STATE), os.path.join(run, records.LOCK)
+        self.stop_request = os.path.join(run, records.STOP_REQUEST)
+        self.exit_fifo = os.path.join(run, records.EXIT_FIFO)
+        self.rootfs = os.path.join(run, records.ROOTFS)
+
+
 class Monitor:
-    def __init__(self, paths: st.ContainerPaths, cgroup_parent: str, report_fd: int) -> None:
+    def __init__(self, paths: Paths, report_fd: int) -> None:
         self.paths = paths
-        self.config = ContainerConfig.from_dict(json.loads(paths.config.read_text()))
-        self.cgroup_parent = cgroup_parent
+        self.config = read_config(paths.config)
         self.report_fd = report_fd
-        self.cgroup: Cgroup | None = None
+        self.cgroup: JoinedCgroup | None = None
+        self.exit_fd = -1
         self.stop_pending = False
         self.stopped = False  # an explicit stop was delivered: never restart
         self.oom_before = 0
@@ -68,11 +99,15 @@ class Monitor:
 
     # --- main flow ----------------------------------------------------------------------
 
-    def run(self) -> int:
+    def run(self, go_fd: int) -> int:
         self._install_signals()
         prctl(PR_SET_CHILD_SUBREAPER, 1)
         try:
-            self.cgroup = detect().create(self.cgroup_parent, self.config.id, self.config.resources)
+            handover = _read_to_eof(go_fd)
+            os.close(go_fd)
+            if not handover:
+                return 1  # the caller could not create the cgroup; it reports and records that
+            self.cgroup = JoinedCgroup.from_dict(jsonio.loads(handover.decode()))
             self.log = LogWriter(self.paths.log)
             pid = self._launch()
         except BaseException as e:  # noqa: BLE001 - every failure must reach the caller
@@ -85,8 +120,7 @@ class Monitor:
             self._supervise_until_done(pid)
         except BaseException as e:
             # Nobody sees the monitor's stderr: leave the reason where `state` can find it.
-            message = f"the container monitor failed: {describe(e)}"
-            self._update(lambda r: dataclasses.replace(r, error=message))
+            self._update({"error": f"the container monitor failed: {describe(e)}"})
             raise
         return 0
 
@@ -96,7 +130,8 @@ class Monitor:
         while True:
             code, oom = self._supervise(pid)
             restart = self._should_restart(code)
-            self._update(functools.partial(st.mark_exited, exit_code=code, oom_killed=oom, now=st.now_rfc3339()))
+            self._update(records.exited(code, oom, records.now_rfc3339()))
+            self._close_exit_fifo()  # wakes `ContainerStore.wait`: the exit is on record
             if not restart:
                 break
             delay = BACKOFF_START if time.monotonic() - self.started >= BACKOFF_RESET else delay
@@ -107,64 +142,76 @@ class Monitor:
                 pid = self._launch()
             except BaseException as e:  # noqa: BLE001 - record it; there is nobody to report to
                 failed = e.code if isinstance(e, StartFailed) else 1
-                self._update(functools.partial(st.mark_start_failed, error=describe(e), exit_code=failed))
+                self._update(records.start_failed(describe(e), failed))
                 break
             self._mark_running(pid, restarted=True)
         self.log.close()
-        self._update(lambda r: dataclasses.replace(r, monitor_pid=None, monitor_start=None))
+        self._update(records.MONITOR_GONE)
 
     def _should_restart(self, code: int) -> bool:
-        if self.stopped or self.paths.stop_request.exists():
+        if self.stopped or os.path.exists(self.paths.stop_request):
             return False
         policy = self.config.restart
         return policy in ("always", "unless-stopped") or (policy == "on-failure" and code != 0)
 
     def _start_failed(self, message: str, code: int) -> None:
+        """Record the failure and report it; the caller removes the cgroup it created."""
         try:
-            if self.cgroup is not None:
-                self.cgroup.remove()
-            self._update(lambda r: st.mark_start_failed(r, message, code))
+            self._update(records.start_failed(message, code))
         finally:
             protocol.report_error(self.report_fd, message)
 
     def _mark_running(self, pid: int, restarted: bool) -> None:
+        self._open_exit_fifo()  # before the record says "running": a waiter then finds a writer
         me = os.getpid()
+        change = records.running(pid, records.process_start_time(pid), records.now_rfc3339())
+        change.update(monitor_pid=me, monitor_start=records.process_start_time(me))
+        self._update(change, count_restart=restarted)
 
-        def change(r: st.StateRecord) -> st.StateRecord:
-            r = st.mark_running(r, pid, st.process_start_time(pid), st.now_rfc3339())
-            return dataclasses.replace(r, monitor_pid=me, monitor_start=st.process_start_time(me),
-                                       restart_count=r.restart_count + int(restarted))
-
-        self._update(change)
-
-    def _update(self, change: Callable[[st.StateRecord], st.StateRecord]) -> None:
-        with st.locked(self.paths.lock):
-            rec = st.read_record(self.paths.state)
+    def _update(self, change: dict[str, Any], count_restart: bool = False) -> None:
+        with records.Locked(self.paths.lock):
+            rec = records.read_state(self.paths.state)
             if rec is None:
                 raise ContainerError(f"the state of container {self.config.id} vanished")
-            st.write_record(self.paths.state, change(rec))
+            rec.update(change)
+            if count_restart:
+                rec["restart_count"] = rec.get("restart_count", 0) + 1
+            jsonio.write_json_atomic(self.paths.state, rec)
+
+    def _open_exit_fifo(self) -> None:
+        try:
+            os.mkfifo(self.paths.exit_fifo, 0o600)
+        except FileExistsError:
+            pass
+        # O_RDWR: opening a FIFO write-only without a reader fails (ENXIO) or blocks.
+        self.exit_fd = os.open(self.paths.exit_fifo, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+
+    def _close_exit_fifo(self) -> None:
+        if self.exit_fd >= 0:
+            os.close(self.exit_fd)
+            self.exit_fd = -1
 
     # --- signals --------------------------------------------------------------------------
 
     def _install_signals(self) -> None:
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        signal.set_wakeup_fd(self.wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so the wakeup fd fires
-        signal.signal(signal.SIGUSR1, self._on_stop)
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signals.set_wakeup_fd(self.wake_w)
+        signals.signal(signals.SIGCHLD, lambda *_: None)  # a handler, so the wakeup fd fires
+        signals.signal(signals.SIGUSR1, self._on_stop)
+        signals.signal(signals.SIGTERM, self._on_stop)
+        signals.signal(signals.SIGINT, signals.SIG_IGN)
+        signals.signal(signals.SIGHUP, signals.SIG_IGN)
 
     def _on_stop(self, signo: int, frame: object) -> None:
         self.stop_pending = True
 
     def _reset_signals(self) -> None:
         """In a forked child: the monitor's handlers and wakeup fd are not the child's."""
-        signal.set_wakeup_fd(-1)
+        signals.set_wakeup_fd(-1)
         os.close(self.wake_r)
         os.close(self.wake_w)
         for sig in _SIGNALS:
-            signal.signal(sig, signal.SIG_DFL)
+            signals.signal(sig, signals.SIG_DFL)
 
     def _drain_wakeups(self) -> None:
         try:
@@ -179,7 +226,7 @@ class Monitor:
         while not self.stop_pending:
             left = deadline - time.monotonic()
             if left <= 0:
-                return not self.paths.stop_request.exists()
+                return not os.path.exists(self.paths.stop_request)
             select.select([self.wake_r], [], [], left)
             self._drain_wakeups()
             self._reap(None)
@@ -194,9 +241,9 @@ class Monitor:
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         self.oom_before = self.cgroup.oom_kill_count()
-        procs = [str(p) for p in self.cgroup.procs_files()]
-        pid1 = init.ContainerInit(self.config, str(self.paths.rootfs), str(self.paths.upper),
-                                  str(self.paths.work), out_w, err_w, sync_w)
+        procs = self.cgroup.procs_files()
+        pid1 = init.ContainerInit(self.config, self.paths.rootfs, self.paths.upper, self.paths.work,
+                                  out_w, err_w, sync_w)
         child = os.fork()
         if child == 0:
             try:
@@ -268,14 +315,14 @@ class Monitor:
                     self.cgroup.kill_all()  # anything PID 1 left behind (no pid namespace)
                     drain_until = time.monotonic() + DRAIN_TIMEOUT
                 elif kill_at is not None and time.monotonic() >= kill_at:
-                    _signal(pid, signal.SIGKILL)
+                    _kill(pid, signals.SIGKILL)
                     kill_at = None
             elif time.monotonic() >= drain_until:
                 break
         for fd in list(streams):
             os.close(fd)
-        code = st.exit_code_from_status(status)
-        oom = code == 128 + signal.SIGKILL and self.cgroup.oom_kill_count() > self.oom_before
+        code = records.exit_code_from_status(status)
+        oom = code == 128 + signals.SIGKILL and self.cgroup.oom_kill_count() > self.oom_before
         return code, oom
 
     def _pump(self, fd: int, streams: dict[int, tuple[Stream, LineSplitter]], poller: select.poll) -> None:
@@ -294,23 +341,30 @@ class Monitor:
         self.stopped = True
         sig, timeout = self.config.stop_signal, self.config.stop_timeout
         try:
-            request = json.loads(self.paths.stop_request.read_text())
+            request = jsonio.read_json(self.paths.stop_request)
             sig = request.get("signal") or sig
             timeout = timeout if request.get("timeout") is None else request["timeout"]
         except (OSError, ValueError):
             pass  # SIGTERM without a request (e.g. host shutdown): the configured defaults
         try:
-            _signal(pid, protocol.signal_number(sig))
+            _kill(pid, protocol.signal_number(sig))
         except ContainerError:
             timeout = 0
         return time.monotonic() + max(0.0, float(timeout))
 
 
-def _signal(pid: int, signo: int) -> None:
+def _kill(pid: int, signo: int) -> None:
     try:
         os.kill(pid, signo)
     except ProcessLookupError:
         pass
+
+
+def _read_to_eof(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _set_comm(name: str) -> None:
@@ -323,22 +377,24 @@ def _set_comm(name: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """argv: data_root run_root cgroup_parent container_id report_fd."""
+    """argv: data_root run_root container_id report_fd go_fd."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 5:
-        print("usage: python -m runtime.monitor DATA_ROOT RUN_ROOT CGROUP_PARENT ID REPORT_FD", file=sys.stderr)
+        print("usage: python -m runtime.monitor DATA_ROOT RUN_ROOT ID REPORT_FD GO_FD", file=sys.stderr)
         return 2
-    data_root, run_root, cgroup_parent, container_id, report_fd = args
+    data_root, run_root, container_id, report_fd, go_fd = args
+    # Everything the monitor allocates lives as long as it does, and it makes no reference
+    # cycles worth collecting: the cyclic GC would only walk the heap now and then.
+    gc.disable()
     if os.fork() != 0:  # detach: the caller reaps this parent at once; the monitor lives on
         os._exit(0)
     _set_comm(f"pcmon-{container_id[:9]}")
-    paths = st.ContainerPaths.of(Path(data_root), Path(run_root), container_id)
     try:
-        monitor = Monitor(paths, cgroup_parent, int(report_fd))
+        monitor = Monitor(Paths(data_root, run_root, container_id), int(report_fd))
     except BaseException as e:  # noqa: BLE001 - e.g. an unreadable config.json
         protocol.report_error(int(report_fd), f"cannot start the monitor: {describe(e)}")
         return 1
-    return monitor.run()
+    return monitor.run(int(go_fd))
 
 
 if __name__ == "__main__":

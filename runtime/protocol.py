@@ -10,46 +10,53 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
+from runtime import jsonio, signals
 from runtime.errors import ContainerError
 
 # Helpers run as `python -I -S`: isolated, and without `site`, whose .pth files (editable
 # installs, vendored CA bundles...) would cost ~5 MB of PSS and ~60 ms of start-up in
 # every monitor. The helpers need only the standard library and `runtime`, so the
-# directory holding `runtime` is put on sys.path explicitly.
+# directory holding `runtime` is put on sys.path explicitly. `__import__`, not importlib:
+# the helpers' whole import closure is kept to cheap standard modules (see monitor.py).
 _BOOT = (
-    "import sys, importlib; sys.path.insert(0, sys.argv[1]); m = importlib.import_module(sys.argv[2]); "
+    "import sys; sys.path.insert(0, sys.argv[1]); __import__(sys.argv[2]); m = sys.modules[sys.argv[2]]; "
     "del sys.argv[1:3]; sys.exit(m.main())"
 )
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def helper_argv(module: str, *args: str) -> list[str]:
     """The command line running `module`'s main() (runtime.monitor, runtime.exec)."""
-    package_root = str(Path(__file__).resolve().parent.parent)
-    return [sys.executable, "-I", "-S", "-c", _BOOT, package_root, module, *args]
+    return [sys.executable, "-I", "-S", "-c", _BOOT, _PACKAGE_ROOT, module, *args]
 
 
-@dataclass(frozen=True)
 class SyncResult:
     """What the monitor learnt from the sync pipe once it reached EOF."""
 
-    pid: int | None
-    error: str | None
-    exit_code: int | None
+    __slots__ = ("pid", "error", "exit_code")
+
+    def __init__(self, pid: int | None, error: str | None, exit_code: int | None) -> None:
+        self.pid = pid
+        self.error = error
+        self.exit_code = exit_code
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SyncResult) and (self.pid, self.error, self.exit_code) == (
+            other.pid, other.error, other.exit_code)
+
+    def __repr__(self) -> str:
+        return f"SyncResult(pid={self.pid!r}, error={self.error!r}, exit_code={self.exit_code!r})"
 
 
 def send_pid(fd: int, pid: int) -> None:
-    _write_all(fd, (json.dumps({"pid": pid}) + "\n").encode())
+    write_all(fd, (jsonio.dumps({"pid": pid}) + "\n").encode())
 
 
 def send_error(fd: int, message: str, exit_code: int) -> None:
-    _write_all(fd, (json.dumps({"error": message, "exit_code": exit_code}) + "\n").encode())
+    write_all(fd, (jsonio.dumps({"error": message, "exit_code": exit_code}) + "\n").encode())
 
 
 def read_sync(fd: int) -> SyncResult:
@@ -57,7 +64,7 @@ def read_sync(fd: int) -> SyncResult:
     pid = error = code = None
     for line in _read_to_eof(fd).decode("utf-8", "replace").splitlines():
         try:
-            msg = json.loads(line)
+            msg = jsonio.loads(line)
         except ValueError:
             error = error or f"garbled message from the container's init: {line!r}"
             continue
@@ -69,12 +76,12 @@ def read_sync(fd: int) -> SyncResult:
 
 
 def report_started(fd: int, pid: int) -> None:
-    _write_all(fd, f"started pid {pid}\n".encode())
+    write_all(fd, f"started pid {pid}\n".encode())
 
 
 def report_error(fd: int, message: str) -> None:
     one_line = " ".join(message.split())
-    _write_all(fd, f"error {one_line}\n".encode())
+    write_all(fd, f"error {one_line}\n".encode())
 
 
 def parse_report(data: bytes) -> tuple[int | None, str | None]:
@@ -100,7 +107,7 @@ def _read_to_eof(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
@@ -109,9 +116,9 @@ def _write_all(fd: int, data: bytes) -> None:
 def signal_number(name: str | int) -> int:
     """"SIGTERM", "TERM", "term" or "15" → 15; ContainerError for anything else."""
     text = str(name).strip().upper()
-    if text.isdigit() and 0 < int(text) < signal.NSIG:
+    if text.isdigit() and 0 < int(text) < signals.NSIG:
         return int(text)
-    try:
-        return int(signal.Signals[text if text.startswith("SIG") else f"SIG{text}"])
-    except KeyError:
-        raise ContainerError(f"unknown signal {name!r}: use a name such as SIGTERM or a number") from None
+    number = signals.by_name(text if text.startswith("SIG") else f"SIG{text}")
+    if number is None:
+        raise ContainerError(f"unknown signal {name!r}: use a name such as SIGTERM or a number")
+    return number

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
 
-from runtime.config import Mount
 from runtime.errors import RootfsError
 from runtime.syscalls import (
     MNT_DETACH,
@@ -40,8 +38,15 @@ from runtime.syscalls import (
     MS_REC,
     MS_REMOUNT,
     MS_SLAVE,
-    Syscalls,
 )
+
+TYPE_CHECKING = False  # runs in PID 1 under the lean monitor: type-only imports stay out
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from runtime.config import Mount
+    from runtime.configview import MountView
+    from runtime.syscalls import Syscalls
 
 DEV_SIZE = "65536k"
 SHM_SIZE = "65536k"  # 64 MB, Docker's default shm size
@@ -157,7 +162,7 @@ def mount_sys(sc: Syscalls, rootfs: str) -> None:
     sc.mount("sysfs", target, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
 
 
-def mount_user(sc: Syscalls, rootfs: str, m: Mount) -> None:
+def mount_user(sc: Syscalls, rootfs: str, m: Mount | MountView) -> None:
     """One configured mount: a bind (file or dir; "ro" by a bind remount) or a filesystem."""
     if not m.destination.startswith("/"):
         raise RootfsError(f"mount destination {m.destination!r} must be an absolute path")
@@ -201,7 +206,7 @@ def pivot(sc: Syscalls, rootfs: str) -> None:
 
 def setup_rootfs(
     sc: Syscalls, rootfs: str, layers: Sequence[str], upper: str, work: str,
-    mounts: Sequence[Mount] = (), readonly: bool = False,
+    mounts: Sequence[Mount | MountView] = (), readonly: bool = False,
 ) -> None:
     """Steps 1-8 of the module docstring. Raises RootfsError (or OSError naming the path)."""
     make_private(sc)

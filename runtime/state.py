@@ -11,15 +11,21 @@ kernel has reused for another process is never mistaken for ours.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
-import os
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
+
+from runtime import records
+from runtime.jsonio import write_json_atomic
+from runtime.records import Locked as locked
+from runtime.records import exit_code_from_status, is_alive, now_rfc3339, process_start_time
+
+__all__ = [
+    "ContainerPaths", "ContainerState", "StateRecord", "exit_code_from_status", "is_alive", "locked",
+    "mark_exited", "mark_running", "mark_start_failed", "now_rfc3339", "process_start_time",
+    "read_record", "reconcile", "write_json_atomic", "write_record",
+]
 
 Status = Literal["created", "running", "exited"]
 
@@ -81,64 +87,56 @@ class ContainerPaths:
 
     @property
     def config(self) -> Path:
-        return self.data_dir / "config.json"
+        return self.data_dir / records.CONFIG
 
     @property
     def upper(self) -> Path:
-        return self.data_dir / "upper"
+        return self.data_dir / records.UPPER
 
     @property
     def work(self) -> Path:
-        return self.data_dir / "work"
+        return self.data_dir / records.WORK
 
     @property
     def log(self) -> Path:
-        return self.data_dir / "container-json.log"
+        return self.data_dir / records.LOG
 
     @property
     def state(self) -> Path:
-        return self.run_dir / "state.json"
+        return self.run_dir / records.STATE
 
     @property
     def lock(self) -> Path:
-        return self.run_dir / "lock"
+        return self.run_dir / records.LOCK
 
     @property
     def stop_request(self) -> Path:
         """Present while an explicit stop/kill is in force: the monitor never restarts then."""
-        return self.run_dir / "stop.json"
+        return self.run_dir / records.STOP_REQUEST
+
+    @property
+    def exit_fifo(self) -> Path:
+        return self.run_dir / records.EXIT_FIFO
 
     @property
     def rootfs(self) -> Path:
-        return self.run_dir / "rootfs"
-
-
-def now_rfc3339() -> str:
-    """UTC, second precision plus microseconds: 2024-05-01T12:00:00.123456Z."""
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e6):06d}Z"
+        return self.run_dir / records.ROOTFS
 
 
 # --- pure state transitions -------------------------------------------------------
 
 
 def mark_running(rec: StateRecord, pid: int, pid_start: int | None, now: str) -> StateRecord:
-    return dataclasses.replace(
-        rec, status="running", pid=pid, pid_start=pid_start, started_at=now, finished_at=None,
-        exit_code=None, oom_killed=False, error=None,
-    )
+    return dataclasses.replace(rec, **records.running(pid, pid_start, now))
 
 
 def mark_exited(rec: StateRecord, exit_code: int | None, oom_killed: bool, now: str) -> StateRecord:
-    return dataclasses.replace(
-        rec, status="exited", pid=None, pid_start=None, exit_code=exit_code,
-        oom_killed=oom_killed, finished_at=now,
-    )
+    return dataclasses.replace(rec, **records.exited(exit_code, oom_killed, now))
 
 
 def mark_start_failed(rec: StateRecord, error: str, exit_code: int) -> StateRecord:
     """Like Docker: a container whose start failed stays "created", with the error kept."""
-    return dataclasses.replace(rec, pid=None, pid_start=None, monitor_pid=None, monitor_start=None, error=error, exit_code=exit_code)
+    return dataclasses.replace(rec, **records.start_failed(error, exit_code))
 
 
 def reconcile(rec: StateRecord, monitor_alive: bool, pid_alive: bool, now: str) -> StateRecord:
@@ -150,44 +148,10 @@ def reconcile(rec: StateRecord, monitor_alive: bool, pid_alive: bool, now: str) 
     """
     if rec.status != "running" or pid_alive or monitor_alive:
         return rec
-    return dataclasses.replace(mark_exited(rec, None, False, now), monitor_pid=None, monitor_start=None)
-
-
-def exit_code_from_status(wait_status: int) -> int:
-    """waitpid status → shell-style exit code: the code, or 128+signo when signalled."""
-    code = os.waitstatus_to_exitcode(wait_status)
-    return 128 - code if code < 0 else code
-
-
-# --- liveness ------------------------------------------------------------------------
-
-
-def process_start_time(pid: int) -> int | None:
-    """Start time (clock ticks since boot) of a live, non-zombie process; None otherwise."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = stat[stat.rindex(b")") + 2:].split()  # the command name may contain spaces
-    if fields[0] in (b"Z", b"X"):
-        return None
-    return int(fields[19])
-
-
-def is_alive(pid: int | None, start: int | None) -> bool:
-    return pid is not None and start is not None and process_start_time(pid) == start
+    return dataclasses.replace(mark_exited(rec, None, False, now), **records.MONITOR_GONE)
 
 
 # --- files ------------------------------------------------------------------------------
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def read_record(path: Path) -> StateRecord | None:
@@ -201,14 +165,3 @@ def read_record(path: Path) -> StateRecord | None:
 
 def write_record(path: Path, rec: StateRecord) -> None:
     write_json_atomic(path, dataclasses.asdict(rec))
-
-
-@contextmanager
-def locked(lock_path: Path) -> Iterator[None]:
-    """An exclusive flock for read-modify-write of one container's state."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from runtime.cgroups.joined import parse_pids
 from runtime.config import Resources
 from runtime.errors import CgroupError
 
@@ -154,19 +155,6 @@ def requested_controllers(resources: Resources) -> list[str]:
     if resources.pids_limit is not None:
         wanted.append("pids")
     return wanted
-
-
-def parse_pids(text: str) -> set[int]:
-    return {int(line) for line in text.split() if line.strip()}
-
-
-def parse_flat_keyed(text: str, key: str) -> int | None:
-    """The value of `key` in a "key value" per line file (memory.events, memory.oom_control)."""
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) == 2 and fields[0] == key:
-            return int(fields[1])
-    return None
 
 
 def walk_bottom_up(fs: CgroupFS, top: Path) -> list[Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from runtime.cgroups.base import CgroupDriver, CgroupFS
@@ -32,7 +31,15 @@ def parse_mountinfo(text: str) -> list[tuple[Path, str, list[str]]]:
 
 def _unescape(field: str) -> str:
     """mountinfo escapes space, tab, newline and backslash as octal (\\040 ...)."""
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+    parts = field.split("\\")
+    out = [parts[0]]
+    for part in parts[1:]:
+        code = part[:3]
+        if len(code) == 3 and all(c in "01234567" for c in code):
+            out.append(chr(int(code, 8)) + part[3:])
+        else:
+            out.append("\\" + part)
+    return "".join(out)
 
 
 def v1_mounts(mounts: list[tuple[Path, str, list[str]]], root: Path) -> dict[str, Path]:

@@ -11,14 +11,13 @@ from runtime.cgroups.base import (
     check_path_parts,
     check_resources,
     kill_until_empty,
-    parse_flat_keyed,
-    parse_pids,
     requested_controllers,
     retry_parent_race,
     rmdir_parents,
     rmdir_tree,
     walk_bottom_up,
 )
+from runtime.cgroups.joined import parse_flat_keyed, parse_pids
 from runtime.config import Resources
 from runtime.errors import CgroupError
 
