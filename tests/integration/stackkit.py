@@ -88,9 +88,23 @@ class Stack:
         return self.run("exec", "-T", service, *command, check=check)
 
     def force_cleanup(self) -> None:
-        """Last resort after a failed `down`: kill whatever still mentions our roots."""
+        """Last resort after a failed `down`: remove by hand whatever these roots made."""
+        from network import NetworkManager
+        from runtime.cgroups import detect
+
         for pid in processes_mentioning(str(self.roots.run)) + processes_mentioning(str(self.roots.data)):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        networks = NetworkManager(self.roots.data, self.roots.run)
+        for sandbox in networks.list_sandboxes():
+            networks.remove_sandbox(sandbox.id)
+        for network in networks.list_networks():
+            networks.remove_network(network.name)
+        driver = detect()
+        for directory in cgroup_dirs(self.roots.cgroup_parent)[:1]:
+            for child in directory.iterdir():
+                cgroup = driver.open(self.roots.cgroup_parent, child.name) if child.is_dir() else None
+                if cgroup is not None:
+                    cgroup.remove()
