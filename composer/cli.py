@@ -217,7 +217,9 @@ def ps(
         print("\n".join(s.id for s in states)) if states else None
     elif format_ == "json":
         for state in states:
-            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now)))
+            sandbox = eng.networks.get_sandbox(state.id)
+            networks = tuple(a.network for a in sandbox.attachments) if sandbox else ()
+            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks)))
     elif format_ == "table":
         table = [rows.table_row(s, eng.containers.config(s.id).process.args, now) for s in states]
         print(rows.render_table(rows.TABLE_COLUMNS, table))

@@ -58,7 +58,8 @@ def command_text(args: tuple[str, ...], width: int | None = 20) -> str:
     return f'"{text}"'
 
 
-def json_row(state: ContainerState, args: tuple[str, ...], now: datetime) -> dict[str, object]:
+def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
+             networks: tuple[str, ...] = ()) -> dict[str, object]:
     labels = state.labels
     return {
         "Command": command_text(args, None),
@@ -72,7 +73,7 @@ def json_row(state: ContainerState, args: tuple[str, ...], now: datetime) -> dic
         "Mounts": "",
         "Name": state.name,
         "Names": state.name,
-        "Networks": "",
+        "Networks": ",".join(networks),
         "OOMKilled": state.oom_killed,
         "Ports": "",
         "Project": labels.get(LABEL_PROJECT, ""),
