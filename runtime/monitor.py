@@ -31,7 +31,6 @@ caller kills PID 1 and the cgroup itself (containers.py).
 
 from __future__ import annotations
 
-import gc
 import os
 import select
 import sys
@@ -383,9 +382,6 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m runtime.monitor DATA_ROOT RUN_ROOT ID REPORT_FD GO_FD", file=sys.stderr)
         return 2
     data_root, run_root, container_id, report_fd, go_fd = args
-    # Everything the monitor allocates lives as long as it does, and it makes no reference
-    # cycles worth collecting: the cyclic GC would only walk the heap now and then.
-    gc.disable()
     if os.fork() != 0:  # detach: the caller reaps this parent at once; the monitor lives on
         os._exit(0)
     _set_comm(f"pcmon-{container_id[:9]}")
