@@ -9,7 +9,6 @@ never a fork: the forking happens in the fresh, single-threaded container monito
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ from runtime.errors import ContainerError
 HOST_ERRORS = (ContainerError, NetworkError)
 
 MAX_PARALLEL = 8
-COMPLETION_POLL = 0.05  # seconds between looks at a dependency that must complete
 
 
 @dataclass
@@ -151,9 +149,8 @@ class Applier:
             return
         state = self.engine.containers.state(dependency_id)
         self.events.progress("Container", state.name, "Waiting")
-        while state.status == "running":
-            time.sleep(COMPLETION_POLL)
-            state = self.engine.containers.state(dependency_id)
+        if state.status == "running":
+            state = self.engine.containers.wait(dependency_id)
         if state.exit_code != 0:
             self.events.progress("Container", state.name, "Error")
             raise ApplyError(
