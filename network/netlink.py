@@ -15,15 +15,36 @@ A `Netlink` is not thread-safe; each call of the manager makes its own.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import itertools
 import os
 import socket
 import struct
+import sys
 from ipaddress import IPv4Network
 from types import TracebackType
 from typing import Any
 
-from pyroute2.netlink import (
+
+def _register_pyroute2_without_init() -> None:
+    """Make `pyroute2` importable without running its package `__init__`.
+
+    That `__init__` imports every pyroute2 API (IPRoute, NDB, asyncio, conntrack, nl80211,
+    ...), ~200 ms on this VM, paid by every `up` and `down`. We use three message classes
+    and their parser, so the package is registered bare and only those submodules load
+    (~40 ms). This module is the only importer of pyroute2 in pycompose; code that wants
+    the full `pyroute2` API in the same process would have to import it first.
+    """
+    if "pyroute2" in sys.modules:
+        return
+    spec = importlib.util.find_spec("pyroute2")
+    if spec is not None and spec.submodule_search_locations is not None:
+        sys.modules["pyroute2"] = importlib.util.module_from_spec(spec)
+
+
+_register_pyroute2_without_init()
+
+from pyroute2.netlink import (  # noqa: E402
     NLM_F_ACK,
     NLM_F_CREATE,
     NLM_F_DUMP,
@@ -33,8 +54,8 @@ from pyroute2.netlink import (
     NLMSG_DONE,
     NLMSG_ERROR,
 )
-from pyroute2.netlink.exceptions import NetlinkError as _Pyroute2Error
-from pyroute2.netlink.rtnl import (
+from pyroute2.netlink.exceptions import NetlinkError as _Pyroute2Error  # noqa: E402
+from pyroute2.netlink.rtnl import (  # noqa: E402
     RTM_DELLINK,
     RTM_GETADDR,
     RTM_GETLINK,
@@ -43,12 +64,15 @@ from pyroute2.netlink.rtnl import (
     RTM_NEWLINK,
     RTM_NEWROUTE,
 )
-from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
-from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg
-from pyroute2.netlink.rtnl.marshal import MarshalRtnl
-from pyroute2.netlink.rtnl.rtmsg import rtmsg
+from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg  # noqa: E402
+from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg  # noqa: E402
+from pyroute2.netlink.rtnl.rtmsg import rtmsg  # noqa: E402
 
-from network.errors import KernelError
+from network.errors import KernelError  # noqa: E402
+
+# Replies are decoded by type with the message classes alone: pyroute2's MarshalRtnl
+# would import every rtnetlink family (traffic control...), ~85 ms at each start.
+_DECODERS: dict[int, Any] = {RTM_NEWLINK: ifinfmsg, RTM_NEWADDR: ifaddrmsg, RTM_NEWROUTE: rtmsg}
 
 _RT_TABLE_MAIN = 254
 _RTPROT_STATIC = 4
@@ -68,7 +92,6 @@ class Netlink:
         )
         self._sock.bind((0, 0))
         self._seq = itertools.count(1)
-        self._marshal = MarshalRtnl()
 
     def close(self) -> None:
         self._sock.close()
@@ -86,24 +109,15 @@ class Netlink:
 
     # the request loop ----------------------------------------------------------
     def _request(self, msg: Any, msg_type: int, flags: int = 0) -> list[Any]:
-        """Send `msg`; return the replies. Raises pyroute2's NetlinkError on a NACK."""
-        seq = next(self._seq)
-        msg["header"]["type"] = msg_type
-        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_ACK | flags
-        msg["header"]["sequence_number"] = seq
-        msg.encode()
-        self._sock.send(msg.data)
-        replies: list[Any] = []
-        while True:
-            for reply in self._marshal.parse(self._sock.recv(_RECV_SIZE)):
-                header = reply["header"]
-                if header["sequence_number"] != seq:
-                    continue
-                if header["error"] is not None:
-                    raise header["error"]
-                if header["type"] in (NLMSG_DONE, NLMSG_ERROR):
-                    return replies  # NLMSG_ERROR with code 0 is the ACK
+        """Send `msg`; return the replies decoded. Raises pyroute2's NetlinkError on a NACK."""
+        replies = []
+        for kind, data in self._exchange(msg, msg_type, flags):
+            decoder = _DECODERS.get(kind)
+            if decoder is not None:
+                reply = decoder(data)
+                reply.decode()
                 replies.append(reply)
+        return replies
 
     def _request_raw(self, msg: Any, msg_type: int) -> list[bytes]:
         """Like `_request`, but return the reply payloads undecoded.
@@ -111,13 +125,17 @@ class Netlink:
         Decoding a full RTM_NEWLINK reply (statistics, per-family data...) costs pyroute2
         over a millisecond; a caller that needs one fixed-offset field reads it directly.
         """
+        return [data[_NLMSGHDR.size:] for _kind, data in self._exchange(msg, msg_type, 0)]
+
+    def _exchange(self, msg: Any, msg_type: int, flags: int) -> list[tuple[int, bytes]]:
+        """Send `msg` and collect (type, whole message) of each reply until the ACK or DONE."""
         seq = next(self._seq)
         msg["header"]["type"] = msg_type
-        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_ACK
+        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_ACK | flags
         msg["header"]["sequence_number"] = seq
         msg.encode()
         self._sock.send(msg.data)
-        replies: list[bytes] = []
+        replies: list[tuple[int, bytes]] = []
         while True:
             data = self._sock.recv(_RECV_SIZE)
             offset = 0
@@ -125,18 +143,18 @@ class Netlink:
                 length, kind, _flags, rseq, _pid = _NLMSGHDR.unpack_from(data, offset)
                 if length < _NLMSGHDR.size:
                     break
-                body = data[offset + _NLMSGHDR.size : offset + length]
+                message = data[offset : offset + length]
                 offset += (length + 3) & ~3
                 if rseq != seq:
                     continue
                 if kind == NLMSG_ERROR:
-                    code = -struct.unpack_from("i", body)[0]
+                    code = -struct.unpack_from("i", message, _NLMSGHDR.size)[0]
                     if code:
                         raise _Pyroute2Error(code, os.strerror(code))
-                    return replies
+                    return replies  # NLMSG_ERROR with code 0 is the ACK
                 if kind == NLMSG_DONE:
                     return replies
-                replies.append(body)
+                replies.append((kind, message))
 
     def _do(
         self, what: str, msg: Any, msg_type: int, flags: int = 0, ok: tuple[int, ...] = ()
