@@ -30,6 +30,7 @@ from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
 from composer.plan import Action, Plan
 from network import NetworkSpec
 from network.errors import NetworkError
+from runtime.containers import PendingStart
 from runtime.errors import ContainerError
 
 # What the layers below raise; apply reports them as ApplyError, in one line.
@@ -93,12 +94,20 @@ class Applier:
         futures: dict[str, Future[str]] = {}
         errors: list[PycomposeError] = []
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            # New containers are all created at once (as Compose does); only their starts
+            # follow the dependency order. Tasks are queued in start order, so a task only
+            # ever waits for tasks queued before it: the pool cannot deadlock.
+            created = {
+                a.service: pool.submit(self._create_and_prepare, a, hosts, volume_paths)
+                for a in plan.actions if a.verb == "create" and a.service
+            }
             for desired in self.desired.services:
                 action = plan.for_service(desired.name)
                 deps = {d: futures[d] for d in desired.depends_on if d in futures}
                 if action is not None:
-                    futures[desired.name] = pool.submit(self._service_task, action, deps, hosts, volume_paths)
-            for name, future in futures.items():
+                    futures[desired.name] = pool.submit(
+                        self._service_task, action, deps, hosts, volume_paths, created.get(desired.name))
+            for name, future in [*futures.items(), *created.items()]:
                 try:
                     future.result()
                 except PycomposeError as error:
@@ -110,37 +119,61 @@ class Applier:
             raise errors[0]
 
     def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: HostsTable,
-                      volume_paths: dict[str, str]) -> str:
+                      volume_paths: dict[str, str], created: Future[tuple[str, PendingStart]] | None) -> str:
         """Bring one service to its planned state; returns the id of its container."""
         service = action.service
         assert service is not None
-        for dependency, future in deps.items():
-            try:
-                dependency_id = future.result()
-            except BaseException as error:
-                raise _DependencyFailed(f"dependency of {service} failed") from error
-            self._await_condition(service, dependency, dependency_id)
+        try:
+            for dependency, future in deps.items():
+                try:
+                    dependency_id = future.result()
+                except BaseException as error:
+                    raise _DependencyFailed(f"dependency of {service} failed") from error
+                self._await_condition(service, dependency, dependency_id)
+        except BaseException:
+            _cancel(created)
+            raise
         if action.verb == "keep" and action.container_id:
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
-            self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
-            return cid
-        if action.verb == "recreate" and action.container_id:
+        elif action.verb == "recreate" and action.container_id:
             timeout = self.project.services[service].stop_grace_period
             old = action.container_id
             self._step("Container", action.target, ("Recreate", "Recreated"),
                        lambda: remove_container(self.engine, old, timeout, hosts))
+            cid = self._create(action, hosts, volume_paths)
+        else:
+            assert created is not None
+            try:
+                cid, pending = created.result()
+            except BaseException as error:
+                raise _DependencyFailed(f"creating {service} failed") from error
+            self._step("Container", action.target, ("Starting", "Started"), pending.finish)
+            return cid
+        self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
+        return cid
+
+    def _create_and_prepare(self, action: Action, hosts: HostsTable,
+                            volume_paths: dict[str, str]) -> tuple[str, PendingStart]:
+        """Create the container and boot its monitor, ahead of the ordered start."""
+        cid = self._create(action, hosts, volume_paths)
+        try:
+            return cid, self.engine.containers.prepare_start(cid)
+        except HOST_ERRORS as error:
+            raise ApplyError(f"container {action.target}: {error}") from error
+
+    def _create(self, action: Action, hosts: HostsTable, volume_paths: dict[str, str]) -> str:
+        service = action.service
+        assert service is not None
         image = self.desired.images[service]
         config_hash = next(s.config_hash for s in self.desired.services if s.name == service)
         labels = labels_for(self.project, service, config_hash, image, self.config_files)
         holder: list[str] = []
         self._step("Container", action.target, ("Creating", "Created"), lambda: holder.append(create_container(
             self.engine, self.project, service, image, self._networks_of(service), labels, volume_paths, hosts)))
-        self._step("Container", action.target, ("Starting", "Started"),
-                   lambda: self.engine.containers.start(holder[0]))
         return holder[0]
 
     def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
@@ -178,6 +211,17 @@ def run_step(events: Events, kind: str, name: str, statuses: tuple[str, str], wo
         events.progress(kind, name, "Error")
         raise
     events.progress(kind, name, statuses[1])
+
+
+def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:
+    """A container that will not start after all: let its booted monitor go."""
+    if created is None:
+        return
+    try:
+        _, pending = created.result()
+    except BaseException:
+        return
+    pending.cancel()
 
 
 class _DependencyFailed(ApplyError):

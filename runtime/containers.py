@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from runtime import jsonio, logs, protocol
 from runtime import state as st
@@ -91,60 +92,33 @@ class ContainerStore:
         return rec.public()
 
     def start(self, container_id: str) -> ContainerState:
+        return self.prepare_start(container_id).finish()
+
+    def prepare_start(self, container_id: str) -> PendingStart:
+        """The first half of `start`: boot the monitor and create the cgroup, run nothing yet.
+
+        The monitor's interpreter start-up and the cgroup creation (most of a start) can so
+        happen ahead of time, e.g. for every container of a stack at once, while the
+        `finish()`es follow the dependency order. The start lock is held until `finish()`
+        or `cancel()`; a monitor whose caller vanished exits quietly (its go pipe hits EOF).
+        """
         config = self.config(container_id)
         paths = self._paths(container_id)
         self._observe(container_id)
-        with st.locked(paths.run_dir / "start.lock"):  # two starts never spawn two monitors
+        lock = st.locked(paths.run_dir / "start.lock")  # two starts never spawn two monitors
+        lock.__enter__()
+        try:
             rec = self._observe(container_id)
             if rec.status == "running":
-                return rec.public()
+                return PendingStart(self, config, lock, None)
             if st.is_alive(rec.monitor_pid, rec.monitor_start):  # in restart back-off: end it
                 self._stop_monitor(rec, paths, config.stop_signal, 0)
             paths.stop_request.unlink(missing_ok=True)
             paths.rootfs.mkdir(parents=True, exist_ok=True)
-            error = self._spawn_monitor(config)
-        if error is not None:
-            raise StartError(f"cannot start container {config.name}: {error}")
-        return self.state(container_id)
-
-    def _spawn_monitor(self, config: ContainerConfig) -> str | None:
-        """Start the monitor, create the cgroup while its interpreter boots (≈10 ms of the
-        start otherwise spent waiting), hand the cgroup over, and read the monitor's report
-        to EOF. The error, if any: the monitor recorded its own; a cgroup error is ours."""
-        report_r, report_w = os.pipe2(os.O_CLOEXEC)
-        go_r, go_w = os.pipe2(os.O_CLOEXEC)
-        try:
-            proc = subprocess.Popen(
-                protocol.helper_argv("runtime.monitor", str(self.data_root), str(self.run_root),
-                                     config.id, str(report_w), str(go_r)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, pass_fds=(report_w, go_r), cwd="/",
-            )
-            for fd in (report_w, go_r):
-                os.close(fd)
-            report_w = go_r = -1
-            try:
-                cgroup = self.driver.create(self.cgroup_parent, config.id, config.resources)
-            except ContainerError as e:
-                os.close(go_w)  # EOF without a hand-over: the monitor exits quietly
-                go_w = -1
-                proc.wait()
-                self._record_start_failure(config.id, str(e))
-                return str(e)
-            try:
-                protocol.write_all(go_w, jsonio.dumps(describe(cgroup).to_dict()).encode())
-            finally:
-                os.close(go_w)
-                go_w = -1
-            _, error = protocol.read_report(report_r)
-            proc.wait()  # the monitor's first process exits at once; the monitor lives on
-            if error is not None:
-                cgroup.remove()
-        finally:
-            for fd in (report_r, report_w, go_r, go_w):
-                if fd >= 0:
-                    os.close(fd)
-        return error
+            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config))
+        except BaseException:
+            lock.__exit__()
+            raise
 
     def _record_start_failure(self, container_id: str, error: str) -> None:
         paths = self._paths(container_id)
@@ -342,3 +316,114 @@ def _wait_dead(pid: int | None, start: int | None, timeout: float) -> bool:
             return False
         time.sleep(POLL)
     return True
+
+
+class _BootedMonitor:
+    """A monitor process that is booting (or waiting for its go) and its cgroup.
+
+    Protocol (see runtime/protocol.py and runtime/monitor.py): the monitor reads the
+    cgroup description from the go pipe, starts PID 1 and writes its report; EOF on the
+    go pipe without a description makes it exit quietly.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], report_r: int, go_w: int) -> None:
+        self.proc = proc
+        self.report_r = report_r
+        self.go_w = go_w
+        self.cgroup: Any = None
+        self.error: str | None = None
+
+    @classmethod
+    def spawn(cls, store: ContainerStore, config: ContainerConfig) -> _BootedMonitor:
+        """Start the monitor, then create the cgroup while its interpreter boots."""
+        report_r, report_w = os.pipe2(os.O_CLOEXEC)
+        go_r, go_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            proc = subprocess.Popen(
+                protocol.helper_argv("runtime.monitor", str(store.data_root), str(store.run_root),
+                                     config.id, str(report_w), str(go_r)),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, pass_fds=(report_w, go_r), cwd="/",
+            )
+        except BaseException:
+            for fd in (report_r, go_w):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (report_w, go_r):
+                os.close(fd)
+        booted = cls(proc, report_r, go_w)
+        try:
+            booted.cgroup = store.driver.create(store.cgroup_parent, config.id, config.resources)
+        except ContainerError as e:
+            booted.error = str(e)
+        return booted
+
+    def go(self) -> str | None:
+        """Hand the cgroup over and read the report to EOF; the error, if any."""
+        try:
+            if self.cgroup is None:
+                os.close(self.go_w)  # EOF without a hand-over: the monitor exits quietly
+                self.go_w = -1
+                self.proc.wait()
+                return self.error
+            try:
+                protocol.write_all(self.go_w, jsonio.dumps(describe(self.cgroup).to_dict()).encode())
+            finally:
+                os.close(self.go_w)
+                self.go_w = -1
+            _, error = protocol.read_report(self.report_r)
+            self.proc.wait()  # the monitor's first process exits at once; the monitor lives on
+            if error is not None:
+                self.cgroup.remove()
+            return error
+        finally:
+            self.close()
+
+    def cancel(self) -> None:
+        if self.go_w >= 0:
+            os.close(self.go_w)
+            self.go_w = -1
+        self.proc.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        self.close()
+
+    def close(self) -> None:
+        for name in ("report_r", "go_w"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+
+
+class PendingStart:
+    """A start prepared by `ContainerStore.prepare_start`: call `finish()` or `cancel()` once."""
+
+    def __init__(self, store: ContainerStore, config: ContainerConfig, lock: Any,
+                 monitor: _BootedMonitor | None) -> None:
+        self._store = store
+        self._config = config
+        self._lock = lock
+        self._monitor = monitor
+
+    def finish(self) -> ContainerState:
+        """Let the container run; returns once PID 1 has exec'd (StartError otherwise)."""
+        try:
+            error = self._monitor.go() if self._monitor is not None else None
+            if error is not None and self._monitor is not None and self._monitor.cgroup is None:
+                self._store._record_start_failure(self._config.id, error)
+        finally:
+            self._lock.__exit__()
+        if error is not None:
+            raise StartError(f"cannot start container {self._config.name}: {error}")
+        return self._store.state(self._config.id)
+
+    def cancel(self) -> None:
+        """Do not start after all: the monitor exits, the cgroup goes, the lock is released."""
+        try:
+            if self._monitor is not None:
+                self._monitor.cancel()
+        finally:
+            self._lock.__exit__()
+

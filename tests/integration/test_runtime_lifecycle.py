@@ -275,3 +275,29 @@ def test_restart_always_until_killed(kit: Kit) -> None:
     assert again.status == "running"
     kit.wait_for_log(state.id, "run\n", runs + 2)
     kit.store.stop(state.id, timeout=1)
+
+
+def test_prepared_start_runs_only_on_finish(kit: Kit) -> None:
+    config = kit.config("sh", "-c", "echo ran; sleep 1000")
+    kit.store.create(config)
+    pending = kit.store.prepare_start(config.id)
+    try:
+        time.sleep(0.3)  # the monitor has booted by now, yet nothing may run before finish()
+        assert kit.store.state(config.id).status == "created"
+        assert list(kit.store.logs(config.id)) == []
+    finally:
+        state = pending.finish()
+    assert state.status == "running"
+    kit.wait_for_log(config.id, "ran\n")
+
+
+def test_cancelled_prepared_start_leaves_no_process_or_cgroup(kit: Kit) -> None:
+    config = kit.config("sh", "-c", "echo ran")
+    kit.store.create(config)
+    pending = kit.store.prepare_start(config.id)
+    pending.cancel()
+    state = kit.store.state(config.id)
+    assert (state.status, state.monitor_pid, state.pid) == ("created", None, None)
+    assert detect().open(kit.roots.cgroup_parent, config.id) is None
+    assert list(kit.store.logs(config.id)) == []
+    assert kit.store.start(config.id).status in ("running", "exited")  # the lock was released
