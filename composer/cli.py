@@ -3,9 +3,10 @@
 This is the only module that reads os.environ, the working directory or argv, or
 exits: everything below gets plain arguments. A `PycomposeError` (or a runtime/network
 error) is printed as one line on stderr with exit code 1; `--debug` adds the traceback.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads every command's signature at
+each start, and string annotations make it eval them all (~25 ms per command).
+"""
 
 import os
 import sys
@@ -64,7 +65,7 @@ def _main(
     G.debug = debug
 
 
-def engine() -> Engine:
+def engine() -> "Engine":
     from composer.engine import DEFAULT_CGROUP_PARENT, DEFAULT_DATA_ROOT, DEFAULT_RUN_ROOT, Engine
 
     return Engine(
@@ -75,7 +76,7 @@ def engine() -> Engine:
 
 
 def stack_inputs(files: list[Path] | None = None, project_name: str | None = None,
-                 required: bool = True) -> StackInputs | None:
+                 required: bool = True) -> "StackInputs | None":
     """Everything the loader depends on: the stack files (-f, or found), env, profiles, name."""
     from composer.spec import find_files
     from composer.upcache import StackInputs
@@ -99,7 +100,7 @@ def stack_inputs(files: list[Path] | None = None, project_name: str | None = Non
 
 
 def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True,
-         inputs: StackInputs | None = None) -> LoadedProject | None:
+         inputs: "StackInputs | None" = None) -> "LoadedProject | None":
     """Load the stack named by -f (command or global) or found in the project directory."""
     from composer.operations import LoadedProject
     from composer.spec import load_project
