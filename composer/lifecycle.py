@@ -87,7 +87,6 @@ class HostsTable:
             if path.parent.is_dir():
                 write_hosts_file(path, me.hostname, lines)
 
-
     def _aliases(self, service: str, network: str) -> tuple[str, ...]:
         """`networks: {net: {aliases: [...]}}`: more names for the service on that network."""
         spec = self.project.services.get(service) if self.project else None
@@ -129,13 +128,13 @@ def create_container(
     """
     cid = secrets.token_hex(32)
     try:
-        attachments = _make_sandbox(engine, cid, networks)
+        netns_path, attachments = _make_sandbox(engine, cid, networks)
         spec = project.services[service]
         placement = ContainerPlacement(
             container_id=cid,
             name=container_name(project.name, service),
             layer_dirs=engine.images.layer_dirs(image),
-            netns_path=engine.networks.get_sandbox(cid).netns_path,  # type: ignore[union-attr]
+            netns_path=netns_path,
             etc_dir=str(engine.etc_dir(cid)),
             volume_paths=volume_paths,
             labels=labels,
@@ -154,7 +153,7 @@ def ensure_sandbox(engine: Engine, cid: str, networks: list[str], hosts: HostsTa
     """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade."""
     if engine.networks.get_sandbox(cid) is not None:
         return
-    attachments = _make_sandbox(engine, cid, networks)
+    _, attachments = _make_sandbox(engine, cid, networks)
     config = engine.containers.config(cid)
     _write_etc(engine.etc_dir(cid), config.hostname)
     hosts.put(cid, HostEntry(config.labels.get(LABEL_SERVICE, ""), config.name, config.hostname, attachments))
@@ -175,9 +174,10 @@ def discard_container(engine: Engine, cid: str) -> None:
     engine.remove_etc_dir(cid)
 
 
-def _make_sandbox(engine: Engine, cid: str, networks: list[str]) -> tuple[Attachment, ...]:
-    engine.networks.create_sandbox(cid)
-    return tuple(engine.networks.attach(cid, network) for network in networks)
+def _make_sandbox(engine: Engine, cid: str, networks: list[str]) -> tuple[str, tuple[Attachment, ...]]:
+    """The container's network namespace (its path) wired to each of its networks."""
+    sandbox = engine.networks.create_sandbox(cid)
+    return sandbox.netns_path, tuple(engine.networks.attach(cid, network) for network in networks)
 
 
 def _write_etc(etc_dir: Path, hostname: str) -> None:
@@ -190,15 +190,20 @@ def _write_etc(etc_dir: Path, hostname: str) -> None:
 
 
 def _resolv_conf() -> str:
-    """The host's resolvers minus loopback ones (unreachable from a container), as Docker does."""
     try:
-        lines = Path("/etc/resolv.conf").read_text().splitlines()
+        return container_resolv_conf(Path("/etc/resolv.conf").read_text())
     except OSError:
-        lines = []
-    kept = [
-        line for line in lines
-        if line.strip() and not line.lstrip().startswith("#")
-        and not (line.split()[0] == "nameserver" and len(line.split()) > 1
-                 and (line.split()[1].startswith("127.") or line.split()[1] == "::1"))
-    ]
-    return "\n".join(kept) + "\n" if kept else ""
+        return ""
+
+
+def container_resolv_conf(host: str) -> str:
+    """The host's resolv.conf minus loopback resolvers (unreachable from a container), as Docker does."""
+    kept = []
+    for line in host.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0] == "nameserver" and len(words) > 1 and (words[1].startswith("127.") or words[1] == "::1"):
+            continue
+        kept.append(line)
+    return "".join(f"{line}\n" for line in kept)

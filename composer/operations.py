@@ -146,6 +146,7 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
         if missing:
             raise PycomposeError(f'service "{missing[0]}" has no container', hint="run `pycompose up` first")
         hosts = HostsTable(engine, project)
+        hosts.load([state.id for state in existing.values()])  # a remade sandbox updates every peer
         for name in order:
             state = existing[name]
             if state.status == "running":

@@ -90,6 +90,7 @@ def save(run_root: Path, inputs: StackInputs, project: Project, order: Sequence[
     """Record the validated project (best effort: a cache that cannot be written is no error)."""
     from composer.desired import network_name
     from composer.hashing import service_document
+    from composer.support import unsupported_settings
 
     document = {
         "sources": {source: _sha256(source) for source in project.sources},
@@ -105,7 +106,7 @@ def save(run_root: Path, inputs: StackInputs, project: Project, order: Sequence[
             for name in order
         ],
         "networks": sorted({(network_name(project, key), key) for s in project.services.values() for key in s.networks}),
-        "warnings": list(project.warnings),
+        "warnings": [*project.warnings, *unsupported_settings(project)],
     }
     path = _path(run_root, inputs)
     try:
