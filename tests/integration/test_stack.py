@@ -393,3 +393,20 @@ def test_a_failed_one_shot_dependency_stops_up_with_its_exit_code(stack: Stack) 
     )
     # As Compose: every container is created first; the dependent is never started.
     assert stack.by_service()["app"]["State"] == "created"
+
+
+@pytest.mark.parametrize("delay", [0.4, 0.8, 1.2])
+def test_a_killed_up_leaves_nothing_down_cannot_remove(stack: Stack, delay: float) -> None:
+    lines = [f"  s{i}: {{image: busybox, command: {json.dumps(SLEEPER)}, depends_on: [s{i - 1}]}}" for i in range(1, 8)]
+    services = "\n".join([f"  s0: {{image: busybox, command: {json.dumps(SLEEPER)}}}", *lines])
+    stack.write("services:\n" + services + "\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "composer", "-p", stack.project, "up", "-d"],
+        cwd=stack.directory, env=stack.roots.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    process.kill()
+    process.wait()
+    # The fixture's `down` must now find and remove every piece, whatever point up reached.
+    stack.run("down", "-t", "1")
+    assert stack.ps() == []
