@@ -8,11 +8,12 @@ never a fork: the forking happens in the fresh, single-threaded container monito
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from composer.desired import Desired, network_name, volume_name
 from composer.engine import Engine
@@ -46,7 +47,6 @@ class Applier:
     desired: Desired
     config_files: list[Path]
     events: Events
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, plan: Plan) -> None:
         hosts = HostsTable(self.engine, self.project)
@@ -62,7 +62,7 @@ class Applier:
                 self._create_network(action.target)
             elif action.verb == "remove-orphan" and action.container_id:
                 self._step("Container", action.target, ("Stopping", "Removed"),
-                           lambda cid=action.container_id: remove_container(self.engine, cid, None, hosts))
+                           partial(remove_container, self.engine, action.container_id, None, hosts))
         volume_paths = self._ensure_volumes(plan)
         self._run_services(plan, hosts, volume_paths)
 
@@ -107,7 +107,8 @@ class Applier:
                 if action is not None:
                     futures[desired.name] = pool.submit(
                         self._service_task, action, deps, hosts, volume_paths, created.get(desired.name))
-            for name, future in [*futures.items(), *created.items()]:
+            outcomes: list[tuple[str, Future[Any]]] = [*futures.items(), *created.items()]
+            for name, future in outcomes:
                 try:
                     future.result()
                 except PycomposeError as error:

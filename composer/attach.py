@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from composer.engine import Engine
@@ -12,7 +12,7 @@ from composer.events import Events
 from composer.logview import Follower, LogPrinter, LogSource, interleaved, merged
 from composer.naming import LABEL_SERVICE
 from composer.operations import LoadedProject, containers_of, stop
-from runtime.containers import ContainerState
+from runtime.containers import ContainerState, LogRecord
 
 
 def _prefix(state: ContainerState) -> str:
@@ -23,8 +23,8 @@ def _prefix(state: ContainerState) -> str:
 
 def _sources(engine: Engine, states: list[ContainerState], follow: bool, tail: int | None,
              since: str | None = None) -> list[LogSource]:
-    def reader(cid: str):  # type: ignore[no-untyped-def]
-        def records():  # type: ignore[no-untyped-def]
+    def reader(cid: str) -> Callable[[], Iterator[LogRecord]]:
+        def records() -> Iterator[LogRecord]:
             for record in engine.containers.logs(cid, follow=follow, tail=tail):
                 if since is None or record.time >= since:
                     yield record

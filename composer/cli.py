@@ -19,6 +19,7 @@ from composer.errors import PycomposeError
 
 if TYPE_CHECKING:
     from composer.engine import Engine
+    from composer.events import Events
     from composer.operations import LoadedProject
     from composer.upcache import StackInputs
 
@@ -118,7 +119,7 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
     return LoadedProject(project, chosen)
 
 
-def events(quiet: bool = False):  # type: ignore[no-untyped-def]
+def events(quiet: bool = False) -> "Events":
     from composer.events import Events
 
     return Events(quiet=quiet)

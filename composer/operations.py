@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from composer.apply import Applier, run_step
@@ -88,16 +89,16 @@ def down(engine: Engine, project_name: str, loaded: LoadedProject | None, events
                 grace = project.services[action.service].stop_grace_period if (
                     project and action.service in project.services) else None
                 run_step(events, "Container", action.target, ("Stopping", "Removed"),
-                     lambda cid=action.container_id, t=timeout if timeout is not None else grace:
-                     remove_container(engine, cid, t, hosts))
+                         partial(remove_container, engine, action.container_id,
+                                 timeout if timeout is not None else grace, hosts))
             elif action.verb == "warn-orphan":
                 events.warn(f"Found orphan container {action.target}: {action.reason}")
             elif action.verb == "remove-network":
                 run_step(events, "Network", action.target, ("Removing", "Removed"),
-                     lambda name=action.target: _remove_network(engine, name))
+                         partial(_remove_network, engine, action.target))
             elif action.verb == "remove-volume" and engine.volumes.get(action.target) is not None:
                 run_step(events, "Volume", action.target, ("Removing", "Removed"),
-                     lambda name=action.target: engine.volumes.remove(name))
+                         partial(engine.volumes.remove, action.target))
     return plan
 
 
@@ -134,7 +135,7 @@ def stop(engine: Engine, loaded: LoadedProject, events: Events, services: Sequen
                 continue
             grace = timeout if timeout is not None else project.services[name].stop_grace_period
             run_step(events, "Container", state.name, ("Stopping", "Stopped"),
-                 lambda cid=state.id, t=grace: engine.containers.stop(cid, t))
+                     partial(engine.containers.stop, state.id, grace))
 
 
 def start(engine: Engine, loaded: LoadedProject, events: Events, services: Sequence[str] = ()) -> None:
@@ -154,4 +155,4 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
             networks = [network_name(project, key) for key in project.services[name].networks]
             ensure_sandbox(engine, state.id, networks, hosts)
             run_step(events, "Container", state.name, ("Starting", "Started"),
-                 lambda cid=state.id: engine.containers.start(cid))
+                     partial(engine.containers.start, state.id))

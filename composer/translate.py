@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from composer.errors import PlanError
 from composer.models import Service
@@ -80,9 +81,9 @@ def _process(service_name: str, service: Service, image: ImageConfig, hostname: 
         key, _, value = entry.partition("=")
         env[key] = value
     env["HOSTNAME"] = hostname
-    for key, value in service.environment.items():
-        if value is not None:
-            env[key] = value
+    for key, setting in service.environment.items():
+        if setting is not None:
+            env[key] = setting
     user_spec = service.user or image.user or None
     return Process(
         args=process_args(service_name, service, image),
@@ -116,7 +117,7 @@ def resources(service_name: str, service: Service) -> Resources:
     )
 
 
-def _one_of(service_name: str, key: str, direct: float | int | None, deploy: float | int | None):  # type: ignore[no-untyped-def]
+def _one_of(service_name: str, key: str, direct: float | int | None, deploy: float | int | None) -> Any:
     """Compose refuses distinct values in `key` and `deploy.resources.limits` (compose-go does too)."""
     if direct is not None and deploy is not None and direct != deploy:
         raise PlanError(

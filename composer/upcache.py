@@ -67,7 +67,7 @@ class CachedStack:
 
 def _code_fingerprint() -> list[tuple[str, int]]:
     root = Path(__file__).resolve().parent.parent
-    stamps = []
+    stamps: list[tuple[str, int]] = []
     for relative in _CODE:
         path = root / relative
         entries = sorted(path.glob("*.py")) if path.is_dir() else [path]

@@ -1,9 +1,10 @@
 #!/bin/sh
-# The whole test suite: lint, layering contracts, unit tests, then integration tests (root).
+# The whole test suite: lint, types, layering contracts, unit tests, then integration tests (root).
 set -eu
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 "$PYTHON" -m ruff check composer runtime network tests bench
+"$PYTHON" -m mypy
 "$PYTHON" -c "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
 "$PYTHON" -m pytest -q tests/unit
 "$PYTHON" -m pytest -q tests/integration "$@"
