@@ -63,6 +63,12 @@ class Engine:
     def remove_etc_dir(self, container_id: str) -> None:
         shutil.rmtree(self.etc_dir(container_id), ignore_errors=True)
 
+    def creating_dir(self, project: str) -> Path:
+        """Ids of containers being created for `project`, each recorded before its first
+        piece (sandbox, files) exists and dropped once the runtime has it on record: what a
+        killed `up` leaves here, `down` removes (DESIGN.md, decision 7)."""
+        return self.run_root / "projects" / project / "creating"
+
     @contextmanager
     def project_lock(self, project: str) -> Iterator[None]:
         """Two commands on the same project never interleave (the second waits)."""

@@ -127,6 +127,9 @@ def create_container(
     On failure everything made here is removed again, so a failed create leaves nothing.
     """
     cid = secrets.token_hex(32)
+    record = engine.creating_dir(project.name) / cid
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.touch()
     try:
         netns_path, attachments = _make_sandbox(engine, cid, networks)
         spec = project.services[service]
@@ -144,7 +147,9 @@ def create_container(
         engine.containers.create(config)
     except BaseException:
         discard_container(engine, cid)
+        record.unlink(missing_ok=True)
         raise
+    record.unlink()
     hosts.put(cid, HostEntry(service, config.name, config.hostname, attachments))
     return cid
 
@@ -166,6 +171,25 @@ def remove_container(engine: Engine, cid: str, timeout: float | None, hosts: Hos
     if hosts is not None:
         hosts.drop(cid)
     discard_container(engine, cid)
+
+
+def discard_unfinished(engine: Engine, project: str) -> None:
+    """Remove what creates of `project` cut short by a crash left: sandboxes, files, records.
+
+    Call with the project lock held, so no create of this project is under way.
+    """
+    known = {state.id for state in engine.containers.list()}
+    directory = engine.creating_dir(project)
+    for record in sorted(directory.iterdir()) if directory.is_dir() else []:
+        if record.name in known:
+            engine.containers.remove(record.name, force=True)
+        discard_container(engine, record.name)
+        record.unlink()
+    for empty in (directory, directory.parent):
+        try:
+            empty.rmdir()
+        except OSError:
+            pass
 
 
 def discard_container(engine: Engine, cid: str) -> None:

@@ -17,7 +17,7 @@ from composer.engine import Engine
 from composer.errors import PlanError, PycomposeError
 from composer.events import Events
 from composer.graph import start_order
-from composer.lifecycle import HostsTable, ensure_sandbox, remove_container
+from composer.lifecycle import HostsTable, discard_unfinished, ensure_sandbox, remove_container
 from composer.models import Project
 from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
@@ -62,6 +62,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     for warning in unsupported_settings(project):
         events.warn(warning)
     with engine.project_lock(project.name):
+        discard_unfinished(engine, project.name)
         plan = plan_up(project.name, desired.services, desired.networks, observe(engine, project.name), options)
         if services:  # `up SERVICE` never treats the other services as orphans
             plan = Plan(plan.project, tuple(a for a in plan.actions if "orphan" not in a.verb or a.service not in project.services))
@@ -76,6 +77,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
 def down(engine: Engine, project_name: str, loaded: LoadedProject | None, events: Events,
          remove_orphans: bool = False, volumes: bool = False, timeout: float | None = None) -> Plan:
     with engine.project_lock(project_name):
+        discard_unfinished(engine, project_name)
         observed = observe(engine, project_name)
         project = loaded.project if loaded else None
         order = start_order(project) if project else None
@@ -95,7 +97,7 @@ def down(engine: Engine, project_name: str, loaded: LoadedProject | None, events
                 events.warn(f"Found orphan container {action.target}: {action.reason}")
             elif action.verb == "remove-network":
                 run_step(events, "Network", action.target, ("Removing", "Removed"),
-                         partial(_remove_network, engine, action.target))
+                         partial(engine.networks.remove_network, action.target))
             elif action.verb == "remove-volume" and engine.volumes.get(action.target) is not None:
                 run_step(events, "Volume", action.target, ("Removing", "Removed"),
                          partial(engine.volumes.remove, action.target))
@@ -104,16 +106,6 @@ def down(engine: Engine, project_name: str, loaded: LoadedProject | None, events
 
 def _project_volumes(project: Project) -> list[str]:
     return [volume_name(project, key) for key, v in sorted(project.volumes.items()) if not v.external]
-
-
-def _remove_network(engine: Engine, name: str) -> None:
-    """Also sweeps sandboxes left on it by a killed `up` (no container was recorded for them)."""
-    known = {state.id for state in engine.containers.list()}
-    for sandbox in engine.networks.list_sandboxes():
-        if sandbox.id not in known and any(a.network == name for a in sandbox.attachments):
-            engine.networks.remove_sandbox(sandbox.id)
-            engine.remove_etc_dir(sandbox.id)
-    engine.networks.remove_network(name)
 
 
 def containers_of(engine: Engine, project_name: str, services: Sequence[str] = ()) -> list[ContainerState]:

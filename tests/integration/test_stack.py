@@ -395,7 +395,7 @@ def test_a_failed_one_shot_dependency_stops_up_with_its_exit_code(stack: Stack) 
     assert stack.by_service()["app"]["State"] == "created"
 
 
-@pytest.mark.parametrize("delay", [0.4, 0.8, 1.2])
+@pytest.mark.parametrize("delay", [0.5, 0.7, 0.9, 1.1])
 def test_a_killed_up_leaves_nothing_down_cannot_remove(stack: Stack, delay: float) -> None:
     lines = [f"  s{i}: {{image: busybox, command: {json.dumps(SLEEPER)}, depends_on: [s{i - 1}]}}" for i in range(1, 8)]
     services = "\n".join([f"  s0: {{image: busybox, command: {json.dumps(SLEEPER)}}}", *lines])
