@@ -105,18 +105,20 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
     """Load the stack named by -f (command or global) or found in the project directory."""
     from composer.operations import LoadedProject
     from composer.spec import load_project
+    from composer.upcache import RecordingEnv
 
     inputs = inputs or stack_inputs(files, project_name, required)
     if inputs is None:
         return None
     chosen = [Path(f) for f in inputs.files]
+    env = RecordingEnv(inputs.env)
     project = load_project(
-        chosen, env=inputs.env, project_name=inputs.project_name,
+        chosen, env=env, project_name=inputs.project_name,
         workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)
-    return LoadedProject(project, chosen)
+    return LoadedProject(project, chosen, env)
 
 
 def events(quiet: bool = False) -> "Events":
@@ -171,7 +173,7 @@ def up(
         return
     from composer import upcache
 
-    upcache.save(eng.run_root, inputs, loaded.project, operations.selected_services(loaded.project, ()))
+    upcache.save(eng.run_root, inputs, loaded.project, operations.selected_services(loaded.project, ()), loaded.env)
     if not detach:
         from composer.attach import attach_until_exit
 

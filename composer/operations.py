@@ -23,6 +23,7 @@ from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
 from composer.plan import Plan, PlanOptions, plan_down, plan_up
 from composer.support import unsupported_settings
+from composer.upcache import RecordingEnv
 from runtime.containers import ContainerState
 
 
@@ -30,6 +31,7 @@ from runtime.containers import ContainerState
 class LoadedProject:
     project: Project
     files: list[Path]
+    env: RecordingEnv  # the environment the loader saw, with what it looked up
 
 
 def selected_services(project: Project, services: Sequence[str]) -> list[str]:

@@ -3,11 +3,12 @@
 Loading a stack imports PyYAML, pydantic and the loader (~400 ms on a 2-core VM) before
 any work is done. A repeated `up -d` on an unchanged file needs none of it: only each
 service's document (what its config hash is made of), its image reference, its
-dependencies and networks. Those are cached in the run root, keyed by every input of
-the loader: the stack files as given, the whole environment, profiles, project name
-and directory, and the loader's own code. On use, every file the loader read
-(includes and extends too) must still have the same content, or the cache is not used.
-A miss or any doubt falls back to the full load, so the cache can only save time.
+dependencies and networks. Those are cached in the run root, keyed by the loader's
+inputs: the stack files as given, profiles, project name and directory, and the
+loader's own code. On use, every file the loader read (includes and extends too) must
+still have the same content, and every environment variable it looked up (see
+`RecordingEnv`) the same value, or the cache is not used. A miss or any doubt falls
+back to the full load, so the cache can only save time.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from composer.models import Project
 
-FORMAT = 1
+FORMAT = 2
 _CODE = ("composer/models.py", "composer/hashing.py", "composer/desired.py", "composer/spec")
 
 
@@ -40,12 +41,36 @@ class StackInputs:
             "format": FORMAT,
             "code": _code_fingerprint(),
             "files": self.files,
-            "env": sorted(self.env.items()),
             "profiles": self.profiles,
             "project_name": self.project_name,
             "workdir": self.workdir,
         }
         return hashlib.sha256(json.dumps(document).encode()).hexdigest()
+
+
+class RecordingEnv(Mapping[str, str]):
+    """The environment as the loader sees it, remembering each variable it looked up
+    (and whether it is set), so a cached load is reused exactly while those are unchanged."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.consulted: dict[str, str | None] = {}
+        self.everything = False  # the loader walked the whole environment
+
+    def __getitem__(self, key: str) -> str:
+        value = self._env.get(key)
+        self.consulted[key] = value
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        self.everything = True
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        self.everything = True
+        return len(self._env)
 
 
 @dataclass(frozen=True)
@@ -86,14 +111,21 @@ def _path(run_root: Path, inputs: StackInputs) -> Path:
     return run_root / "cache" / f"stack-{inputs.digest()}.json"
 
 
-def save(run_root: Path, inputs: StackInputs, project: Project, order: Sequence[str]) -> None:
-    """Record the validated project (best effort: a cache that cannot be written is no error)."""
+def save(run_root: Path, inputs: StackInputs, project: Project, order: Sequence[str],
+         env: RecordingEnv) -> None:
+    """Record the validated project (best effort: a cache that cannot be written is no error).
+
+    `env` is what the loader was given: its record of looked-up variables goes along.
+    """
+    if env.everything:
+        return  # keyed on the whole environment the cache would hardly ever hit: keep none
     from composer.desired import network_name
     from composer.hashing import service_document
     from composer.support import unsupported_settings
 
     document = {
         "sources": {source: _sha256(source) for source in project.sources},
+        "env": env.consulted,
         "project": project.name,
         "services": [
             {
@@ -125,6 +157,8 @@ def load(run_root: Path, inputs: StackInputs) -> CachedStack | None:
     except (OSError, ValueError):
         return None
     if not document["sources"] or any(_sha256(p) != h for p, h in document["sources"].items()):
+        return None
+    if any(inputs.env.get(name) != value for name, value in document["env"].items()):
         return None
     if any(not s["image"] for s in document["services"]):
         return None

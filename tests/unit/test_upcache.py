@@ -6,7 +6,7 @@ from pathlib import Path
 
 from composer import upcache
 from composer.spec import load_project
-from composer.upcache import StackInputs
+from composer.upcache import RecordingEnv, StackInputs
 
 STACK = """
 include: [more.yaml]
@@ -23,9 +23,10 @@ def prepare(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[StackInp
     (tmp_path / "stack.yaml").write_text(STACK)
     (tmp_path / "more.yaml").write_text(MORE)
     inputs = StackInputs((str(tmp_path / "stack.yaml"),), env or {}, (), "demo", None)
-    project = load_project([tmp_path / "stack.yaml"], env=inputs.env, project_name="demo")
+    seen = RecordingEnv(inputs.env)
+    project = load_project([tmp_path / "stack.yaml"], env=seen, project_name="demo")
     run_root = tmp_path / "run"
-    upcache.save(run_root, inputs, project, ["db", "web"])
+    upcache.save(run_root, inputs, project, ["db", "web"], seen)
     return inputs, run_root
 
 
@@ -45,10 +46,17 @@ def test_a_changed_included_file_invalidates(tmp_path: Path) -> None:
     assert upcache.load(run_root, inputs) is None
 
 
-def test_a_changed_environment_or_option_is_another_entry(tmp_path: Path) -> None:
-    inputs, run_root = prepare(tmp_path, {"TAG": "latest"})
+def test_only_the_variables_the_stack_uses_matter(tmp_path: Path) -> None:
+    inputs, run_root = prepare(tmp_path, {"TAG": "latest", "RANDOM_NOISE": "1"})
     assert upcache.load(run_root, inputs) is not None
+    noisy = StackInputs(inputs.files, {"TAG": "latest", "RANDOM_NOISE": "2", "OTHER": "x"}, (), "demo", None)
+    assert upcache.load(run_root, noisy) is not None
     assert upcache.load(run_root, StackInputs(inputs.files, {"TAG": "1.0"}, (), "demo", None)) is None
+    assert upcache.load(run_root, StackInputs(inputs.files, {}, (), "demo", None)) is None
+
+
+def test_a_changed_option_is_another_entry(tmp_path: Path) -> None:
+    inputs, run_root = prepare(tmp_path, {"TAG": "latest"})
     assert upcache.load(run_root, StackInputs(inputs.files, inputs.env, ("debug",), "demo", None)) is None
     assert upcache.load(run_root, StackInputs(inputs.files, inputs.env, (), "other", None)) is None
 
