@@ -29,13 +29,9 @@ from composer.lifecycle import (
 from composer.models import Project
 from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
 from composer.plan import Action, Plan
+from composer.steps import HOST_ERRORS, run_step
 from network import NetworkSpec
-from network.errors import NetworkError
 from runtime.containers import PendingStart
-from runtime.errors import ContainerError
-
-# What the layers below raise; apply reports them as ApplyError, in one line.
-HOST_ERRORS = (ContainerError, NetworkError)
 
 MAX_PARALLEL = 8
 
@@ -198,20 +194,6 @@ class Applier:
 
     def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
         run_step(self.events, kind, name, statuses, work)
-
-
-def run_step(events: Events, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
-    """Report `statuses[0]`, do the work, report `statuses[1]`; host errors become one-line ApplyErrors."""
-    events.progress(kind, name, statuses[0])
-    try:
-        work()
-    except HOST_ERRORS as error:
-        events.progress(kind, name, "Error")
-        raise ApplyError(f"{kind.lower()} {name}: {error}") from error
-    except PycomposeError:
-        events.progress(kind, name, "Error")
-        raise
-    events.progress(kind, name, statuses[1])
 
 
 def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from composer.engine import Engine
     from composer.events import Events
     from composer.operations import LoadedProject
+    from composer.outline import StackOutline
     from composer.upcache import StackInputs
 
 app = typer.Typer(
@@ -171,9 +172,7 @@ def up(
     if dry_run:
         print(plan.render())
         return
-    from composer import upcache
-
-    upcache.save(eng.run_root, inputs, loaded.project, operations.selected_services(loaded.project, ()), loaded.env)
+    remember(eng.run_root, inputs, loaded)
     if not detach:
         from composer.attach import attach_until_exit
 
@@ -190,12 +189,16 @@ def down(
     timeout: TimeoutOpt = None,
 ) -> None:
     """Stop and remove containers, networks (and volumes with -v)."""
-    from composer import operations
+    from composer import teardown
 
-    loaded = load(file, project_name, required=(project_name or G.project_name) is None)
-    name = loaded.project.name if loaded else (project_name or G.project_name)
-    assert name is not None
-    operations.down(engine(), name, loaded, events(), remove_orphans, volumes, timeout)
+    stack = stack_outline(file, project_name, required=(project_name or G.project_name) is None)
+    if stack is not None:
+        name = stack.project
+    else:
+        from composer.spec import normalize_project_name
+
+        name = normalize_project_name(project_name or G.project_name or "")
+    teardown.down(engine(), name, stack, events(), remove_orphans, volumes, timeout)
 
 
 @app.command()
@@ -381,9 +384,36 @@ def _project_name(files: list[Path] | None, project_name: str | None) -> str:
         from composer.spec import normalize_project_name
 
         return normalize_project_name(explicit)
-    loaded = load(files, project_name)
+    stack = stack_outline(files, project_name)
+    assert stack is not None
+    return stack.project
+
+
+def stack_outline(files: list[Path] | None, project_name: str | None, required: bool = True) -> "StackOutline | None":
+    """The stack's outline: cached while nothing it came from changed, else loaded (and kept)."""
+    from composer import upcache
+
+    inputs = stack_inputs(files, project_name, required)
+    if inputs is None:
+        return None
+    run_root = engine().run_root
+    cached = upcache.load(run_root, inputs)
+    if cached is not None:
+        return cached
+    loaded = load(inputs=inputs)
     assert loaded is not None
-    return loaded.project.name
+    return remember(run_root, inputs, loaded)
+
+
+def remember(run_root: Path, inputs: "StackInputs", loaded: "LoadedProject") -> "StackOutline":
+    """Keep the outline of a freshly loaded stack for the next commands (composer.upcache)."""
+    from composer import upcache
+    from composer.graph import start_order
+    from composer.outline import outline
+
+    stack = outline(loaded.project, start_order(loaded.project))
+    upcache.save(run_root, inputs, loaded.project, stack, loaded.env)
+    return stack
 
 
 def _int_option(flag: str, value: str) -> int:

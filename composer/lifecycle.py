@@ -10,10 +10,9 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from composer.desired import network_name
 from composer.engine import Engine
-from composer.models import Project
 from composer.naming import (
     LABEL_CONFIG_FILES,
     LABEL_CONFIG_HASH,
@@ -26,9 +25,11 @@ from composer.naming import (
     LABEL_WORKING_DIR,
     container_name,
 )
-from composer.translate import ContainerPlacement, container_config
 from network import Attachment, write_hosts_file
-from runtime.images import Image
+
+if TYPE_CHECKING:  # models and translation are for creating only: `down` does without them
+    from composer.models import Project
+    from runtime.images import Image
 
 
 @dataclass
@@ -89,6 +90,8 @@ class HostsTable:
 
     def _aliases(self, service: str, network: str) -> tuple[str, ...]:
         """`networks: {net: {aliases: [...]}}`: more names for the service on that network."""
+        from composer.desired import network_name
+
         spec = self.project.services.get(service) if self.project else None
         if spec is None or self.project is None:
             return ()
@@ -126,6 +129,8 @@ def create_container(
 
     On failure everything made here is removed again, so a failed create leaves nothing.
     """
+    from composer.translate import ContainerPlacement, container_config
+
     cid = secrets.token_hex(32)
     record = engine.creating_dir(project.name) / cid
     record.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """The fast path of a repeated `up -d`: decide "nothing to do" without loading the stack.
 
-Imports nothing heavy (no PyYAML, pydantic or pyroute2): see `composer.upcache`.
+Imports nothing heavy (no PyYAML, pydantic or pyroute2): see `composer.outline`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from composer.engine import Engine
 from composer.events import Events
 from composer.hashing import config_hash_of
 from composer.observe import observe
+from composer.outline import StackOutline
 from composer.plan import DesiredNetwork, DesiredService, PlanOptions, plan_up
-from composer.upcache import CachedStack
 
 
-def up_if_unchanged(engine: Engine, cached: CachedStack, events: Events, options: PlanOptions) -> bool:
+def up_if_unchanged(engine: Engine, cached: StackOutline, events: Events, options: PlanOptions) -> bool:
     """Report and return True when the cached stack runs exactly as wanted; load nothing.
 
     Any change (or doubt, e.g. a missing image) returns False: the caller then does the
@@ -23,6 +23,8 @@ def up_if_unchanged(engine: Engine, cached: CachedStack, events: Events, options
 
     services = []
     for cached_service in cached.services:
+        if not cached_service.image:
+            return False
         try:
             image = engine.images.find(cached_service.image)
         except ImageError:
@@ -31,7 +33,7 @@ def up_if_unchanged(engine: Engine, cached: CachedStack, events: Events, options
             return False
         services.append(DesiredService(cached_service.name, config_hash_of(cached_service.document, image.id),
                                        cached_service.depends_on, cached_service.networks))
-    networks = [DesiredNetwork(name, key) for name, key in cached.networks]
+    networks = [DesiredNetwork(name, key, external) for name, key, external in cached.networks]
     plan = plan_up(cached.project, services, networks, observe(engine, cached.project), options)
     if plan.changes_anything:
         return False

@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from composer.apply import Applier, run_step
-from composer.desired import desired_state, network_name, volume_name
+from composer.apply import Applier
+from composer.desired import desired_state, network_name
 from composer.engine import Engine
 from composer.errors import PlanError, PycomposeError
 from composer.events import Events
 from composer.graph import start_order
-from composer.lifecycle import HostsTable, discard_unfinished, ensure_sandbox, remove_container
+from composer.lifecycle import HostsTable, discard_unfinished, ensure_sandbox
 from composer.models import Project
 from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
-from composer.plan import Plan, PlanOptions, plan_down, plan_up
+from composer.plan import Plan, PlanOptions, plan_up
+from composer.steps import run_step
 from composer.support import unsupported_settings
 from composer.upcache import RecordingEnv
 from runtime.containers import ContainerState
@@ -74,40 +75,6 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
         if not dry_run:
             Applier(engine, project, desired, loaded.files, events).run(plan)
     return plan
-
-
-def down(engine: Engine, project_name: str, loaded: LoadedProject | None, events: Events,
-         remove_orphans: bool = False, volumes: bool = False, timeout: float | None = None) -> Plan:
-    with engine.project_lock(project_name):
-        discard_unfinished(engine, project_name)
-        observed = observe(engine, project_name)
-        project = loaded.project if loaded else None
-        order = start_order(project) if project else None
-        # Every network this project created goes, also one since dropped from the file.
-        networks = sorted(observed.networks)
-        volume_names = _project_volumes(project) if volumes and project else []
-        plan = plan_down(project_name, observed, order, networks, volume_names, remove_orphans)
-        hosts = HostsTable(engine)
-        for action in plan.actions:
-            if action.verb in ("remove", "remove-orphan") and action.container_id:
-                grace = project.services[action.service].stop_grace_period if (
-                    project and action.service in project.services) else None
-                run_step(events, "Container", action.target, ("Stopping", "Removed"),
-                         partial(remove_container, engine, action.container_id,
-                                 timeout if timeout is not None else grace, hosts))
-            elif action.verb == "warn-orphan":
-                events.warn(f"Found orphan container {action.target}: {action.reason}")
-            elif action.verb == "remove-network":
-                run_step(events, "Network", action.target, ("Removing", "Removed"),
-                         partial(engine.networks.remove_network, action.target))
-            elif action.verb == "remove-volume" and engine.volumes.get(action.target) is not None:
-                run_step(events, "Volume", action.target, ("Removing", "Removed"),
-                         partial(engine.volumes.remove, action.target))
-    return plan
-
-
-def _project_volumes(project: Project) -> list[str]:
-    return [volume_name(project, key) for key, v in sorted(project.volumes.items()) if not v.external]
 
 
 def containers_of(engine: Engine, project_name: str, services: Sequence[str] = ()) -> list[ContainerState]:

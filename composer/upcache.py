@@ -16,16 +16,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from composer.outline import StackOutline
 
 if TYPE_CHECKING:
     from composer.models import Project
 
-FORMAT = 2
-_CODE = ("composer/models.py", "composer/hashing.py", "composer/desired.py", "composer/spec")
+FORMAT = 3
+_CODE = ("composer/models.py", "composer/hashing.py", "composer/desired.py", "composer/outline.py",
+         "composer/support.py", "composer/spec")
 
 
 @dataclass(frozen=True)
@@ -73,23 +76,6 @@ class RecordingEnv(Mapping[str, str]):
         return len(self._env)
 
 
-@dataclass(frozen=True)
-class CachedService:
-    name: str
-    document: dict[str, Any]
-    image: str
-    depends_on: tuple[str, ...]
-    networks: tuple[str, ...]  # full network names
-
-
-@dataclass(frozen=True)
-class CachedStack:
-    project: str
-    services: tuple[CachedService, ...]  # in start order
-    networks: tuple[tuple[str, str], ...]  # (full name, key in the file)
-    warnings: tuple[str, ...]
-
-
 def _code_fingerprint() -> list[tuple[str, int]]:
     root = Path(__file__).resolve().parent.parent
     stamps: list[tuple[str, int]] = []
@@ -111,34 +97,17 @@ def _path(run_root: Path, inputs: StackInputs) -> Path:
     return run_root / "cache" / f"stack-{inputs.digest()}.json"
 
 
-def save(run_root: Path, inputs: StackInputs, project: Project, order: Sequence[str],
+def save(run_root: Path, inputs: StackInputs, project: Project, stack: StackOutline,
          env: RecordingEnv) -> None:
-    """Record the validated project (best effort: a cache that cannot be written is no error).
-
-    `env` is what the loader was given: its record of looked-up variables goes along.
-    """
+    """Record the validated project's outline (best effort: a cache that cannot be written
+    is no error). `env` is what the loader was given: its record of looked-up variables
+    goes along."""
     if env.everything:
         return  # keyed on the whole environment the cache would hardly ever hit: keep none
-    from composer.desired import network_name
-    from composer.hashing import service_document
-    from composer.support import unsupported_settings
-
     document = {
         "sources": {source: _sha256(source) for source in project.sources},
         "env": env.consulted,
-        "project": project.name,
-        "services": [
-            {
-                "name": name,
-                "document": service_document(project.services[name]),
-                "image": project.services[name].image,
-                "depends_on": list(project.services[name].depends_on),
-                "networks": [network_name(project, key) for key in project.services[name].networks],
-            }
-            for name in order
-        ],
-        "networks": sorted({(network_name(project, key), key) for s in project.services.values() for key in s.networks}),
-        "warnings": [*project.warnings, *unsupported_settings(project)],
+        "outline": stack.to_document(),
     }
     path = _path(run_root, inputs)
     try:
@@ -150,24 +119,14 @@ def save(run_root: Path, inputs: StackInputs, project: Project, order: Sequence[
         pass
 
 
-def load(run_root: Path, inputs: StackInputs) -> CachedStack | None:
-    """The cached stack, if there is one for these inputs and no source file changed."""
+def load(run_root: Path, inputs: StackInputs) -> StackOutline | None:
+    """The cached outline, if there is one for these inputs and nothing it came from changed."""
     try:
         document = json.loads(_path(run_root, inputs).read_text())
-    except (OSError, ValueError):
+        if not document["sources"] or any(_sha256(p) != h for p, h in document["sources"].items()):
+            return None
+        if any(inputs.env.get(name) != value for name, value in document["env"].items()):
+            return None
+        return StackOutline.from_document(document["outline"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not document["sources"] or any(_sha256(p) != h for p, h in document["sources"].items()):
-        return None
-    if any(inputs.env.get(name) != value for name, value in document["env"].items()):
-        return None
-    if any(not s["image"] for s in document["services"]):
-        return None
-    return CachedStack(
-        project=document["project"],
-        services=tuple(
-            CachedService(s["name"], s["document"], s["image"], tuple(s["depends_on"]), tuple(s["networks"]))
-            for s in document["services"]
-        ),
-        networks=tuple((n, k) for n, k in document["networks"]),
-        warnings=tuple(document["warnings"]),
-    )

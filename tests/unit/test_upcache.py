@@ -1,10 +1,11 @@
-"""The no-op cache is used only while every input of the loader is unchanged."""
+"""The outline cache is used only while every input of the loader is unchanged."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from composer import upcache
+from composer.outline import outline
 from composer.spec import load_project
 from composer.upcache import RecordingEnv, StackInputs
 
@@ -26,7 +27,7 @@ def prepare(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[StackInp
     seen = RecordingEnv(inputs.env)
     project = load_project([tmp_path / "stack.yaml"], env=seen, project_name="demo")
     run_root = tmp_path / "run"
-    upcache.save(run_root, inputs, project, ["db", "web"], seen)
+    upcache.save(run_root, inputs, project, outline(project, ["db", "web"]), seen)
     return inputs, run_root
 
 
@@ -37,7 +38,8 @@ def test_round_trip_keeps_what_the_no_op_check_needs(tmp_path: Path) -> None:
     assert [s.name for s in cached.services] == ["db", "web"]
     web = cached.services[1]
     assert (web.image, web.depends_on, web.networks) == ("busybox:latest", ("db",), ("demo_default",))
-    assert cached.networks == (("demo_default", "default"),)
+    assert cached.networks == (("demo_default", "default", False),)
+    assert cached.order == ["db", "web"] and cached.volumes == ()
 
 
 def test_a_changed_included_file_invalidates(tmp_path: Path) -> None:
@@ -66,3 +68,17 @@ def test_a_corrupt_cache_file_is_a_miss(tmp_path: Path) -> None:
     for path in (run_root / "cache").iterdir():
         path.write_text("{not json")
     assert upcache.load(run_root, inputs) is None
+
+
+def test_outline_carries_grace_periods_and_declared_volumes(tmp_path: Path) -> None:
+    path = tmp_path / "stack.yaml"
+    path.write_text("""
+services:
+  db: {image: busybox, stop_grace_period: 1m30s, volumes: ["data:/data"]}
+volumes:
+  data: {}
+  shared: {external: true}
+""")
+    stack = outline(load_project([path], env={}, project_name="demo"), ["db"])
+    assert stack.service("db") is not None and stack.service("db").stop_grace_period == 90.0  # type: ignore[union-attr]
+    assert stack.volumes == ("demo_data",)
