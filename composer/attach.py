@@ -6,13 +6,17 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from composer.engine import Engine
 from composer.events import Events
 from composer.logview import Follower, LogPrinter, LogSource, interleaved, merged
 from composer.naming import LABEL_SERVICE
-from composer.operations import LoadedProject, containers_of, stop
+from composer.observe import project_containers
 from runtime.containers import ContainerState, LogRecord
+
+if TYPE_CHECKING:
+    from composer.operations import LoadedProject
 
 
 def _prefix(state: ContainerState) -> str:
@@ -34,7 +38,7 @@ def _sources(engine: Engine, states: list[ContainerState], follow: bool, tail: i
 
 def print_logs(engine: Engine, project: str, services: Sequence[str], *, follow: bool, tail: int | None,
                timestamps: bool, colour: bool, prefix: bool) -> None:
-    states = containers_of(engine, project, services)
+    states = project_containers(engine, project, services)
     printer = LogPrinter([_prefix(s) for s in states], colour, timestamps, prefix)
     sources = _sources(engine, states, follow, tail)
     if not follow:
@@ -51,8 +55,10 @@ def attach_until_exit(engine: Engine, loaded: LoadedProject, services: Sequence[
                       timeout: float | None, since: str | None = None) -> int:
     """Follow the stack's output until every container has exited (0), or until Ctrl-C
     has stopped them (130); a second Ctrl-C stops waiting for them."""
+    from composer.operations import stop
+
     since = since or log_timestamp()
-    states = containers_of(engine, loaded.project.name, services)
+    states = project_containers(engine, loaded.project.name, services)
     printer = LogPrinter([_prefix(s) for s in states], colour)
     print(f"Attaching to {', '.join(_prefix(s) for s in states)}", flush=True)
     by_prefix = {_prefix(s): s for s in states}

@@ -36,6 +36,8 @@ image_app = typer.Typer(help="Manage images.", no_args_is_help=True)
 app.add_typer(image_app, name="image")
 
 FileOpt = Annotated[list[Path] | None, typer.Option("--file", "-f", help="Stack file(s); later ones override.")]
+# `logs -f` is --follow, as in docker compose: there the stack file is --file (or a global -f).
+FileLongOpt = Annotated[list[Path] | None, typer.Option("--file", help="Stack file(s); later ones override.")]
 ProjectOpt = Annotated[str | None, typer.Option("--project-name", "-p", help="Project name.")]
 ServicesArg = Annotated[list[str] | None, typer.Argument(help="Services (default: all).", show_default=False)]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", "-t", help="Seconds to wait before SIGKILL.")]
@@ -214,11 +216,11 @@ def ps(
     import json
 
     from composer import ps as rows
-    from composer.operations import containers_of
+    from composer.observe import project_containers
 
     name = _project_name(file, project_name)
     eng = engine()
-    states = [s for s in containers_of(eng, name, services or ()) if all_ or s.status == "running"]
+    states = [s for s in project_containers(eng, name, services or ()) if all_ or s.status == "running"]
     now = rows.utcnow()
     if quiet:
         print("\n".join(s.id for s in states)) if states else None
@@ -237,7 +239,7 @@ def ps(
 @app.command()
 def logs(
     services: ServicesArg = None,
-    file: FileOpt = None,
+    file: FileLongOpt = None,
     project_name: ProjectOpt = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow log output.")] = False,
     tail: Annotated[str | None, typer.Option("--tail", "-n", help='Lines from the end of each log ("all").')] = None,
@@ -266,11 +268,11 @@ def exec_(
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
 ) -> None:
     """Run a command in a running service container; exits with its exit code."""
-    from composer.operations import containers_of
+    from composer.observe import project_containers
 
     name = _project_name(file, project_name)
     eng = engine()
-    running = [s for s in containers_of(eng, name, [service]) if s.status == "running"]
+    running = [s for s in project_containers(eng, name, [service]) if s.status == "running"]
     if not running:
         raise PycomposeError(f'service "{service}" is not running')
     code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from composer.engine import Engine
 from composer.naming import (
     LABEL_CONFIG_HASH,
@@ -14,8 +16,12 @@ from composer.plan import Observed, ObservedContainer
 from runtime.containers import ContainerState
 
 
-def project_containers(engine: Engine, project: str) -> list[ContainerState]:
-    return [s for s in engine.containers.list() if s.labels.get(LABEL_PROJECT) == project]
+def project_containers(engine: Engine, project: str, services: Sequence[str] = ()) -> list[ContainerState]:
+    """The project's containers (of `services` only, if given), by name."""
+    found = [s for s in engine.containers.list() if s.labels.get(LABEL_PROJECT) == project]
+    if services:
+        found = [s for s in found if s.labels.get(LABEL_SERVICE) in services]
+    return sorted(found, key=lambda s: s.name)
 
 
 def observe(engine: Engine, project: str) -> Observed:

@@ -25,7 +25,6 @@ from composer.plan import Plan, PlanOptions, plan_up
 from composer.steps import run_step
 from composer.support import unsupported_settings
 from composer.upcache import RecordingEnv
-from runtime.containers import ContainerState
 
 
 @dataclass(frozen=True)
@@ -77,19 +76,12 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     return plan
 
 
-def containers_of(engine: Engine, project_name: str, services: Sequence[str] = ()) -> list[ContainerState]:
-    found = project_containers(engine, project_name)
-    if services:
-        found = [c for c in found if c.labels.get(LABEL_SERVICE) in services]
-    return sorted(found, key=lambda c: c.name)
-
-
 def stop(engine: Engine, loaded: LoadedProject, events: Events, services: Sequence[str] = (),
          timeout: float | None = None) -> None:
     project = loaded.project
     order = selected_services(project, ()) if not services else [s for s in start_order(project) if s in services]
     with engine.project_lock(project.name):
-        by_service = {c.labels.get(LABEL_SERVICE): c for c in containers_of(engine, project.name, services)}
+        by_service = {c.labels.get(LABEL_SERVICE): c for c in project_containers(engine, project.name, services)}
         for name in reversed(order):
             state = by_service.get(name)
             if state is None or state.status != "running":
@@ -103,7 +95,7 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
     project = loaded.project
     order = selected_services(project, services)
     with engine.project_lock(project.name):
-        existing = {c.labels.get(LABEL_SERVICE): c for c in containers_of(engine, project.name)}
+        existing = {c.labels.get(LABEL_SERVICE): c for c in project_containers(engine, project.name)}
         missing = [name for name in order if name not in existing]
         if missing:
             raise PycomposeError(f'service "{missing[0]}" has no container', hint="run `pycompose up` first")

@@ -410,3 +410,14 @@ def test_a_killed_up_leaves_nothing_down_cannot_remove(stack: Stack, delay: floa
     # The fixture's `down` must now find and remove every piece, whatever point up reached.
     stack.run("down", "-t", "1")
     assert stack.ps() == []
+
+
+def test_logs_follow_is_dash_f_as_in_docker_compose(stack: Stack) -> None:
+    stack.write("""
+    services:
+      app: {image: busybox, command: ["sh", "-c", "echo one; sleep 1; echo two"]}
+    """)
+    stack.run("up", "-d")
+    followed = stack.run("logs", "-f", "--no-color", "app", timeout=30)
+    assert followed.stdout.splitlines() == ["app-1  | one", "app-1  | two"]
+    assert "used more than once" not in followed.stderr
