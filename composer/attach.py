@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from composer.engine import Engine
 from composer.events import Events
 from composer.logview import Follower, LogPrinter, LogSource, interleaved, merged
-from composer.naming import LABEL_SERVICE
+from composer.naming import LABEL_PROJECT, LABEL_SERVICE
 from composer.observe import project_containers
 from runtime.containers import ContainerState, LogRecord
 
@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 
 def _prefix(state: ContainerState) -> str:
     """Compose prefixes lines with `<service>-<n>`, the container name without the project."""
-    service = state.labels.get(LABEL_SERVICE, state.name)
-    return f"{service}-{state.name.rsplit('-', 1)[-1]}"
+    service = state.labels.get(LABEL_SERVICE, "")
+    project = state.labels.get(LABEL_PROJECT, "")
+    if state.name.startswith(f"{project}-{service}-"):
+        return state.name.removeprefix(f"{project}-")
+    return state.name  # a `container_name:` of the user's
 
 
 def _sources(engine: Engine, states: list[ContainerState], follow: bool, tail: int | None,

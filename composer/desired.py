@@ -53,6 +53,7 @@ def desired_state(project: Project, order: list[str], images: ImageStore) -> Des
             config_hash=config_hash(project.services[name], resolved[name].id),
             depends_on=tuple(project.services[name].depends_on),
             networks=tuple(network_name(project, key) for key in project.services[name].networks),
+            container_name=project.services[name].container_name,
         )
         for name in order
     )

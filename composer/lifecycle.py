@@ -140,7 +140,7 @@ def create_container(
         spec = project.services[service]
         placement = ContainerPlacement(
             container_id=cid,
-            name=container_name(project.name, service),
+            name=spec.container_name or container_name(project.name, service),
             layer_dirs=engine.images.layer_dirs(image),
             netns_path=netns_path,
             etc_dir=str(engine.etc_dir(cid)),

@@ -18,6 +18,7 @@ class DesiredService:
     config_hash: str
     depends_on: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()  # full network names, e.g. "demo_default"
+    container_name: str | None = None  # `container_name:` from the stack, else <project>-<service>-1
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def _container_action(
     project: str, service: DesiredService, existing: list[ObservedContainer], options: PlanOptions
 ) -> Action:
     if not existing:
-        return Action("create", container_name(project, service.name), "not found", service.name)
+        name = service.container_name or container_name(project, service.name)
+        return Action("create", name, "not found", service.name)
     current = existing[0]
     if options.force_recreate:
         return Action("recreate", current.name, "--force-recreate", service.name, current.id)

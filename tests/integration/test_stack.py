@@ -108,8 +108,10 @@ def test_exec_returns_the_exit_code_and_sees_the_container(stack: Stack) -> None
         command: {json.dumps(SLEEPER)}
         working_dir: /tmp
         environment: {{GREETING: hi}}
+        container_name: custom-app-name
     """)
     stack.run("up", "-d")
+    assert stack.by_service()["app"]["Name"] == "custom-app-name"
     assert stack.exec("app", "sh", "-c", "exit 7", check=False).returncode == 7
     assert stack.exec("app", "sh", "-c", 'echo "$GREETING $(pwd)"').stdout.strip() == "hi /tmp"
     assert stack.exec("app", "nosuchcommand", check=False).returncode == 127

@@ -113,3 +113,8 @@ def test_external_networks_are_joined_never_created() -> None:
     plan = plan_up("demo", [svc("db")], [NET, external], Observed())
     assert plan.render().splitlines()[0] == "create-network demo_default: not found"
     assert "shared" not in plan.render()
+
+
+def test_a_container_name_from_the_stack_is_used() -> None:
+    named = DesiredService("db", "h1", (), ("demo_default",), container_name="my-database")
+    assert plan_up("demo", [named], [NET], Observed()).render().splitlines()[-1] == "create my-database: not found"
