@@ -54,6 +54,7 @@ def container_config(
         stop_signal=service.stop_signal or "SIGTERM",
         stop_timeout=service.stop_grace_period if service.stop_grace_period is not None else 10.0,
         restart=service.restart,
+        restart_max_retries=service.max_retries,
         labels=dict(placement.labels),
     )
 

@@ -90,6 +90,7 @@ class ContainerConfig:
     stop_signal: str = "SIGTERM"
     stop_timeout: float = 10.0  # seconds before SIGKILL
     restart: RestartPolicy = "no"
+    restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,5 +114,6 @@ class ContainerConfig:
             stop_signal=data.get("stop_signal", "SIGTERM"),
             stop_timeout=data.get("stop_timeout", 10.0),
             restart=data.get("restart", "no"),
+            restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
         )

@@ -93,6 +93,7 @@ class Monitor:
         self.exit_fd = -1
         self.stop_pending = False
         self.stopped = False  # an explicit stop was delivered: never restart
+        self.restarts = 0  # restarts by the policy, for on-failure:N
         self.oom_before = 0
         self.started = 0.0
 
@@ -143,6 +144,7 @@ class Monitor:
                 failed = e.code if isinstance(e, StartFailed) else 1
                 self._update(records.start_failed(describe(e), failed))
                 break
+            self.restarts += 1
             self._mark_running(pid, restarted=True)
         self.log.close()
         self._update(records.MONITOR_GONE)
@@ -151,7 +153,10 @@ class Monitor:
         if self.stopped or os.path.exists(self.paths.stop_request):
             return False
         policy = self.config.restart
-        return policy in ("always", "unless-stopped") or (policy == "on-failure" and code != 0)
+        if policy == "on-failure":
+            limit = self.config.restart_max_retries
+            return code != 0 and (limit is None or self.restarts < limit)
+        return policy in ("always", "unless-stopped")
 
     def _start_failed(self, message: str, code: int) -> None:
         """Record the failure and report it; the caller removes the cgroup it created."""

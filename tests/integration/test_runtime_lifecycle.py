@@ -301,3 +301,9 @@ def test_cancelled_prepared_start_leaves_no_process_or_cgroup(kit: Kit) -> None:
     assert detect().open(kit.roots.cgroup_parent, config.id) is None
     assert list(kit.store.logs(config.id)) == []
     assert kit.store.start(config.id).status in ("running", "exited")  # the lock was released
+
+
+def test_restart_on_failure_gives_up_after_max_retries(kit: Kit) -> None:
+    final, out, _ = kit.run("sh", "-c", "echo attempt; exit 3", restart="on-failure", restart_max_retries=2)
+    assert (final.status, final.exit_code) == ("exited", 3)
+    assert out == "attempt\n" * 3  # the first run and two restarts (back-off 0.1 s, then 0.2 s)
