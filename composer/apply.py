@@ -78,8 +78,9 @@ class Applier:
         for key in sorted(needed):
             name = volume_name(self.project, key)
             volume = self.engine.volumes.get(name)
-            if volume is None:
-                labels = {LABEL_PROJECT: self.project.name, LABEL_VOLUME: key}
+            declared = self.project.volumes.get(key)
+            if volume is None:  # external ones were checked to exist before anything was made
+                labels = {**(declared.labels if declared else {}), LABEL_PROJECT: self.project.name, LABEL_VOLUME: key}
                 self.events.progress("Volume", name, "Creating")
                 volume = self.engine.volumes.create(name, labels)
                 self.events.progress("Volume", name, "Created")

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from composer.apply import Applier
-from composer.desired import desired_state, network_name
+from composer.desired import desired_state, network_name, volume_name
 from composer.engine import Engine
 from composer.errors import PlanError, PycomposeError
 from composer.events import Events
@@ -57,10 +57,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     project = loaded.project
     order = selected_services(project, services)
     desired = desired_state(project, order, engine.images)  # fails before anything is created
-    for network in desired.networks:
-        if network.external and engine.networks.get_network(network.name) is None:
-            raise PlanError(f'network "{network.name}" is declared as external, but it does not exist',
-                            hint="create it first (e.g. with the `up` of the project that defines it)")
+    _check_external(engine, project, order)
     for warning in unsupported_settings(project):
         events.warn(warning)
     with engine.project_lock(project.name):
@@ -74,6 +71,20 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
         if not dry_run:
             Applier(engine, project, desired, loaded.files, events).run(plan)
     return plan
+
+
+def _check_external(engine: Engine, project: Project, order: Sequence[str]) -> None:
+    """External networks and volumes are someone else's: they must exist before `up` makes anything."""
+    hint = "create it first (e.g. with the `up` of the project that defines it)"
+    for key in sorted({key for name in order for key in project.services[name].networks}):
+        name = network_name(project, key)
+        if project.networks[key].external and engine.networks.get_network(name) is None:
+            raise PlanError(f'network "{name}" is declared as external, but it does not exist', hint=hint)
+    used = {v.source for name in order for v in project.services[name].volumes if v.type == "volume" and v.source}
+    for key in sorted(used):
+        name = volume_name(project, key)
+        if key in project.volumes and project.volumes[key].external and engine.volumes.get(name) is None:
+            raise PlanError(f'volume "{name}" is declared as external, but it does not exist', hint=hint)
 
 
 def stop(engine: Engine, loaded: LoadedProject, events: Events, services: Sequence[str] = (),

@@ -423,3 +423,39 @@ def test_logs_follow_is_dash_f_as_in_docker_compose(stack: Stack) -> None:
     followed = stack.run("logs", "-f", "--no-color", "app", timeout=30)
     assert followed.stdout.splitlines() == ["app-1  | one", "app-1  | two"]
     assert "used more than once" not in followed.stderr
+
+
+def test_external_network_is_joined_and_missing_externals_fail_first(stack: Stack) -> None:
+    other = Stack(stack.roots, stack.directory / "other", f"{stack.project}o")
+    other.directory.mkdir()
+    other.write(f"""
+    services:
+      a: {{image: busybox, command: {json.dumps(SLEEPER)}}}
+    networks:
+      default: {{name: {stack.project}-shared}}
+    """)
+    try:
+        other.run("up", "-d")
+        stack.write(f"""
+        services:
+          b: {{image: busybox, command: {json.dumps(SLEEPER)}}}
+        networks:
+          default: {{external: true, name: {stack.project}-shared}}
+        """)
+        stack.run("up", "-d")
+        address = other.exec("a", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1").stdout.strip()
+        assert stack.exec("b", "ping", "-c1", "-W2", address).returncode == 0
+        stack.run("down")  # leaves the other project's network alone
+        assert other.exec("a", "true").returncode == 0
+    finally:
+        other.run("down", "-t", "1", check=False)
+
+    stack.write(f"""
+    services:
+      c: {{image: busybox, command: {json.dumps(SLEEPER)}, volumes: ["keep:/data"]}}
+    volumes:
+      keep: {{external: true}}
+    """)
+    result = stack.run("up", "-d", check=False)
+    assert result.stderr.strip().splitlines()[-1].startswith('error: volume "keep" is declared as external, but it does not exist')
+    assert stack.ps() == []
