@@ -43,6 +43,7 @@ class Applier:
     desired: Desired
     config_files: list[Path]
     events: Events
+    timeout: float | None = None  # `up -t`: overrides stop_grace_period when a container must go
 
     def run(self, plan: Plan) -> None:
         hosts = HostsTable(self.engine, self.project)
@@ -58,7 +59,7 @@ class Applier:
                 self._create_network(action.target)
             elif action.verb == "remove-orphan" and action.container_id:
                 self._step("Container", action.target, ("Stopping", "Removed"),
-                           partial(remove_container, self.engine, action.container_id, None, hosts))
+                           partial(remove_container, self.engine, action.container_id, self.timeout, hosts))
         volume_paths = self._ensure_volumes(plan)
         self._run_services(plan, hosts, volume_paths)
 
@@ -138,7 +139,7 @@ class Applier:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
         elif action.verb == "recreate" and action.container_id:
-            timeout = self.project.services[service].stop_grace_period
+            timeout = self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
             old = action.container_id
             self._step("Container", action.target, ("Recreate", "Recreated"),
                        lambda: remove_container(self.engine, old, timeout, hosts))

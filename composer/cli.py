@@ -40,7 +40,7 @@ FileOpt = Annotated[list[Path] | None, typer.Option("--file", "-f", help="Stack 
 FileLongOpt = Annotated[list[Path] | None, typer.Option("--file", help="Stack file(s); later ones override.")]
 ProjectOpt = Annotated[str | None, typer.Option("--project-name", "-p", help="Project name.")]
 ServicesArg = Annotated[list[str] | None, typer.Argument(help="Services (default: all).", show_default=False)]
-TimeoutOpt = Annotated[float | None, typer.Option("--timeout", "-t", help="Seconds to wait before SIGKILL.")]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", "-t", help="Seconds to wait before SIGKILL (default: the service's stop_grace_period, else 10).")]
 
 
 class _Globals:
@@ -170,7 +170,7 @@ def up(
         from composer.attach import log_timestamp
 
         began = log_timestamp()
-    plan = operations.up(eng, loaded, events(), options, services or (), dry_run)
+    plan = operations.up(eng, loaded, events(), options, services or (), dry_run, timeout)
     if dry_run:
         print(plan.render())
         return

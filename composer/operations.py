@@ -53,7 +53,7 @@ def selected_services(project: Project, services: Sequence[str]) -> list[str]:
 
 
 def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptions,
-       services: Sequence[str] = (), dry_run: bool = False) -> Plan:
+       services: Sequence[str] = (), dry_run: bool = False, timeout: float | None = None) -> Plan:
     project = loaded.project
     order = selected_services(project, services)
     desired = desired_state(project, order, engine.images)  # fails before anything is created
@@ -69,7 +69,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
             if action.verb == "warn-orphan":
                 events.warn(f"Found orphan container {action.target}: {action.reason}")
         if not dry_run:
-            Applier(engine, project, desired, loaded.files, events).run(plan)
+            Applier(engine, project, desired, loaded.files, events, timeout).run(plan)
     return plan
 
 

@@ -459,3 +459,13 @@ def test_external_network_is_joined_and_missing_externals_fail_first(stack: Stac
     result = stack.run("up", "-d", check=False)
     assert result.stderr.strip().splitlines()[-1].startswith('error: volume "keep" is declared as external, but it does not exist')
     assert stack.ps() == []
+
+
+def test_up_timeout_bounds_the_stop_of_a_recreated_container(stack: Stack) -> None:
+    # busybox sleep as PID 1 ignores SIGTERM: only the SIGKILL after the timeout ends it.
+    stack.write('services:\n  app: {image: busybox, command: ["sleep", "3600"], environment: {V: "1"}}\n')
+    stack.run("up", "-d")
+    stack.write('services:\n  app: {image: busybox, command: ["sleep", "3600"], environment: {V: "2"}}\n')
+    began = time.monotonic()
+    assert "Recreated" in stack.run("up", "-d", "-t", "1").stderr
+    assert time.monotonic() - began < 6, "the default 10 s grace period was used instead of -t 1"
