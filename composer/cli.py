@@ -99,7 +99,7 @@ def stack_inputs(files: list[Path] | None = None, project_name: str | None = Non
         env=dict(os.environ),
         profiles=tuple(G.profiles or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]),
         project_name=project_name or G.project_name or os.environ.get("COMPOSE_PROJECT_NAME"),
-        workdir=str(G.project_directory) if G.project_directory else None,
+        workdir=str(G.project_directory.absolute()) if G.project_directory else None,
     )
 
 
