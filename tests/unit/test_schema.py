@@ -11,7 +11,7 @@ from composer.spec import keys
 from composer.spec.schema import stack_schema
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference"
+REFERENCE = REPO / "tests" / "data" / "reference"  # a copy of ../shared/reference
 
 
 def test_committed_schema_is_current() -> None:
@@ -49,7 +49,6 @@ def test_schema_accepts_short_syntax_and_ignored_keys() -> None:
         )
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference schema not available")
 def test_key_lists_match_the_official_schema() -> None:
     spec = json.loads((REFERENCE / "compose-spec.json").read_text())
     go = json.loads((REFERENCE / "compose-spec.compose-go.json").read_text())
