@@ -20,7 +20,8 @@ def run_step(events: Events, kind: str, name: str, statuses: tuple[str, str], wo
         work()
     except HOST_ERRORS as error:
         events.progress(kind, name, "Error")
-        raise ApplyError(f"{kind.lower()} {name}: {error}") from error
+        text = str(error)  # runtime and network messages often name the container already
+        raise ApplyError(text if name in text else f"{kind.lower()} {name}: {text}") from error
     except PycomposeError:
         events.progress(kind, name, "Error")
         raise
