@@ -469,3 +469,13 @@ def test_up_timeout_bounds_the_stop_of_a_recreated_container(stack: Stack) -> No
     began = time.monotonic()
     assert "Recreated" in stack.run("up", "-d", "-t", "1").stderr
     assert time.monotonic() - began < 6, "the default 10 s grace period was used instead of -t 1"
+
+
+def test_a_command_that_does_not_exist_is_one_line_like_docker(stack: Stack) -> None:
+    stack.write('services:\n  app: {image: busybox, command: ["nosuch"]}\n')
+    result = stack.run("up", "-d", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'error: cannot start container {stack.project}-app-1: exec: "nosuch": executable file not found in $PATH'
+    )
+    assert stack.by_service()["app"]["State"] == "created"
