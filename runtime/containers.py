@@ -24,18 +24,21 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime import jsonio, logs, protocol
 from runtime import state as st
-from runtime.cgroups import CgroupDriver, detect
 from runtime.cgroups.joined import describe
 from runtime.config import ContainerConfig
 from runtime.errors import ContainerError, NotFoundError, StartError
-from runtime.exec import ExecSpec, merge_env, run_exec
 from runtime.logs import LogRecord
 from runtime.state import ContainerState, StateRecord
-from runtime.syscalls import NAMESPACE_FLAGS
+
+if TYPE_CHECKING:
+    from runtime.cgroups import CgroupDriver
+
+# Loaded where used: the cgroup drivers and the exec machinery (ctypes, rootfs, init)
+# are ~25 ms of imports that read-only callers (`ps`, a no-op `up`) never need.
 
 __all__ = ["ContainerState", "ContainerStore", "LogRecord"]
 
@@ -50,6 +53,8 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.args:
         raise ContainerError(f"container {config.name}: no command to run (process.args is empty)")
     types = [ns.type for ns in config.namespaces]
+    from runtime.syscalls import NAMESPACE_FLAGS
+
     unknown = sorted(set(types) - set(NAMESPACE_FLAGS))
     if unknown:
         raise ContainerError(f"container {config.name}: unknown namespace type(s) {', '.join(unknown)}")
@@ -246,6 +251,8 @@ class ContainerStore:
         if not args:
             raise ContainerError("exec needs a command")
         cgroup = self.driver.open(self.cgroup_parent, container_id)
+        from runtime.exec import ExecSpec, merge_env, run_exec
+
         spec = ExecSpec(
             config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
             procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
@@ -259,6 +266,8 @@ class ContainerStore:
     @property
     def driver(self) -> CgroupDriver:
         if self._driver is None:
+            from runtime.cgroups import detect
+
             self._driver = detect()
         return self._driver
 
