@@ -48,6 +48,7 @@ class _Globals:
     project_name: str | None = None
     project_directory: Path | None = None
     profiles: list[str] = []
+    env_file: Path | None = None
     debug: bool = False
 
 
@@ -60,12 +61,14 @@ def _main(
     project_name: ProjectOpt = None,
     project_directory: Annotated[Path | None, typer.Option("--project-directory", help="Project directory.")] = None,
     profile: Annotated[list[str] | None, typer.Option("--profile", help="Enable a profile (repeatable).")] = None,
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="Variables for interpolation, instead of the project's .env.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     G.files = list(file or [])
     G.project_name = project_name
     G.project_directory = project_directory
     G.profiles = list(profile or [])
+    G.env_file = env_file
     G.debug = debug
 
 
@@ -100,6 +103,7 @@ def stack_inputs(files: list[Path] | None = None, project_name: str | None = Non
         profiles=tuple(G.profiles or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]),
         project_name=project_name or G.project_name or os.environ.get("COMPOSE_PROJECT_NAME"),
         workdir=str(G.project_directory.absolute()) if G.project_directory else None,
+        env_file=str(G.env_file.absolute()) if G.env_file else None,
     )
 
 
@@ -118,6 +122,7 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
     project = load_project(
         chosen, env=env, project_name=inputs.project_name,
         workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
+        env_file=Path(inputs.env_file) if inputs.env_file else None,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)

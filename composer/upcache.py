@@ -38,6 +38,7 @@ class StackInputs:
     profiles: tuple[str, ...]
     project_name: str | None
     workdir: str | None
+    env_file: str | None = None
 
     def digest(self) -> str:
         document = {
@@ -47,6 +48,7 @@ class StackInputs:
             "profiles": self.profiles,
             "project_name": self.project_name,
             "workdir": self.workdir,
+            "env_file": self.env_file,
         }
         return hashlib.sha256(json.dumps(document).encode()).hexdigest()
 

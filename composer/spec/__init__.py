@@ -50,6 +50,7 @@ def load_project(
     workdir: Path | None = None,
     consistency: bool = True,
     profiles: Sequence[str] = (),
+    env_file: Path | None = None,
 ) -> Project:
     """Load, merge (later files override) and validate *files* into a Project.
 
@@ -58,12 +59,13 @@ def load_project(
     (or GraphError for dependency cycles) with file, line and column. With
     ``consistency=False`` cross-references, image-or-build and cycles are not
     checked (``--no-consistency``). Services with ``profiles:`` are kept only when one
-    of them is in *profiles* (``*`` enables all), as Compose does.
+    of them is in *profiles* (``*`` enables all), as Compose does. Variables come from
+    *env* over the project directory's ``.env`` (or *env_file*, which must exist).
     """
     from composer.spec.loader import load_project as load
 
     return load(files, env=env, project_name=project_name, workdir=workdir, consistency=consistency,
-                profiles=profiles)
+                profiles=profiles, env_file=env_file)
 
 
 def project_to_dict(project: Project) -> dict[str, Any]:

@@ -10,12 +10,14 @@ directory come in as arguments; nothing reads or changes process state.
 from __future__ import annotations
 
 import os.path
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from composer.errors import SpecError
 from composer.models import Network, Project, Service, Volume
+from composer.spec.dotenv import read_dotenv
 from composer.spec.files import FileLoader
 from composer.spec.interpolate import Interpolator
 from composer.spec.keys import NETWORK, SERVICE, TOP_KEYS, VOLUME, KeyChecker
@@ -36,10 +38,17 @@ def load_project(
     workdir: Path | None = None,
     consistency: bool = True,
     profiles: Sequence[str] = (),
+    env_file: Path | None = None,
 ) -> Project:
     if not files:
         raise SpecError("no stack file given")
     project_dir = os.path.abspath(workdir if workdir is not None else files[0].parent)
+    dotenv_path = Path(os.path.abspath(env_file)) if env_file is not None else Path(project_dir, ".env")
+    dotenv = read_dotenv(dotenv_path, env)
+    if dotenv is None and env_file is not None:
+        raise SpecError(f"env file {dotenv_path} not found")
+    if dotenv:
+        env = ChainMap(env, dotenv)  # type: ignore[arg-type]  # the shell's variables win
     interpolator = Interpolator(env)
     files_loader = FileLoader(interpolator, env.get("HOME"))
     trees = [files_loader.load(path, project_dir) for path in files]
@@ -48,7 +57,8 @@ def load_project(
     warnings[:0] = interpolator.warnings()
     _drop_inactive_profiles(root, frozenset(profiles))
     project = _build_project(root, env, project_name, project_dir, warnings, consistency)
-    return project.model_copy(update={"sources": files_loader.sources})
+    # The .env file counts as a source even when absent: one appearing changes the stack.
+    return project.model_copy(update={"sources": (*files_loader.sources, str(dotenv_path))})
 
 
 def _build_project(

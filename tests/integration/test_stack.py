@@ -479,3 +479,21 @@ def test_a_command_that_does_not_exist_is_one_line_like_docker(stack: Stack) -> 
         f'error: cannot start container {stack.project}-app-1: exec: "nosuch": executable file not found in $PATH'
     )
     assert stack.by_service()["app"]["State"] == "created"
+
+
+def test_a_dotenv_appearing_or_changing_is_seen_even_on_the_fast_path(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app:
+        image: busybox
+        command: {json.dumps(SLEEPER)}
+        environment: {{MODE: "${{MODE:-one}}"}}
+    """)
+    stack.run("up", "-d")
+    assert "Running" in stack.run("up", "-d").stderr
+    (stack.directory / ".env").write_text("MODE=two\n")
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "two"
+    (stack.directory / ".env").write_text("MODE=three\n")
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "three"

@@ -1,0 +1,75 @@
+"""`.env` files: the variables a stack is interpolated with, under the shell's own.
+
+Syntax as Docker Compose reads it: `KEY=VALUE` lines, an optional `export ` prefix,
+`#` comments (whole lines, or after a space in an unquoted value), 'single quotes'
+(literal), "double quotes" (escapes \\n \\t \\r \\" \\\\ and `${VAR}` expansion), and
+`${VAR}` expansion in unquoted values from the environment and earlier lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import ChainMap
+from collections.abc import Mapping
+from pathlib import Path
+
+from composer.errors import SpecError
+from composer.spec.interpolate import Interpolator
+
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$$"}
+
+
+def read_dotenv(path: Path, env: Mapping[str, str]) -> dict[str, str] | None:
+    """The variables of `path`, or None when there is no such file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise SpecError(f"cannot read {path}: {error.strerror}") from error
+    return parse_dotenv(text, str(path), env)
+
+
+def parse_dotenv(text: str, where: str, env: Mapping[str, str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, equals, value = line.partition("=")
+        key = key.strip()
+        if not equals or not _KEY.match(key):
+            raise SpecError(f'expected KEY=VALUE, got "{raw.strip()}"', where=f"{where}:{number}")
+        # `${VAR}` looks in the shell first, then at earlier lines (as compose-go); by lookups
+        # only, never a walk of `env` (composer.upcache records which variables were read).
+        values[key] = _value(value.strip(), f"{where}:{number}", ChainMap(env, values))  # type: ignore[arg-type]
+    return values
+
+
+def _value(text: str, where: str, known: Mapping[str, str]) -> str:
+    if text.startswith("'"):
+        end = text.find("'", 1)
+        if end < 0:
+            raise SpecError("unterminated single quote", where=where)
+        return text[1:end]
+    if text.startswith('"'):
+        out: list[str] = []
+        index = 1
+        while index < len(text):
+            char = text[index]
+            if char == "\\" and index + 1 < len(text):
+                out.append(_ESCAPES.get(text[index + 1], "\\" + text[index + 1]))
+                index += 2
+                continue
+            if char == '"':
+                return Interpolator(known).substitute("".join(out))
+            out.append(char)
+            index += 1
+        raise SpecError("unterminated double quote", where=where)
+    comment = re.search(r"\s#", text)
+    if comment:
+        text = text[: comment.start()].rstrip()
+    return Interpolator(known).substitute(text)
