@@ -12,9 +12,11 @@ import re
 from collections import ChainMap
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from composer.errors import SpecError
 from composer.spec.interpolate import Interpolator
+from composer.spec.source import PathPart, spec_error
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$$"}
@@ -73,3 +75,27 @@ def _value(text: str, where: str, known: Mapping[str, str]) -> str:
     if comment:
         text = text[: comment.start()].rstrip()
     return Interpolator(known).substitute(text)
+
+
+def read_env_files(root: Any, where: tuple[PathPart, ...], spec: Any, project_dir: str,
+                   env: Mapping[str, str], read: list[str]) -> dict[str, str]:
+    """A service's `env_file` (a path, a list of them, or `{path, required}` entries),
+    relative to the project directory; later files win. Each path read is appended to
+    `read` (also a missing optional one: its appearing changes the stack)."""
+    entries = spec if isinstance(spec, list) else [spec]
+    values: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        here = (*where, "env_file", index) if isinstance(spec, list) else (*where, "env_file")
+        if isinstance(entry, str):
+            relative, required = entry, True
+        elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and set(entry) <= {"path", "required", "format"}:
+            relative, required = entry["path"], bool(entry.get("required", True))
+        else:
+            raise spec_error(root, here, "expected a path or {path, required}")
+        path = Path(project_dir, relative)
+        read.append(str(path))
+        found = read_dotenv(path, env)
+        if found is None and required:
+            raise spec_error(root, here, f"env file {path} not found", "set `required: false` to make it optional")
+        values.update(found or {})
+    return values

@@ -17,7 +17,7 @@ from typing import Any
 
 from composer.errors import SpecError
 from composer.models import Network, Project, Service, Volume
-from composer.spec.dotenv import read_dotenv
+from composer.spec.dotenv import read_dotenv, read_env_files
 from composer.spec.files import FileLoader
 from composer.spec.interpolate import Interpolator
 from composer.spec.keys import NETWORK, SERVICE, TOP_KEYS, VOLUME, KeyChecker
@@ -58,7 +58,7 @@ def load_project(
     _drop_inactive_profiles(root, frozenset(profiles))
     project = _build_project(root, env, project_name, project_dir, warnings, consistency)
     # The .env file counts as a source even when absent: one appearing changes the stack.
-    return project.model_copy(update={"sources": (*files_loader.sources, str(dotenv_path))})
+    return project.model_copy(update={"sources": (*files_loader.sources, str(dotenv_path), *project.sources)})
 
 
 def _build_project(
@@ -71,11 +71,15 @@ def _build_project(
 ) -> Project:
     checker = KeyChecker(root, warnings)
     _check_top_keys(root, checker)
+    env_files: list[str] = []  # every service env_file read: sources of the project
     raw_services: PosDict = root.get("services") or PosDict()
     builds = {
         name for name, svc in raw_services.items() if isinstance(svc, dict) and "build" in svc
     }
-    services = {name: _service(root, checker, name, raw, env) for name, raw in raw_services.items()}
+    services = {
+        name: _service(root, checker, name, raw, env, project_dir, env_files)
+        for name, raw in raw_services.items()
+    }
     networks = {
         name: build(
             Network, checker.check(raw, NETWORK, ("networks", name)), root, ("networks", name)
@@ -100,6 +104,7 @@ def _build_project(
         networks=networks,
         volumes=volumes,
         warnings=tuple(dict.fromkeys(warnings)),
+        sources=tuple(env_files),
     )
 
 
@@ -130,7 +135,8 @@ def _check_top_keys(root: PosDict, checker: KeyChecker) -> None:
 
 
 def _service(
-    root: PosDict, checker: KeyChecker, name: str, raw: Any, env: Mapping[str, str]
+    root: PosDict, checker: KeyChecker, name: str, raw: Any, env: Mapping[str, str],
+    project_dir: str, env_files: list[str],
 ) -> Service:
     path = ("services", name)
     data = checker.check(raw, SERVICE, path)
@@ -141,6 +147,9 @@ def _service(
             data["environment"] = {
                 k: env.get(k) if v is None else v for k, v in environment.items()
             }
+        if "env_file" in data:
+            from_files = read_env_files(root, path, data.pop("env_file"), project_dir, env, env_files)
+            data["environment"] = {**from_files, **(data.get("environment") or {})}
         if not data.get("networks"):
             data["networks"] = {"default": None}
     return build(Service, data, root, path)

@@ -124,7 +124,8 @@ def test_supported_keys_are_exactly_the_model_fields() -> None:
     def fields(model: type[models.Model]) -> frozenset[str]:
         return frozenset(model.model_fields)
 
-    assert keys.SERVICE.supported == fields(models.Service) - {"max_retries"}
+    # env_file is consumed by the loader (merged into environment), max_retries comes from restart.
+    assert keys.SERVICE.supported - {"env_file"} == fields(models.Service) - {"max_retries"}
     assert keys.NETWORK.supported == fields(models.Network)
     assert keys.VOLUME.supported == fields(models.Volume)
     assert keys.SERVICE.maps["deploy"].supported == fields(models.Deploy)

@@ -70,3 +70,31 @@ def test_no_dotenv_is_fine_and_still_a_source(tmp_path: Path) -> None:
     project = load_project([stack(tmp_path, None)], env={"TAG": "x"})
     assert project.services["app"].image == "busybox:x"
     assert str(tmp_path / ".env") in project.sources  # so a .env appearing later is noticed
+
+
+def test_service_env_files_merge_under_environment(tmp_path: Path) -> None:
+    (tmp_path / "a.env").write_text("A=1\nSHARED=from-a\n")
+    (tmp_path / "b.env").write_text("SHARED=from-b\nB=${A}-b\n")
+    (tmp_path / "stack.yaml").write_text(
+        "services:\n"
+        "  app:\n"
+        "    image: busybox\n"
+        "    env_file: [a.env, b.env, {path: optional.env, required: false}]\n"
+        "    environment: {B: explicit}\n"
+        "  one: {image: busybox, env_file: a.env}\n"
+    )
+    project = load_project([tmp_path / "stack.yaml"], env={"A": "shell"})
+    assert project.services["app"].environment == {"A": "1", "SHARED": "from-b", "B": "explicit"}
+    assert project.services["one"].environment == {"A": "1", "SHARED": "from-a"}
+    assert {str(tmp_path / n) for n in ("a.env", "b.env", "optional.env")} <= set(project.sources)
+    assert not [w for w in project.warnings if "env_file" in w]
+
+
+def test_a_missing_required_env_file_points_at_the_key(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text("services:\n  app:\n    image: busybox\n    env_file: nope.env\n")
+    with pytest.raises(SpecError) as error:
+        load_project([tmp_path / "stack.yaml"], env={})
+    assert error.value.render() == (
+        f"{tmp_path / 'stack.yaml'}:4:15: services.app.env_file: env file {tmp_path / 'nope.env'} not found "
+        "(set `required: false` to make it optional)"
+    )
