@@ -88,7 +88,9 @@ def read_env_files(root: Any, where: tuple[PathPart, ...], spec: Any, project_di
         here = (*where, "env_file", index) if isinstance(spec, list) else (*where, "env_file")
         if isinstance(entry, str):
             relative, required = entry, True
-        elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and set(entry) <= {"path", "required", "format"}:
+        elif isinstance(entry, dict) and "format" in entry:
+            raise spec_error(root, (*here, "format"), "env_file format is not supported yet")
+        elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and set(entry) <= {"path", "required"}:
             relative, required = entry["path"], bool(entry.get("required", True))
         else:
             raise spec_error(root, here, "expected a path or {path, required}")
