@@ -129,10 +129,10 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
     return LoadedProject(project, chosen, env)
 
 
-def events(quiet: bool = False) -> "Events":
+def events() -> "Events":
     from composer.events import Events
 
-    return Events(quiet=quiet)
+    return Events()
 
 
 @app.command()
@@ -228,7 +228,8 @@ def ps(
     states = [s for s in project_containers(eng, name, services or ()) if all_ or s.status == "running"]
     now = rows.utcnow()
     if quiet:
-        print("\n".join(s.id for s in states)) if states else None
+        if states:
+            print("\n".join(s.id for s in states))
     elif format_ == "json":
         for state in states:
             sandbox = eng.networks.get_sandbox(state.id)

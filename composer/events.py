@@ -8,15 +8,13 @@ from typing import TextIO
 
 
 class Events:
-    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.quiet = quiet
         self._lock = threading.Lock()
 
     def progress(self, kind: str, name: str, status: str) -> None:
         """E.g. `progress("Container", "demo-web-1", "Started")` → ` Container demo-web-1  Started`."""
-        if not self.quiet:
-            self._write(f" {kind} {name}  {status}")
+        self._write(f" {kind} {name}  {status}")
 
     def warn(self, message: str) -> None:
         self._write(f"WARN: {message}")
