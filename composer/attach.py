@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -58,14 +59,24 @@ def attach_until_exit(engine: Engine, loaded: LoadedProject, services: Sequence[
                       timeout: float | None, since: str | None = None) -> int:
     """Follow the stack's output until every container has exited (0), or until Ctrl-C
     has stopped them (130); a second Ctrl-C stops waiting for them."""
-    from composer.operations import stop
-
     since = since or log_timestamp()
     states = project_containers(engine, loaded.project.name, services)
     printer = LogPrinter([_prefix(s) for s in states], colour)
     print(f"Attaching to {', '.join(_prefix(s) for s in states)}", flush=True)
     by_prefix = {_prefix(s): s for s in states}
     follower = Follower(_sources(engine, states, True, None, since))
+    # Ctrl-C is taken only while waiting for the next line, never in the middle of printing one.
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: follower.interrupt())
+    try:
+        return _follow_until_exit(engine, loaded, services, follower, printer, by_prefix, timeout)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _follow_until_exit(engine: Engine, loaded: LoadedProject, services: Sequence[str], follower: Follower,
+                       printer: LogPrinter, by_prefix: dict[str, ContainerState], timeout: float | None) -> int:
+    from composer.operations import stop
+
     stopper: threading.Thread | None = None
     while follower.remaining:
         try:
@@ -84,6 +95,7 @@ def attach_until_exit(engine: Engine, loaded: LoadedProject, services: Sequence[
             print(printer.banner(name, f"exited with code {final.exit_code}"), flush=True)
     if stopper is None:
         return 0
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops waiting
     try:
         stopper.join()
     except KeyboardInterrupt:

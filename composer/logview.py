@@ -51,15 +51,21 @@ def merged(sources: list[LogSource]) -> Iterator[tuple[str, LogRecord]]:
         yield prefix, record
 
 
+_INTERRUPT = LogRecord(time="", stream="stdout", line="")  # compared by identity
+
+
 class Follower:
     """Follow several logs at once from threads; `next()` survives a KeyboardInterrupt.
 
     A plain generator would be closed by Ctrl-C; attached `up` has to keep printing
     while the stack stops (the containers' last words and their exit codes).
+    `interrupt()` may be called from a signal handler: the queue is a SimpleQueue,
+    whose put() is reentrant, and `next()` turns the marker into KeyboardInterrupt at
+    a point of the caller's choosing rather than wherever the signal happened to land.
     """
 
     def __init__(self, sources: list[LogSource]) -> None:
-        self._lines: queue.Queue[tuple[str, LogRecord | None]] = queue.Queue()
+        self._lines: queue.SimpleQueue[tuple[str, LogRecord | None]] = queue.SimpleQueue()
         self.remaining = len(sources)
         for source in sources:
             threading.Thread(target=self._pump, args=(source,), daemon=True).start()
@@ -71,9 +77,15 @@ class Follower:
         finally:
             self._lines.put((source.prefix, None))
 
+    def interrupt(self) -> None:
+        """Make the pending or next `next()` raise KeyboardInterrupt (signal-handler safe)."""
+        self._lines.put(("", _INTERRUPT))
+
     def next(self) -> tuple[str, LogRecord | None]:
         """The next line, or (prefix, None) when that log ended; blocks."""
         item = self._lines.get()
+        if item[1] is _INTERRUPT:
+            raise KeyboardInterrupt
         if item[1] is None:
             self.remaining -= 1
         return item
