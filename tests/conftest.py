@@ -44,6 +44,8 @@ class Roots:
             "PYCOMPOSE_ROOT": str(self.data),
             "PYCOMPOSE_RUN_ROOT": str(self.run),
             "PYCOMPOSE_CGROUP_PARENT": self.cgroup_parent,
+            # The code next to these tests, even when another checkout is pip-installed.
+            "PYTHONPATH": str(REPO),
         }
 
 
