@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from composer.errors import SpecError
-from composer.models import Network, Project, Service, Volume
-from composer.spec.dotenv import read_dotenv, read_env_files
+from composer.models import Config, ModelDefinition, Network, Project, Secret, Service, Volume
+from composer.spec.dotenv import read_dotenv, read_env_files, read_label_files
 from composer.spec.files import FileLoader
 from composer.spec.interpolate import Interpolator
 from composer.spec.keys import NETWORK, SERVICE, TOP_KEYS, VOLUME, KeyChecker
@@ -27,7 +27,8 @@ from composer.spec.references import check_references
 from composer.spec.source import PosDict, spec_error
 from composer.spec.validate import build
 
-_SUPPORTED_TOP = frozenset({"name", "services", "networks", "volumes"})
+_SUPPORTED_TOP = frozenset({"name", "services", "networks", "volumes", "secrets", "configs", "models"})
+_RESOURCES: dict[str, Any] = {"secrets": Secret, "configs": Config, "models": ModelDefinition}
 
 
 def load_project(
@@ -92,6 +93,11 @@ def _build_project(
     }
     networks = {name: _external_name(name, net) for name, net in networks.items()}
     volumes = {name: _external_name(name, vol) for name, vol in volumes.items()}
+    resources = {
+        section: {name: _external_name(name, build(model, raw, root, (section, name)))
+                  for name, raw in (root.get(section) or {}).items()}
+        for section, model in _RESOURCES.items()
+    }
     if consistency:
         services = check_references(root, services, set(networks), set(volumes), builds, warnings)
     if any("default" in svc.networks for svc in services.values()):
@@ -103,6 +109,7 @@ def _build_project(
         services=services,
         networks=networks,
         volumes=volumes,
+        **resources,
         warnings=tuple(dict.fromkeys(warnings)),
         sources=tuple(env_files),
     )
@@ -150,13 +157,16 @@ def _service(
         if "env_file" in data:
             from_files = read_env_files(root, path, data.pop("env_file"), project_dir, env, env_files)
             data["environment"] = {**from_files, **(data.get("environment") or {})}
+        if "label_file" in data:
+            labels = read_label_files(root, path, data.pop("label_file"), project_dir, env, env_files)
+            data["labels"] = {**labels, **(data.get("labels") or {})}
         if not data.get("networks"):
             data["networks"] = {"default": None}
     return build(Service, data, root, path)
 
 
 def _external_name(key: str, model: Any) -> Any:
-    if model.external and model.name is None:
+    if getattr(model, "external", False) and model.name is None:
         return model.model_copy(update={"name": key})
     return model
 

@@ -22,6 +22,7 @@ import pytest
 
 from composer.errors import GraphError, PycomposeError, SpecError
 from composer.spec import load_project, project_to_dict
+from composer.support import unsupported_settings
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 CORPUS = REFERENCE / "compose-corpus"
@@ -123,5 +124,14 @@ def test_override_pair_from_corpus() -> None:
 def test_warnings_name_each_ignored_key() -> None:
     project = load_project([CORPUS / "awesome-compose/nginx-flask-mysql/compose.yaml"], env=ENV)
     assert "services.db.healthcheck: not supported yet, ignored" in project.warnings
-    assert "secrets: not supported yet, ignored" in project.warnings
-    assert "services.backend.build: not supported yet, ignored" in project.warnings
+    inert = unsupported_settings(project)
+    assert "secrets: not supported yet, ignored" in inert
+    assert "services.backend.build: not supported yet, ignored" in inert
+    assert "services.backend.secrets: not supported yet, ignored" in inert
+    assert project.secrets["db-password"].file == str(
+        CORPUS / "awesome-compose/nginx-flask-mysql/db/password.txt"
+    )
+    assert project.services["backend"].build is not None
+    assert project.services["backend"].build.context == str(
+        CORPUS / "awesome-compose/nginx-flask-mysql/backend"
+    )
