@@ -158,7 +158,7 @@ class FileNormalizer:
                 raise spec_error(self.root, here, f'cannot expand "~" in "{item}": HOME is not set')
             for option in parsed.ignored_options:
                 self.warnings.append(
-                    f'{key_path(here)}: option "{option}" not supported yet, ignored'
+                    f'{key_path(here)}: option "{option}" does not apply to a {parsed.mount["type"]} mount, ignored'
                 )
             mount = PosDict(parsed.mount, pos=getattr(item, "pos", None) or node.item_pos[index])
             if isinstance(item, PosDict):

@@ -102,7 +102,14 @@ def test_volume_short_syntax() -> None:
         "read_only": True,
     }
     assert parse_volume("~/c:/c", "/proj", "/home/u").mount["source"] == "/home/u/c"
-    assert parse_volume("data:/d:nocopy").ignored_options == ("nocopy",)
+    assert parse_volume("data:/d:nocopy").mount == {
+        "type": "volume", "source": "data", "target": "/d", "volume": {"nocopy": True}
+    }
+    assert parse_volume("/a:/d:ro,Z,rshared,cached").mount == {
+        "type": "bind", "source": "/a", "target": "/d", "read_only": True,
+        "bind": {"selinux": "Z", "propagation": "rshared"}, "consistency": "cached",
+    }
+    assert parse_volume("/a:/d:nocopy").ignored_options == ("nocopy",)
     assert parse_volume("/only").mount == {"type": "volume", "target": "/only"}
 
 
