@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_FILES",
     "find_files",
     "load_project",
+    "load_tree",
     "normalize_project_name",
     "project_to_dict",
 ]
@@ -66,6 +67,22 @@ def load_project(
 
     return load(files, env=env, project_name=project_name, workdir=workdir, consistency=consistency,
                 profiles=profiles, env_file=env_file)
+
+
+def load_tree(
+    files: Sequence[Path],
+    *,
+    env: Mapping[str, str],
+    project_name: str | None = None,
+    workdir: Path | None = None,
+    profiles: Sequence[str] = (),
+    env_file: Path | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The merged stack with ``${VAR}`` kept as written, and the warnings (``--no-interpolate``)."""
+    from composer.spec.loader import load_tree as tree
+
+    return tree(files, env=env, project_name=project_name, workdir=workdir, profiles=profiles,
+                env_file=env_file)
 
 
 def project_to_dict(project: Project) -> dict[str, Any]:

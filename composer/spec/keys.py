@@ -117,6 +117,7 @@ class KeyChecker:
 
     root: Any
     warnings: list[str] = field(default_factory=list)
+    keep_all: bool = False  # keep spec keys no model has yet (raw output), still warning
 
     def check(self, node: Any, shape: Shape, path: tuple[PathPart, ...]) -> Any:
         """A copy of the mapping *node* without ignored keys; unknown keys raise."""
@@ -131,7 +132,8 @@ class KeyChecker:
                 raise self.unknown(here, key, shape.spec)
             if key not in shape.supported:
                 self.warnings.append(f"{key_path(here)}: not supported yet, ignored")
-                continue
+                if not self.keep_all:
+                    continue
             out[key] = self._descend(value, shape, key, here)
             out.copy_positions(node, key)
         return out

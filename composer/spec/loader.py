@@ -12,6 +12,7 @@ from __future__ import annotations
 import os.path
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,56 @@ def load_project(
     profiles: Sequence[str] = (),
     env_file: Path | None = None,
 ) -> Project:
+    read = _read(files, env, workdir, profiles, env_file, interpolate=True)
+    project = _build_project(read.root, read.env, project_name, read.project_dir, read.warnings, consistency)
+    # The .env file counts as a source even when absent: one appearing changes the stack.
+    return project.model_copy(update={"sources": (*read.sources, *project.sources)})
+
+
+def load_tree(
+    files: Sequence[Path],
+    *,
+    env: Mapping[str, str],
+    project_name: str | None = None,
+    workdir: Path | None = None,
+    profiles: Sequence[str] = (),
+    env_file: Path | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The merged stack with variables as written (``config --no-interpolate``), and warnings.
+
+    Files are merged, includes, extends and profiles applied and keys checked (unknown
+    ones fail), but values are not typed: a typed value may still be a ``${VAR}``.
+    """
+    read = _read(files, env, workdir, profiles, env_file, interpolate=False)
+    checker = KeyChecker(read.root, read.warnings, keep_all=True)
+    _check_top_keys(read.root, checker)
+    tree: dict[str, Any] = {}
+    for section, shape in (("services", SERVICE), ("networks", NETWORK), ("volumes", VOLUME)):
+        entries = read.root.get(section) or {}
+        tree[section] = {name: checker.check(raw, shape, (section, name)) for name, raw in entries.items()}
+    for key, value in read.root.items():
+        if key not in tree and key not in ("version", "include") and not key.startswith("x-"):
+            tree[key] = value
+    written = read.root.get("name")
+    if isinstance(written, str) and "$" in written and not project_name:
+        tree["name"] = written  # a variable: resolved only with interpolation
+    else:
+        tree["name"] = _project_name(read.root, project_name, read.project_dir, read.warnings)
+    return tree, list(dict.fromkeys(read.warnings))
+
+
+@dataclass
+class _Read:
+    root: PosDict
+    env: Mapping[str, str]
+    project_dir: str
+    warnings: list[str]
+    sources: tuple[str, ...]
+
+
+def _read(files: Sequence[Path], env: Mapping[str, str], workdir: Path | None, profiles: Sequence[str],
+          env_file: Path | None, *, interpolate: bool) -> _Read:
+    """The phases up to the merged tree: .env, read, interpolate, normalise, merge, profiles."""
     if not files:
         raise SpecError("no stack file given")
     project_dir = os.path.abspath(workdir if workdir is not None else files[0].parent)
@@ -51,15 +102,13 @@ def load_project(
     if dotenv:
         env = ChainMap(env, dotenv)  # type: ignore[arg-type]  # the shell's variables win
     interpolator = Interpolator(env)
-    files_loader = FileLoader(interpolator, env.get("HOME"))
+    files_loader = FileLoader(interpolator, env.get("HOME"), interpolate)
     trees = [files_loader.load(path, project_dir) for path in files]
     warnings = files_loader.warnings
     root = merge_files(trees)
     warnings[:0] = interpolator.warnings()
     _drop_inactive_profiles(root, frozenset(profiles))
-    project = _build_project(root, env, project_name, project_dir, warnings, consistency)
-    # The .env file counts as a source even when absent: one appearing changes the stack.
-    return project.model_copy(update={"sources": (*files_loader.sources, str(dotenv_path), *project.sources)})
+    return _Read(root, env, project_dir, warnings, (*files_loader.sources, str(dotenv_path)))
 
 
 def _build_project(

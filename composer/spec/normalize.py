@@ -31,6 +31,7 @@ class FileNormalizer:
     base_dir: str
     home: str | None
     warnings: list[str] = field(default_factory=list)
+    interpolated: bool = True  # False: a `${VAR}` may stand for any part of a short syntax
 
     def normalize(self) -> PosDict:
         top = expect_mapping(self.root, self.root, (), "a mapping of top-level keys")
@@ -140,7 +141,8 @@ class FileNormalizer:
         for index, item in enumerate(node):
             if not isinstance(item, str):
                 raise spec_error(self.root, (*path, index), f"expected a name, got {_kind(item)}")
-            out[item] = PosDict(pos=node.item_pos[index]) if empty else None
+            # As Compose normalises `depends_on: [db]`: started, required.
+            out[item] = _started(node.item_pos[index]) if empty else None
             if node.item_pos[index] is not None:
                 out.key_pos[item] = out.value_pos[item] = node.item_pos[index]  # type: ignore[assignment]
         return out
@@ -150,6 +152,9 @@ class FileNormalizer:
         out.item_pos = list(node.item_pos)
         for index, item in enumerate(node):
             here = (*path, index)
+            if not self.interpolated and isinstance(item, str) and "$" in item:
+                out.append(item)  # its parts are known only once interpolated
+                continue
             try:
                 parsed = parse_volume(item, self.base_dir, self.home)
             except InvalidValue as exc:
@@ -177,8 +182,12 @@ def _copy(node: PosDict, values: bool = True) -> PosDict:
     return out
 
 
+def _started(pos: Any) -> PosDict:
+    return PosDict({"condition": "service_started", "required": True}, pos=pos)
+
+
 def _empty_if_null(value: Any, path: tuple[PathPart, ...]) -> Any:
-    return PosDict() if value is None else value
+    return _started(None) if value is None else value
 
 
 def _kind(value: object) -> str:
