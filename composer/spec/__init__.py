@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_FILES",
+    "OVERRIDE_FILES",
     "find_files",
     "load_project",
     "load_tree",
@@ -34,12 +35,23 @@ DEFAULT_FILES = (
 )
 
 
+# Read after the default file when present, as Docker Compose does (the first found).
+OVERRIDE_FILES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+    "stack.override.yaml",
+)
+
+
 def find_files(workdir: Path) -> list[Path]:
-    """The first default stack file present in *workdir*."""
+    """The first default stack file present in *workdir*, then its override file if any."""
     for name in DEFAULT_FILES:
         candidate = workdir / name
         if candidate.is_file():
-            return [candidate]
+            override = next((workdir / o for o in OVERRIDE_FILES if (workdir / o).is_file()), None)
+            return [candidate] if override is None else [candidate, override]
     raise SpecError(f"no stack file found in {workdir} (looked for {', '.join(DEFAULT_FILES)})")
 
 

@@ -506,3 +506,21 @@ def test_config_hash_is_the_hash_up_records(stack: Stack) -> None:
               for name, row in stack.by_service().items()}
     printed = stack.run("config", "--hash", "*").stdout.splitlines()
     assert printed == [f"{name} {labels[name]['com.docker.compose.config-hash']}" for name in sorted(labels)]
+
+
+def test_an_override_file_appearing_is_seen_even_on_the_fast_path(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app:
+        image: busybox
+        command: {json.dumps(SLEEPER)}
+        environment: {{MODE: one}}
+    """, name="compose.yaml")
+    stack.run("up", "-d")
+    assert "Running" in stack.run("up", "-d").stderr
+    stack.write("services:\n  app:\n    environment: {MODE: two}\n", name="compose.override.yaml")
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "two"
+    (stack.directory / "compose.override.yaml").unlink()
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "one"

@@ -9,7 +9,7 @@ import yaml
 
 from composer.errors import SpecError
 from composer.models import DependsOn, Project, ServiceNetwork, ServiceVolume
-from composer.spec import DEFAULT_FILES, find_files, load_project, project_to_dict
+from composer.spec import DEFAULT_FILES, OVERRIDE_FILES, find_files, load_project, project_to_dict
 from composer.support import unsupported_settings
 
 
@@ -280,6 +280,22 @@ def test_find_files(tmp_path: Path) -> None:
     write(tmp_path, "docker-compose.yml", "services: {}\n")
     assert find_files(tmp_path) == [tmp_path / "docker-compose.yml"]
     assert DEFAULT_FILES[0] == "compose.yaml"
+
+
+@pytest.mark.parametrize("override", OVERRIDE_FILES)
+def test_an_override_file_next_to_the_default_one_is_read_after_it(tmp_path: Path, override: str) -> None:
+    write(tmp_path, "compose.yaml", "services:\n  web: {image: a, environment: {A: '1', B: '1'}}\n")
+    write(tmp_path, override, "services:\n  web: {environment: {B: '2'}}\n")
+    files = find_files(tmp_path)
+    assert files == [tmp_path / "compose.yaml", tmp_path / override]
+    assert load_project(files, env={}).services["web"].environment == {"A": "1", "B": "2"}
+
+
+def test_the_first_override_file_found_wins(tmp_path: Path) -> None:
+    write(tmp_path, "docker-compose.yml", "services: {}\n")
+    for name in ("docker-compose.override.yaml", "compose.override.yaml"):
+        write(tmp_path, name, "services: {}\n")
+    assert find_files(tmp_path) == [tmp_path / "docker-compose.yml", tmp_path / "compose.override.yaml"]
 
 
 def test_loader_does_not_touch_process_state(
