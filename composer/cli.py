@@ -252,14 +252,22 @@ def logs(
     timestamps: Annotated[bool, typer.Option("--timestamps", "-t", help="Show timestamps.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     no_log_prefix: Annotated[bool, typer.Option("--no-log-prefix", help="No service prefix.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only logs since a timestamp (2024-05-01T12:00:00Z) or a relative time (42m).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only logs before a timestamp or a relative time.")] = None,
 ) -> None:
     """Show container output."""
-    from composer.attach import print_logs
+    from datetime import UTC, datetime
 
+    from composer.attach import print_logs
+    from composer.logtime import parse_log_time
+
+    now = datetime.now(UTC)
+    begin = None if since is None else parse_log_time("--since", since, now)
+    end = None if until is None else parse_log_time("--until", until, now)
     name = _project_name(file, project_name)
     lines = None if tail in (None, "all") else _int_option("--tail", tail)
     print_logs(engine(), name, services or (), follow=follow, tail=lines, timestamps=timestamps,
-               colour=_colour(no_color), prefix=not no_log_prefix)
+               colour=_colour(no_color), prefix=not no_log_prefix, since=begin, until=end)
 
 
 @app.command(name="exec", context_settings={"allow_interspersed_args": False})
