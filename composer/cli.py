@@ -294,6 +294,45 @@ def exec_(
 
 
 @app.command()
+def rm(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Don't ask to confirm removal.")] = False,
+    stop_first: Annotated[bool, typer.Option("--stop", "-s", help="Stop the containers first if needed.")] = False,
+    volumes: Annotated[bool, typer.Option("--volumes", "-v", help="Remove anonymous volumes (pycompose makes none: named volumes stay, as with Docker Compose).")] = False,
+) -> None:
+    """Remove stopped service containers."""
+    from composer.remove import remove_stopped
+
+    def confirm(names: list[str]) -> bool:
+        print("Going to remove " + ", ".join(names), flush=True)
+        if force:
+            return True
+        answer = input("? Are you sure? (y/N) ") if sys.stdin.isatty() else sys.stdin.readline()
+        return answer.strip().lower() in ("y", "yes")
+
+    stack = None if (project_name or G.project_name) and not (file or G.files) else stack_outline(file, project_name)
+    name = stack.project if stack is not None else _project_name(file, project_name)
+
+    def grace(service: str) -> float | None:
+        known = stack.service(service) if stack is not None else None
+        return known.stop_grace_period if known is not None else None
+
+    remove_stopped(engine(), name, services or (), events(), stop_first=stop_first, grace=grace, confirm=confirm)
+
+
+@app.command()
+def top(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Display the running processes of each service container."""
+    from composer.top import top as process_blocks
+
+    output = process_blocks(engine(), _project_name(file, project_name), list(services or ()))
+    if output:
+        print(output)
+
+
+@app.command()
 def start(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
     """Start existing containers."""
     from composer import operations
