@@ -539,7 +539,8 @@ def main() -> None:
     except (PycomposeError, ContainerError, NetworkError) as error:
         if G.debug:
             raise
-        print(f"error: {error}", file=sys.stderr)
+        for line in str(error).splitlines():  # several independent problems: one line each
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(1)
     except click.exceptions.ClickException as error:
         error.show()

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from composer import models
+from composer.errors import SpecError
 from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
 from composer.spec.values import describe
 
@@ -113,14 +114,16 @@ VOLUME = _shape(VOLUME_KEYS, models.Volume)
 
 @dataclass
 class KeyChecker:
-    """Filters raw mappings against shapes, collecting warnings for ignored keys."""
+    """Filters raw mappings against shapes, collecting warnings for ignored keys and
+    errors for unknown ones (the caller raises them all together)."""
 
     root: Any
     warnings: list[str] = field(default_factory=list)
+    errors: list[SpecError] = field(default_factory=list)
     keep_all: bool = False  # keep spec keys no model has yet (raw output), still warning
 
     def check(self, node: Any, shape: Shape, path: tuple[PathPart, ...]) -> Any:
-        """A copy of the mapping *node* without ignored keys; unknown keys raise."""
+        """A copy of the mapping *node* without ignored keys; unknown keys are dropped as errors."""
         if not isinstance(node, PosDict):
             return node  # wrong types are reported by model validation
         out = PosDict(pos=node.pos)
@@ -129,7 +132,8 @@ class KeyChecker:
             if key.startswith("x-"):
                 continue
             if key not in shape.spec:
-                raise self.unknown(here, key, shape.spec)
+                self.errors.append(self.unknown(here, key, shape.spec))
+                continue
             if key not in shape.supported:
                 self.warnings.append(f"{key_path(here)}: not supported yet, ignored")
                 if not self.keep_all:
@@ -138,7 +142,7 @@ class KeyChecker:
             out.copy_positions(node, key)
         return out
 
-    def unknown(self, path: tuple[PathPart, ...], key: str, allowed: frozenset[str]) -> Exception:
+    def unknown(self, path: tuple[PathPart, ...], key: str, allowed: frozenset[str]) -> SpecError:
         close = difflib.get_close_matches(key, sorted(allowed), n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         return spec_error(self.root, path, "unknown key", hint, key=True)
