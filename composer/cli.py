@@ -276,7 +276,9 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="Command and arguments.")],
     file: FileOpt = None,
     project_name: ProjectOpt = None,
-    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Accepted for compatibility: no pseudo-TTY is allocated yet; the command shares this terminal's stdio.")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Disable pseudo-TTY allocation (by default one is allocated when this is a terminal).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Keep STDIN open (always so; accepted as in docker compose).")] = True,
+    allocate_tty: Annotated[bool, typer.Option("--tty", "-t", help="Allocate a pseudo-TTY (the default when this is a terminal).")] = True,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
@@ -289,7 +291,9 @@ def exec_(
     running = [s for s in project_containers(eng, name, [service]) if s.status == "running"]
     if not running:
         raise PycomposeError(f'service "{service}" is not running')
-    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user)
+    del interactive, allocate_tty  # both are the defaults; accepted so that `exec -it` reads as with Docker
+    tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
     raise typer.Exit(code)
 
 

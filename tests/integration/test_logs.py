@@ -6,12 +6,11 @@ import time
 from datetime import UTC, datetime
 
 from tests.integration.stackkit import Stack
-from tests.integration.test_stack import stack  # noqa: F401 - the fixture
 
 SLEEP_AFTER = "trap 'exit 0' TERM; sleep 3600 & wait"
 
 
-def test_since_and_until_select_by_time(stack: Stack) -> None:  # noqa: F811
+def test_since_and_until_select_by_time(stack: Stack) -> None:
     stack.write(f"""
     services:
       app: {{image: busybox, command: ["sh", "-c", "echo early; sleep 2; echo late; {SLEEP_AFTER}"]}}
