@@ -461,3 +461,30 @@ def test_a_dotenv_appearing_or_changing_is_seen_even_on_the_fast_path(stack: Sta
     (stack.directory / ".env").write_text("MODE=three\n")
     assert "Recreated" in stack.run("up", "-d").stderr
     assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "three"
+
+
+def test_config_hash_is_the_hash_up_records(stack: Stack) -> None:
+    stack.write(three_services())
+    stack.run("up", "-d")
+    labels = {name: dict(pair.split("=", 1) for pair in str(row["Labels"]).split(","))
+              for name, row in stack.by_service().items()}
+    printed = stack.run("config", "--hash", "*").stdout.splitlines()
+    assert printed == [f"{name} {labels[name]['com.docker.compose.config-hash']}" for name in sorted(labels)]
+
+
+def test_an_override_file_appearing_is_seen_even_on_the_fast_path(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app:
+        image: busybox
+        command: {json.dumps(SLEEPER)}
+        environment: {{MODE: one}}
+    """, name="compose.yaml")
+    stack.run("up", "-d")
+    assert "Running" in stack.run("up", "-d").stderr
+    stack.write("services:\n  app:\n    environment: {MODE: two}\n", name="compose.override.yaml")
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "two"
+    (stack.directory / "compose.override.yaml").unlink()
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "one"
