@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
 INERT_SERVICE_KEYS = (
     "annotations attach blkio_config build cgroup cgroup_parent configs cpu_count cpu_percent "
     "cpu_rt_period cpu_rt_runtime credential_spec develop device_cgroup_rules domainname "
-    "external_links gpus ipc isolation links logging mac_address mem_swappiness models "
+    "external_links gpus ipc isolation links mac_address mem_swappiness models "
     "oom_score_adj pid platform post_start pre_start pre_stop provider pull_policy "
     "pull_refresh_after runtime secrets stdin_open storage_opt tty use_api_socket userns_mode "
     "uts volumes_from"
@@ -51,6 +52,7 @@ def _set_fields(model: BaseModel, keys: list[str]) -> list[str]:
 def _kept_settings(where: str, service: Service) -> list[str]:
     """Service keys kept in the model that nothing acts on yet."""
     warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(service, INERT_SERVICE_KEYS)]
+    warnings.extend(logging_warnings(where, service))
     if service.deploy is not None:
         warnings.extend(_deploy(f"{where}.deploy", service.deploy))
     for index, mount in enumerate(service.volumes):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from composer.errors import PlanError
+from composer.logconfig import log_config
 from composer.models import Service
 from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
 from runtime.images import ImageConfig
@@ -56,6 +57,7 @@ def container_config(
         restart=service.restart,
         restart_max_retries=service.max_retries,
         labels=dict(placement.labels),
+        log=log_config(service_name, service),
     )
 
 
