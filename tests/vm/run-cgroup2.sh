@@ -75,7 +75,7 @@ for d in tmp run var; do mount -t tmpfs -o mode=1777 \$d /host/\$d; done
 echo "cgroup2 controllers: \$(cat /host/sys/fs/cgroup/cgroup.controllers)"
 chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/tmp PYTHONDONTWRITEBYTECODE=1 PYCOMPOSE_EXPECT_CGROUP2=1 \
-    /bin/sh -c "cd '$REPO' && exec '$PY' -m pytest -p no:cacheprovider -q -rs $quoted_args"
+    /bin/sh -c "cd '$REPO' && exec '$PY' -m pytest -p no:cacheprovider --color=no -q -rs $quoted_args"
 result \$?
 EOF
 chmod +x "$root/init"
