@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
 
+from composer.errors import PycomposeError
 from composer.stats import TABLE_COLUMNS, bytes_size, cpu_percent, human_size, render, row
 from runtime.cgroups.base import CgroupStats
 from runtime.state import ContainerState
@@ -77,3 +79,47 @@ def test_proc_parsers() -> None:
     assert net_bytes(net_dev) == (2500, 700)
     assert system_cpu_ns("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 1 1 1 1 1 1\n") == 28 * TICK_NS  # 7 fields, as dockerd
     assert host_memory("MemTotal:       16384 kB\nMemFree: 1 kB\n") == 16384 * 1024
+
+
+class FakeContainers:
+    def __init__(self) -> None:
+        self.samples = 0
+
+    def list(self) -> list[ContainerState]:
+        return [replace(STATE, labels={"com.docker.compose.project": "demo"})]
+
+    def stats(self, container_id: str) -> ContainerStats:
+        self.samples += 1
+        return sample(self.samples * 100_000_000, self.samples * 1_000_000_000)
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.containers = FakeContainers()
+
+
+class Stop(Exception):
+    pass
+
+
+def test_show_samples_twice_for_no_stream_and_repeats_when_streaming() -> None:
+    import io
+
+    from composer.stats import show
+
+    out, engine, naps = io.StringIO(), FakeEngine(), []
+    show(engine, "demo", (), stream=False, fmt="json", out=out, sleep=naps.append)  # type: ignore[arg-type]
+    assert naps == [1.0] and engine.containers.samples == 2
+    assert json.loads(out.getvalue())["CPUPerc"] == "20.00%"  # 0.1 s of 1 s host time, 2 CPUs
+
+    def nap(seconds: float) -> None:
+        if len(naps) == 3:
+            raise Stop
+        naps.append(seconds)
+
+    out = io.StringIO()
+    with pytest.raises(Stop):
+        show(FakeEngine(), "demo", (), out=out, sleep=nap)  # type: ignore[arg-type]
+    assert out.getvalue().count("CONTAINER ID") == 2  # one table per interval, no screen clearing off a TTY
+    with pytest.raises(PycomposeError, match="unknown --format"):
+        show(FakeEngine(), "demo", (), fmt="yaml", out=out, sleep=nap)  # type: ignore[arg-type]
