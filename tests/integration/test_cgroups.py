@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from runtime.cgroups import CgroupDriver, V1Driver, V2Driver, detect
+from runtime.cgroups.joined import describe
 from runtime.config import Resources
 from runtime.errors import CgroupError
 
@@ -153,6 +154,8 @@ def test_oom_kill_is_counted(parent: str, children: list) -> None:
     children.append(child)
     assert child.wait(30) == -signal.SIGKILL
     assert cg.oom_kill_count() >= 1
+    joined = describe(cg)  # what the monitor reads to record OOMKilled
+    assert joined.oom_kill_count() >= 1 and joined.is_empty()
     cg.remove()
 
 
