@@ -373,6 +373,52 @@ def restart(services: ServicesArg = None, file: FileOpt = None, project_name: Pr
 
 
 @app.command()
+def pause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Pause the running containers of services (cgroup freezer)."""
+    from composer import control
+
+    control.pause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def unpause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Unpause paused containers of services."""
+    from composer import control
+
+    control.unpause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def kill(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    signal: Annotated[str, typer.Option("--signal", "-s", help="Signal to send to the containers.")] = "SIGKILL",
+) -> None:
+    """Send a signal (default SIGKILL) to the running containers of services."""
+    from composer import control
+
+    control.kill(engine(), _project_name(file, project_name), services or (), events(), signal)
+
+
+@app.command()
+def stats(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show all containers (default shows just running).")] = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print one result and exit.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Do not truncate container IDs.")] = False,
+) -> None:
+    """Live resource use of the containers: CPU, memory, network and block I/O, pids."""
+    from composer import stats as usage
+
+    usage.show(engine(), _project_name(file, project_name), services or (), all_=all_,
+               stream=not no_stream, fmt=format_, truncate=not no_trunc)
+
+
+@app.command()
 def config(
     file: FileOpt = None,
     project_name: ProjectOpt = None,

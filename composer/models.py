@@ -11,6 +11,7 @@ a value.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
@@ -127,6 +128,21 @@ Condition = Literal["service_started", "service_healthy", "service_completed_suc
 RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
 
 
+def _swap_size(value: object) -> int:
+    """memswap_limit: a size, or -1 for unlimited swap (Docker's --memory-swap)."""
+    if value == -1 or value == "-1":
+        return -1
+    return parse_size(value)
+
+
+def _cpuset(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", value):
+        raise InvalidValue(f'invalid cpuset "{value}"', "use CPU numbers and ranges such as 0-2,4")
+    return value
+
+
 class DependsOn(Model):
     condition: Condition = "service_started"
     required: bool = True
@@ -215,6 +231,14 @@ class Service(Model):
     mem_limit: Size | None = None
     cpus: Cpus | None = None
     pids_limit: int | None = None
+    # cgroup settings beyond the limits (docker run's --memory-reservation, --memory-swap, ...)
+    mem_reservation: Size | None = None
+    memswap_limit: Annotated[int, BeforeValidator(_swap_size, json_schema_input_type=int | str)] | None = None
+    cpu_shares: Annotated[int, Field(ge=0)] | None = None
+    cpuset: Annotated[str, BeforeValidator(_cpuset, json_schema_input_type=str)] | None = None
+    cpu_period: Annotated[int, Field(ge=0)] | None = None  # microseconds
+    cpu_quota: Annotated[int, Field(ge=-1)] | None = None  # microseconds per period, -1 unlimited
+    oom_kill_disable: bool | None = None
     deploy: Deploy | None = None
     restart: Annotated[RestartPolicy, BeforeValidator(_same, json_schema_input_type=str)] = "no"
     # Not a stack-file key: the N of `restart: on-failure:N`.

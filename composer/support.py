@@ -87,9 +87,10 @@ def _service(where: str, service: Service) -> list[str]:
             warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
                             "an address is allocated instead")
     if service.deploy is not None:
-        reservations = service.deploy.resources.reservations
-        if reservations.memory is not None or reservations.cpus is not None:
-            warnings.append(f"{where}.deploy.resources.reservations: not supported yet, ignored")
+        if service.deploy.resources.reservations.cpus is not None:
+            # A scheduling guarantee for Swarm; docker compose sets nothing for it either.
+            warnings.append(f"{where}.deploy.resources.reservations.cpus: a CPU reservation is only "
+                            "a scheduling hint for Swarm, ignored (as docker compose)")
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
     warnings.extend(_kept_settings(where, service))
