@@ -67,7 +67,7 @@ class ConfigView:
     caller creates the cgroup)."""
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
-                 "stop_signal", "stop_timeout", "restart", "restart_max_retries")
+                 "stop_signal", "stop_timeout", "restart", "restart_max_retries", "healthcheck")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -81,6 +81,7 @@ class ConfigView:
         self.stop_timeout: float = d.get("stop_timeout", 10.0)
         self.restart: str = d.get("restart", "no")
         self.restart_max_retries: int | None = d.get("restart_max_retries")
+        self.healthcheck: dict[str, Any] | None = d.get("healthcheck")  # read by runtime/health.py
 
 
 def read_config(path: str) -> ConfigView:

@@ -39,6 +39,9 @@ DEPLOY_KEYS = frozenset(
 RESOURCES_KEYS = frozenset({"limits", "reservations"})
 LIMITS_KEYS = frozenset({"cpus", "memory", "pids"})
 RESERVATIONS_KEYS = frozenset({"cpus", "devices", "generic_resources", "memory"})
+HEALTHCHECK_KEYS = frozenset(
+    "disable interval retries start_interval start_period test timeout".split()
+)
 DEPENDS_ON_KEYS = frozenset({"condition", "required", "restart"})
 SERVICE_NETWORK_KEYS = frozenset(
     """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
@@ -89,8 +92,11 @@ SERVICE = _shape(
     SERVICE_KEYS,
     """image command entrypoint environment working_dir user hostname container_name
     depends_on mem_limit cpus pids_limit deploy restart stop_signal stop_grace_period labels
-    networks volumes profiles env_file""",
-    maps={"deploy": _shape(DEPLOY_KEYS, "replicas resources", maps={"resources": _RESOURCES})},
+    networks volumes profiles env_file healthcheck""",
+    maps={
+        "deploy": _shape(DEPLOY_KEYS, "replicas resources", maps={"resources": _RESOURCES}),
+        "healthcheck": Shape(HEALTHCHECK_KEYS, HEALTHCHECK_KEYS),
+    },
     each={
         "depends_on": _shape(DEPENDS_ON_KEYS, "condition required restart"),
         "networks": _shape(SERVICE_NETWORK_KEYS, "aliases ipv4_address"),

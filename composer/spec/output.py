@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from composer.models import Deploy, Network, Project, Service, ServiceVolume, Volume
+from composer.models import Deploy, Healthcheck, Network, Project, Service, ServiceVolume, Volume
 from composer.spec.values import format_duration
 
 
@@ -57,7 +57,18 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
     }
+    return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _healthcheck(check: Healthcheck) -> dict[str, Any]:
+    out: dict[str, Any] = {"test": list(check.test) if check.test is not None else None}
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        seconds = getattr(check, key)
+        out[key] = format_duration(seconds) if seconds is not None else None
+    out["retries"] = check.retries
+    out["disable"] = True if check.disable else None
     return {key: out[key] for key in sorted(out) if out[key] is not None}
 
 

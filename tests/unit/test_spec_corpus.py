@@ -122,6 +122,6 @@ def test_override_pair_from_corpus() -> None:
 
 def test_warnings_name_each_ignored_key() -> None:
     project = load_project([CORPUS / "awesome-compose/nginx-flask-mysql/compose.yaml"], env=ENV)
-    assert "services.db.healthcheck: not supported yet, ignored" in project.warnings
+    assert "services.db.expose: not supported yet, ignored" in project.warnings
     assert "secrets: not supported yet, ignored" in project.warnings
     assert "services.backend.build: not supported yet, ignored" in project.warnings
