@@ -280,14 +280,22 @@ def logs(
     timestamps: Annotated[bool, typer.Option("--timestamps", "-t", help="Show timestamps.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     no_log_prefix: Annotated[bool, typer.Option("--no-log-prefix", help="No service prefix.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only logs since a timestamp (2024-05-01T12:00:00Z) or a relative time (42m).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only logs before a timestamp or a relative time.")] = None,
 ) -> None:
     """Show container output."""
-    from composer.attach import print_logs
+    from datetime import UTC, datetime
 
+    from composer.attach import print_logs
+    from composer.logtime import parse_log_time
+
+    now = datetime.now(UTC)
+    begin = None if since is None else parse_log_time("--since", since, now)
+    end = None if until is None else parse_log_time("--until", until, now)
     name = _project_name(file, project_name)
     lines = None if tail in (None, "all") else _int_option("--tail", tail)
     print_logs(engine(), name, services or (), follow=follow, tail=lines, timestamps=timestamps,
-               colour=_colour(no_color), prefix=not no_log_prefix)
+               colour=_colour(no_color), prefix=not no_log_prefix, since=begin, until=end)
 
 
 @app.command(name="exec", context_settings={"allow_interspersed_args": False})
@@ -311,6 +319,45 @@ def exec_(
         raise PycomposeError(f'service "{service}" is not running')
     code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user)
     raise typer.Exit(code)
+
+
+@app.command()
+def rm(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Don't ask to confirm removal.")] = False,
+    stop_first: Annotated[bool, typer.Option("--stop", "-s", help="Stop the containers first if needed.")] = False,
+    volumes: Annotated[bool, typer.Option("--volumes", "-v", help="Remove anonymous volumes (pycompose makes none: named volumes stay, as with Docker Compose).")] = False,
+) -> None:
+    """Remove stopped service containers."""
+    from composer.remove import remove_stopped
+
+    def confirm(names: list[str]) -> bool:
+        print("Going to remove " + ", ".join(names), flush=True)
+        if force:
+            return True
+        answer = input("? Are you sure? (y/N) ") if sys.stdin.isatty() else sys.stdin.readline()
+        return answer.strip().lower() in ("y", "yes")
+
+    stack = None if (project_name or G.project_name) and not (file or G.files) else stack_outline(file, project_name)
+    name = stack.project if stack is not None else _project_name(file, project_name)
+
+    def grace(service: str) -> float | None:
+        known = stack.service(service) if stack is not None else None
+        return known.stop_grace_period if known is not None else None
+
+    remove_stopped(engine(), name, services or (), events(), stop_first=stop_first, grace=grace, confirm=confirm)
+
+
+@app.command()
+def top(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Display the running processes of each service container."""
+    from composer.top import top as process_blocks
+
+    output = process_blocks(engine(), _project_name(file, project_name), list(services or ()))
+    if output:
+        print(output)
 
 
 @app.command()

@@ -180,6 +180,12 @@ class ContainerStore:
         self._stop_monitor(rec, paths, config.stop_signal, wait)
         return self.state(container_id)
 
+    def processes(self, container_id: str) -> list[int]:
+        """Host pids of every process in the container (its cgroup), sorted; [] if none run."""
+        self.config(container_id)  # NotFoundError
+        cgroup = self.driver.open(self.cgroup_parent, container_id)
+        return cgroup.procs() if cgroup is not None else []
+
     def kill(self, container_id: str, signal: str = "SIGKILL") -> None:
         """Send `signal` to PID 1. SIGKILL and the stop signal count as an explicit stop."""
         signo = protocol.signal_number(signal)
