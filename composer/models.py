@@ -125,7 +125,7 @@ def _healthcheck_test(value: object) -> object:
     if isinstance(value, str):
         return ("CMD-SHELL", value)
     if not isinstance(value, list | tuple):
-        return value
+        raise InvalidValue(f"expected a string or a list of strings, got {describe(value)}")
     if not value:
         return None  # Docker: an empty test inherits the image's
     if any(isinstance(item, dict | list | tuple) or item is None for item in value):
