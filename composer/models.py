@@ -149,6 +149,47 @@ class DependsOn(Model):
     restart: bool = False
 
 
+def _healthcheck_test(value: object) -> object:
+    """A string is CMD-SHELL (as Compose); a list must start with NONE, CMD or CMD-SHELL."""
+    if isinstance(value, str):
+        return ("CMD-SHELL", value)
+    if not isinstance(value, list | tuple):
+        raise InvalidValue(f"expected a string or a list of strings, got {describe(value)}")
+    if not value:
+        return None  # Docker: an empty test inherits the image's
+    if any(isinstance(item, dict | list | tuple) or item is None for item in value):
+        raise InvalidValue("expected a list of strings")
+    kind, *args = (scalar_text(item) for item in value)
+    if kind == "NONE" and args:
+        raise InvalidValue("NONE takes no arguments")
+    if kind in ("CMD", "CMD-SHELL") and not args:
+        raise InvalidValue(f"{kind} needs a command")
+    if kind not in ("NONE", "CMD", "CMD-SHELL"):
+        raise InvalidValue(f'unknown test type "{kind}"', 'start the list with "CMD", "CMD-SHELL" or "NONE"')
+    return (kind, *args)
+
+
+class Healthcheck(Model):
+    """`healthcheck:` with `test` normalised to Docker's form (("CMD-SHELL", "cmd"), ...)."""
+
+    test: Annotated[
+        tuple[str, ...] | None,
+        BeforeValidator(_healthcheck_test, json_schema_input_type=str | list[str]),
+    ] = None
+    interval: Seconds | None = None
+    timeout: Seconds | None = None
+    start_period: Seconds | None = None
+    start_interval: Seconds | None = None
+    retries: Annotated[int, Field(ge=0)] | None = None
+    disable: bool = False
+
+    @model_validator(mode="after")
+    def _disable_alone(self) -> Healthcheck:
+        if self.disable and self.test is not None and self.test != ("NONE",):
+            raise InvalidValue("`disable: true` cannot be combined with a test", key="disable")
+        return self
+
+
 class ServiceNetwork(Model):
     aliases: tuple[str, ...] = ()
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
@@ -254,6 +295,7 @@ class Service(Model):
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
     profiles: tuple[str, ...] = ()
+    healthcheck: Healthcheck | None = None
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.
     annotations: StringMap = Field(default_factory=dict)

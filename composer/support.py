@@ -77,11 +77,11 @@ def _mount(where: str, mount: ServiceVolume) -> list[str]:
 def _service(where: str, service: Service) -> list[str]:
     warnings = []
     for dependency, spec in sorted(service.depends_on.items()):
-        if spec.condition == "service_healthy":
-            warnings.append(f"{where}.depends_on.{dependency}: condition service_healthy is not supported "
-                            "yet (no healthchecks); waiting for service_started instead")
         if spec.restart:
             warnings.append(f"{where}.depends_on.{dependency}.restart: not supported yet, ignored")
+    check = service.healthcheck
+    if check is not None and check.test is None and not check.disable:
+        warnings.append(f"{where}.healthcheck: no test given (images carry no healthcheck here), ignored")
     for network, settings in sorted(service.networks.items()):
         if settings is not None and settings.ipv4_address:
             warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "

@@ -13,7 +13,16 @@ from typing import Any
 from composer.errors import PlanError
 from composer.logconfig import log_config
 from composer.models import Service
-from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
+from runtime.config import (
+    ContainerConfig,
+    Healthcheck,
+    Mount,
+    Namespace,
+    Process,
+    Resources,
+    Root,
+    User,
+)
 from runtime.images import ImageConfig
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -58,7 +67,22 @@ def container_config(
         restart_max_retries=service.max_retries,
         labels=dict(placement.labels),
         log=log_config(service_name, service),
+        healthcheck=healthcheck(service),
     )
+
+
+def healthcheck(service: Service) -> Healthcheck | None:
+    """The service's healthcheck as Docker's HealthConfig; `disable: true` is test NONE."""
+    check = service.healthcheck
+    if check is None:
+        return None
+    if check.disable:
+        return Healthcheck(test=("NONE",))
+    if check.test is None:
+        return None  # nothing to run: the image store keeps no healthcheck to inherit from
+    return Healthcheck(test=check.test, interval=check.interval, timeout=check.timeout,
+                       start_period=check.start_period, start_interval=check.start_interval,
+                       retries=check.retries)
 
 
 def process_args(service_name: str, service: Service, image: ImageConfig) -> tuple[str, ...]:

@@ -80,6 +80,22 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class Healthcheck:
+    """Docker's HealthConfig: `test` is ("CMD", arg...) or ("CMD-SHELL", command).
+
+    Durations in seconds; None (or 0) means Docker's default, applied by the monitor
+    (runtime/health.py), so `inspect` shows only what was configured, as Docker does.
+    """
+
+    test: tuple[str, ...]
+    interval: float | None = None
+    timeout: float | None = None
+    start_period: float | None = None
+    start_interval: float | None = None
+    retries: int | None = None
+
+
+@dataclass(frozen=True)
 class ContainerConfig:
     """Everything needed to create and run one container.
 
@@ -108,6 +124,7 @@ class ContainerConfig:
     restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
     log: LogConfig = field(default_factory=LogConfig)
+    healthcheck: Healthcheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -133,4 +150,11 @@ class ContainerConfig:
             restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
             log=LogConfig(**data.get("log", {})),
+            healthcheck=_healthcheck(data.get("healthcheck")),
         )
+
+
+def _healthcheck(data: dict[str, Any] | None) -> Healthcheck | None:
+    if data is None:
+        return None
+    return Healthcheck(**{**data, "test": tuple(data["test"])})
