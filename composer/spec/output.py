@@ -57,8 +57,19 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        **_name_resolution(svc),
     }
     return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _name_resolution(svc: Service) -> dict[str, Any]:
+    """As Compose prints them: extra_hosts as "HOST=IP" lines, the rest as lists."""
+    return {
+        "extra_hosts": [f"{host}={ip}" for host, ips in sorted(svc.extra_hosts.items()) for ip in ips] or None,
+        "dns": list(svc.dns) or None,
+        "dns_search": list(svc.dns_search) or None,
+        "dns_opt": list(svc.dns_opt) or None,
+    }
 
 
 def _restart(svc: Service) -> str:
