@@ -47,7 +47,7 @@ class DnsServer:
     def __init__(self, layout: Layout, upstreams: list[Upstream] | None) -> None:
         self.layout = layout
         self.zones = ZoneStore(layout.zones)
-        self.book = Book(())
+        self.answers = wire.AnswerCache(Book(()))
         self._fixed_upstreams = upstreams  # None: the host's resolv.conf, reread on reload
         self.upstreams: list[Upstream] = []
         self._udp: dict[IPv4Address, asyncio.DatagramTransport] = {}
@@ -93,7 +93,7 @@ class DnsServer:
         except StateError as error:
             _log(f"keeping the previous records: {error}")
             return
-        self.book = book
+        self.answers = wire.AnswerCache(book)
         fixed = self._fixed_upstreams
         self.upstreams = fixed if fixed is not None else _host_upstreams(book)
         for gateway in sorted(book.gateways - self._udp.keys()):
@@ -124,9 +124,9 @@ class DnsServer:
         self._tcp.pop(gateway).close()
 
     # answering --------------------------------------------------------------
-    def answer_udp(self, transport: asyncio.DatagramTransport, gateway: IPv4Address,
+    def answer_udp(self, transport: asyncio.DatagramTransport, local: str,
                    data: bytes, addr: tuple[str, int]) -> None:
-        result = wire.respond(data, self.book, gateway, IPv4Address(addr[0]))
+        result = self.answers.respond(data, local, addr[0])
         if isinstance(result, bytes):
             transport.sendto(result, addr)
         elif result is not None:
@@ -147,12 +147,12 @@ class DnsServer:
 
     async def _tcp_client(self, gateway: IPv4Address, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:
-        source = IPv4Address(writer.get_extra_info("peername")[0])
+        source, local = writer.get_extra_info("peername")[0], str(gateway)
         try:
             while True:
                 size = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), TCP_IDLE), "big")
                 query = await reader.readexactly(size)
-                result = wire.respond(query, self.book, gateway, source, udp=False)
+                result = self.answers.respond(query, local, source, udp=False)
                 if isinstance(result, wire.Forward):
                     result = await self._forward_tcp(result) or wire.servfail(query)
                 if result is None:
@@ -186,7 +186,7 @@ class DnsServer:
 class _Udp(asyncio.DatagramProtocol):
     def __init__(self, server: DnsServer, gateway: IPv4Address) -> None:
         self.server = server
-        self.gateway = gateway
+        self.local = str(gateway)
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -194,7 +194,7 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if self.transport is not None:
-            self.server.answer_udp(self.transport, self.gateway, data, addr)
+            self.server.answer_udp(self.transport, self.local, data, addr)
 
 
 def _socket(kind: int, gateway: IPv4Address) -> socket.socket:

@@ -95,3 +95,21 @@ def test_a_large_udp_answer_is_truncated_unless_edns_or_tcp_allows_it() -> None:
     query.add_ar(EDNS0(udp_len=4096))
     reply = DNSRecord.parse(wire.respond(bytes(query.pack()), big, GW, CLIENT) or b"")
     assert reply.header.tc == 0 and len(reply.rr) == 40
+
+
+def test_the_answer_cache_patches_the_id_and_keeps_no_multi_address_replies() -> None:
+    cache = wire.AnswerCache(book(replicas=1))
+    first, second = DNSRecord.question("web"), DNSRecord.question("web")
+    second.header.id = (first.header.id + 1) & 0xFFFF
+    one = cache.respond(bytes(first.pack()), str(GW), str(CLIENT))
+    two = cache.respond(bytes(second.pack()), str(GW), str(CLIENT))
+    assert isinstance(one, bytes) and isinstance(two, bytes) and one[2:] == two[2:]
+    assert DNSRecord.parse(two).header.id == second.header.id
+    # another sender, gateway or transport is another question
+    assert cache.respond(bytes(first.pack()), str(GW), "10.89.0.10", udp=False) == wire.respond(
+        bytes(first.pack()), cache.book, GW, IP("10.89.0.10"), udp=False)
+    replicas = wire.AnswerCache(book(replicas=8))
+    orders = {tuple(str(rr.rdata) for rr in DNSRecord.parse(replicas.respond(bytes(first.pack()), str(GW), str(CLIENT))).rr)
+              for _ in range(20)}
+    assert len(orders) > 1  # shuffled every time, not frozen by the cache
+    assert {tuple(sorted(order)) for order in orders} == {tuple(f"10.89.0.{10 + i}" for i in range(8))}
