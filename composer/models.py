@@ -102,6 +102,34 @@ def _subnet(value: object) -> object:
     return value
 
 
+def _extra_hosts(value: object) -> object:
+    """``{host: ip | [ip, ...]}`` (the loader turns the list form into this); each address
+    is an IP or ``host-gateway`` (the container's gateway, i.e. this host)."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, tuple[str, ...]] = {}
+    for host, addresses in value.items():
+        items = addresses if isinstance(addresses, list | tuple) else [addresses]
+        for address in items:
+            if address != "host-gateway":
+                _ip_address(address if isinstance(address, str) else str(address))
+        out[str(host)] = tuple(str(a) for a in items)
+    return out
+
+
+def _string_list(value: object) -> object:
+    """``dns``, ``dns_search``: a string or a list of them."""
+    return (value,) if isinstance(value, str) else value
+
+
+def _ip_list(value: object) -> object:
+    value = _string_list(value)
+    if isinstance(value, list | tuple):
+        for item in value:
+            _ip_address(item)
+    return value
+
+
 Size = Annotated[int, BeforeValidator(parse_size, json_schema_input_type=int | str)]
 Cpus = Annotated[float, BeforeValidator(parse_cpus, json_schema_input_type=float | str)]
 Seconds = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=str)]
@@ -295,6 +323,16 @@ class Service(Model):
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
     profiles: tuple[str, ...] = ()
+    # Name resolution: /etc/hosts additions and the container's resolv.conf.
+    extra_hosts: Annotated[
+        dict[str, tuple[str, ...]],
+        BeforeValidator(_extra_hosts, json_schema_input_type=dict[str, str | list[str]] | list[str]),
+    ] = Field(default_factory=dict)
+    dns: Annotated[tuple[str, ...], BeforeValidator(_ip_list, json_schema_input_type=str | list[str])] = ()
+    dns_search: Annotated[
+        tuple[str, ...], BeforeValidator(_string_list, json_schema_input_type=str | list[str])
+    ] = ()
+    dns_opt: tuple[str, ...] = ()
     healthcheck: Healthcheck | None = None
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.

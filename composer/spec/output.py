@@ -73,6 +73,7 @@ def _service(svc: Service) -> dict[str, Any]:
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
         "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
+        **_name_resolution(svc),
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
@@ -101,6 +102,16 @@ def _healthcheck(check: Healthcheck) -> dict[str, Any]:
     out["retries"] = check.retries
     out["disable"] = True if check.disable else None
     return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _name_resolution(svc: Service) -> dict[str, Any]:
+    """As Compose prints them: extra_hosts as "HOST=IP" lines, the rest as lists."""
+    return {
+        "extra_hosts": [f"{host}={ip}" for host, ips in sorted(svc.extra_hosts.items()) for ip in ips] or None,
+        "dns": list(svc.dns) or None,
+        "dns_search": list(svc.dns_search) or None,
+        "dns_opt": list(svc.dns_opt) or None,
+    }
 
 
 def _restart(svc: Service) -> str:
