@@ -81,6 +81,7 @@ def engine() -> "Engine":
         data_root=Path(os.environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
         run_root=Path(os.environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),
         cgroup_parent=os.environ.get("PYCOMPOSE_CGROUP_PARENT") or DEFAULT_CGROUP_PARENT,
+        dns_upstreams=tuple(u for u in os.environ.get("PYCOMPOSE_DNS_UPSTREAMS", "").split(",") if u),
     )
 
 
@@ -149,17 +150,20 @@ def up(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     timeout: TimeoutOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for services to be running|healthy. Implies detached mode.")] = False,
+    wait_timeout: Annotated[int | None, typer.Option("--wait-timeout", help="Maximum duration in seconds to wait for the project to be running|healthy.")] = None,
 ) -> None:
     """Create and start containers; reconcile what is already there."""
     from composer.plan import PlanOptions
 
+    detach = detach or wait
     if force_recreate and no_recreate:
         raise PycomposeError("--force-recreate and --no-recreate are incompatible")
     options = PlanOptions(remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate)
     eng = engine()
     inputs = stack_inputs(file, project_name)
     assert inputs is not None
-    if detach and not (force_recreate or services or dry_run):
+    if detach and not (force_recreate or services or dry_run or wait):
         from composer import upcache
 
         cached = upcache.load(eng.run_root, inputs)
@@ -182,11 +186,36 @@ def up(
         print(plan.render())
         return
     remember(eng.run_root, inputs, loaded)
+    if wait:
+        _wait(eng, loaded, services or (), wait_timeout)
     if not detach:
         from composer.attach import attach_until_exit
 
         code = attach_until_exit(eng, loaded, services or (), colour=_colour(no_color), timeout=timeout, since=began)
         raise typer.Exit(code)
+
+
+def _wait(eng: "Engine", loaded: "LoadedProject", services: list[str] | tuple[()], wait_timeout: int | None) -> None:
+    """`up --wait`: every selected service running, or healthy when it has a healthcheck."""
+    from composer.conditions import wait_for_stack
+    from composer.operations import selected_services
+
+    chosen = selected_services(loaded.project, services)
+    wait_for_stack(eng, loaded.project, chosen, events(), float(wait_timeout) if wait_timeout else None)
+
+
+@app.command()
+def inspect(
+    names: Annotated[list[str], typer.Argument(help="Services or containers (names or ids).")],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+) -> None:
+    """Show containers in detail, as JSON shaped like `docker inspect`."""
+    import json
+
+    from composer.inspect import inspect as inspect_containers
+
+    print(json.dumps(inspect_containers(engine(), _project_name(file, project_name), names), indent=4))
 
 
 @app.command()
@@ -278,7 +307,9 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="Command and arguments.")],
     file: FileOpt = None,
     project_name: ProjectOpt = None,
-    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Accepted for compatibility: no pseudo-TTY is allocated yet; the command shares this terminal's stdio.")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Disable pseudo-TTY allocation (by default one is allocated when this is a terminal).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Keep STDIN open (always so; accepted as in docker compose).")] = True,
+    allocate_tty: Annotated[bool, typer.Option("--tty", "-t", help="Allocate a pseudo-TTY (the default when this is a terminal).")] = True,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
@@ -291,7 +322,9 @@ def exec_(
     running = [s for s in project_containers(eng, name, [service]) if s.status == "running"]
     if not running:
         raise PycomposeError(f'service "{service}" is not running')
-    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user)
+    del interactive, allocate_tty  # both are the defaults; accepted so that `exec -it` reads as with Docker
+    tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
     raise typer.Exit(code)
 
 
@@ -366,6 +399,52 @@ def restart(services: ServicesArg = None, file: FileOpt = None, project_name: Pr
     eng, sink = engine(), events()
     operations.stop(eng, loaded, sink, services or (), timeout)
     operations.start(eng, loaded, sink, services or ())
+
+
+@app.command()
+def pause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Pause the running containers of services (cgroup freezer)."""
+    from composer import control
+
+    control.pause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def unpause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Unpause paused containers of services."""
+    from composer import control
+
+    control.unpause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def kill(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    signal: Annotated[str, typer.Option("--signal", "-s", help="Signal to send to the containers.")] = "SIGKILL",
+) -> None:
+    """Send a signal (default SIGKILL) to the running containers of services."""
+    from composer import control
+
+    control.kill(engine(), _project_name(file, project_name), services or (), events(), signal)
+
+
+@app.command()
+def stats(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show all containers (default shows just running).")] = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print one result and exit.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Do not truncate container IDs.")] = False,
+) -> None:
+    """Live resource use of the containers: CPU, memory, network and block I/O, pids."""
+    from composer import stats as usage
+
+    usage.show(engine(), _project_name(file, project_name), services or (), all_=all_,
+               stream=not no_stream, fmt=format_, truncate=not no_trunc)
 
 
 @app.command()
