@@ -206,6 +206,7 @@ def _service(
     path = ("services", name)
     data = checker.check(raw, SERVICE, path)
     if isinstance(data, PosDict):
+        data = data.clone()  # changed below: the merged tree keeps the positions of errors
         environment = data.get("environment")
         if isinstance(environment, dict) and None in environment.values():
             # A bare KEY takes its value from the shell environment (None when unset).

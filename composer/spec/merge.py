@@ -42,33 +42,21 @@ def strip(node: Any) -> Any:
     if isinstance(node, Override):
         return strip(node.value)
     if isinstance(node, PosDict):
-        changed = {k: strip(v) for k, v in node.items() if _has_marker(v)}
-        if not changed:
+        kept = {key: strip(value) for key, value in node.items() if not isinstance(value, Reset)}
+        if len(kept) == len(node) and all(kept[key] is value for key, value in node.items()):
             return node
-        out = PosDict(pos=node.pos)
-        for key, value in node.items():
-            if not isinstance(value, Reset):
-                out[key] = changed.get(key, value)
-                out.copy_positions(node, key)
+        out = PosDict(kept, pos=node.pos)
+        for key in kept:
+            out.copy_positions(node, key)
         return out
-    if isinstance(node, PosList) and any(_has_marker(v) for v in node):
-        kept = [
-            (v, p) for v, p in zip(node, node.item_pos, strict=False) if not isinstance(v, Reset)
-        ]
-        items = PosList((strip(v) for v, _ in kept), node.pos)
-        items.item_pos = [p for _, p in kept]
+    if isinstance(node, PosList):
+        pairs = [(strip(v), p) for v, p in zip(node, node.item_pos, strict=False) if not isinstance(v, Reset)]
+        if len(pairs) == len(node) and all(new is old for (new, _), old in zip(pairs, node, strict=False)):
+            return node
+        items = PosList((v for v, _ in pairs), node.pos)
+        items.item_pos = [p for _, p in pairs]
         return items
     return node
-
-
-def _has_marker(node: Any) -> bool:
-    if isinstance(node, Reset | Override):
-        return True
-    if isinstance(node, dict):
-        return any(_has_marker(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_marker(v) for v in node)
-    return False
 
 
 def _merge(base: Any, override: Any, path: tuple[PathPart, ...]) -> Any:
