@@ -107,7 +107,7 @@ def _read(files: Sequence[Path], env: Mapping[str, str], workdir: Path | None, p
     files_loader = FileLoader(interpolator, env.get("HOME"), interpolate)
     trees = [files_loader.load(path, project_dir) for path in files]
     warnings = files_loader.warnings
-    root = merge_files(trees)
+    root = merge_files(trees, merge_tags=files_loader.merge_tags)
     warnings[:0] = interpolator.warnings()
     _drop_inactive_profiles(root, frozenset(profiles))
     return _Read(root, env, project_dir, warnings, (*files_loader.sources, str(dotenv_path)))

@@ -20,9 +20,14 @@ _REPLACE = frozenset({"command", "entrypoint"})
 _ONE_OR_MANY = frozenset({"env_file", "label_file", "dns", "dns_search", "tmpfs"})
 
 
-def merge_files(trees: list[PosDict]) -> PosDict:
-    """Fold normalised file trees left to right; the result has no Reset/Override markers."""
-    result: PosDict = strip(trees[0]) if trees else PosDict()
+def merge_files(trees: list[PosDict], merge_tags: bool = True) -> PosDict:
+    """Fold normalised file trees left to right; the result has no Reset/Override markers.
+
+    ``merge_tags=False``: the files have no markers, the first tree is used as it is.
+    """
+    if not trees:
+        return PosDict()
+    result: PosDict = strip(trees[0]) if merge_tags else trees[0]
     for tree in trees[1:]:
         result = _merge(result, tree, ())
     return result

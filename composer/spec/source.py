@@ -132,9 +132,13 @@ def load_file(path: Path) -> Any:
 def load_text(text: str, name: str) -> Any:
     loader = _Loader(text)
     loader.file_name = name
+    loader.merge_tags = False
     try:
         node = loader.get_single_node()
-        return None if node is None else _value(loader, node)
+        tree = None if node is None else _value(loader, node)
+        if isinstance(tree, PosDict):
+            tree.merge_tags = loader.merge_tags  # no !reset/!override: merging need not look
+        return tree
     except RecursionError:
         raise SpecError("invalid YAML: an anchor refers to itself", where=name) from None
     except yaml.MarkedYAMLError as exc:
@@ -255,10 +259,12 @@ def _value(loader: Any, node: yaml.Node) -> Any:
 
 
 def _construct_reset(loader: Any, node: yaml.Node) -> Reset:
+    loader.merge_tags = True
     return Reset()
 
 
 def _construct_override(loader: Any, node: yaml.Node) -> Override:
+    loader.merge_tags = True
     if isinstance(node, yaml.MappingNode):
         return Override(_construct_map(loader, node))
     if isinstance(node, yaml.SequenceNode):
