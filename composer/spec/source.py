@@ -40,6 +40,9 @@ class Pos(NamedTuple):
 class PosDict(dict[str, Any]):
     """A mapping with the position of itself, of each key and of each value."""
 
+    # Of a file's top mapping: whether the file has !reset or !override (False lets merging skip a walk).
+    merge_tags = True
+
     def __init__(self, *args: Any, pos: Pos | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pos = pos
