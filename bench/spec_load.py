@@ -10,6 +10,9 @@ unreduced full-example.yml (cross-reference checks off, as it is a field fixture
 - end to end: `pycompose config -q` next to `docker-compose config -q`;
 - the largest cumulative items of `python -X importtime -m composer config -q`.
 
+Each time is the median wall time and, in brackets, the median CPU time (user+system),
+which a busy machine inflates less.
+
     python bench/spec_load.py [--reps 20] [--e2e-reps 5]
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,9 +50,9 @@ directory, name, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 env = Environment.from_env_file(directory)
 times = []
 for _ in range(reps + 1):
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     config.load(config.find(directory, [name], env))
-    times.append(time.perf_counter() - began)
+    times.append((time.perf_counter() - began, time.process_time() - cpu))
 print(json.dumps(times[1:]))
 """
 
@@ -116,38 +120,47 @@ def generated_stack(directory: Path, count: int) -> Path:
     return path
 
 
-def ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1000:8.1f} ms"
+Timings = list[tuple[float, float]]  # (wall, CPU) seconds per repetition
 
 
-def pycompose_in_process(path: Path, reps: int, consistency: bool = True) -> list[float]:
+def ms(values: Timings) -> str:
+    wall = statistics.median(w for w, _ in values) * 1000
+    cpu = statistics.median(c for _, c in values) * 1000
+    return f"{wall:7.1f} ms ({cpu:6.1f} CPU)"
+
+
+def pycompose_in_process(path: Path, reps: int, consistency: bool = True) -> Timings:
     from composer.spec import load_project
 
     env = {"HOME": ENV["HOME"], "COMPOSE_PROJECT_NAME": "bench"}
     load_project([path], env=env, consistency=consistency)  # warm-up
     times = []
     for _ in range(reps):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         load_project([path], env=env, consistency=consistency)
-        times.append(time.perf_counter() - began)
+        times.append((time.perf_counter() - began, time.process_time() - cpu))
     return times
 
 
-def docker_compose_in_process(path: Path, reps: int) -> list[float] | str:
+def docker_compose_in_process(path: Path, reps: int) -> Timings | str:
     result = subprocess.run([SYSTEM_PYTHON, "-c", DOCKER_COMPOSE_LOAD, str(path.parent), path.name, str(reps)],
                             capture_output=True, text=True, env=ENV)
     if result.returncode != 0:
         return "rejected: " + result.stderr.strip().splitlines()[-1][:100]
-    times: list[float] = json.loads(result.stdout)
-    return times
+    return [(wall, cpu) for wall, cpu in json.loads(result.stdout)]
 
 
-def end_to_end(cmd: list[str], reps: int) -> list[float] | str:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def end_to_end(cmd: list[str], reps: int) -> Timings | str:
     times = []
     for _ in range(reps):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), children_cpu()
         result = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
-        times.append(time.perf_counter() - began)
+        times.append((time.perf_counter() - began, children_cpu() - cpu))
         if result.returncode != 0:
             return "failed: " + (result.stderr.strip().splitlines() or [""])[-1][:100]
     return times
@@ -165,7 +178,7 @@ def import_times(path: Path, top: int) -> list[tuple[int, str]]:
     return sorted(rows, reverse=True)[:top]
 
 
-def report(label: str, ours: list[float], theirs: list[float] | str) -> None:
+def report(label: str, ours: Timings, theirs: Timings | str) -> None:
     other = ms(theirs) if isinstance(theirs, list) else theirs
     print(f"  {label:34s} pycompose {ms(ours)}   docker-compose 1.29 {other}")
 
