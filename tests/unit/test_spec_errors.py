@@ -437,7 +437,7 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
         "logging unknown key",
         "services:\n  web:\n    image: x\n    logging: {drvier: syslog}\n",
         SpecError,
-        "stack.yaml:4:15: services.web.logging.drvier: unknown key",
+        "stack.yaml:4:15: services.web.logging.drvier: unknown key (did you mean `driver`?)",
     ),
     (
         "blkio weight",
@@ -450,6 +450,18 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
         "services:\n  web: {image: x}\nsecrets:\n  s: {external: [a]}\n",
         SpecError,
         "stack.yaml:4:17: secrets.s.external: expected true or false, got a list",
+    ),
+    (
+        "nested unknown key hint",
+        "services:\n  web:\n    image: x\n    deploy: {placement: {constrains: []}}\n",
+        SpecError,
+        "stack.yaml:4:26: services.web.deploy.placement.constrains: unknown key (did you mean `constraints`?)",
+    ),
+    (
+        "top secret unknown key",
+        "services:\n  web: {image: x}\nsecrets:\n  s: {fiel: x}\n",
+        SpecError,
+        "stack.yaml:4:7: secrets.s.fiel: unknown key (did you mean `file`?)",
     ),
     (
         "internal type",
@@ -532,3 +544,18 @@ def test_all_dangling_references_are_reported_together(tmp_path: Path) -> None:
         'services.worker.volumes[0]: undefined volume "data" (define it under the top-level volumes:)',
     ]
 
+
+
+def test_each_key_at_fault_in_a_service_is_reported_in_written_order(tmp_path: Path) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(
+        "services:\n  web:\n    image: x\n    gpus: [{count: many}]\n    logging: {drvier: x}\n"
+        "    develop: {watch: [{path: ., action: sync, targte: /x}]}\n"
+    )
+    with pytest.raises(SpecErrors) as caught:
+        load_project([stack], env={})
+    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+        'stack.yaml:4:20: services.web.gpus[0].count: expected an integer, got "many"',
+        "stack.yaml:5:15: services.web.logging.drvier: unknown key (did you mean `driver`?)",
+        "stack.yaml:6:47: services.web.develop.watch[0].targte: unknown key (did you mean `target`?)",
+    ]
