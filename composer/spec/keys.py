@@ -44,6 +44,7 @@ SERVICE_NETWORK_KEYS = frozenset(
     """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
     mac_address priority""".split()
 )
+PORT_KEYS = frozenset("app_protocol host_ip mode name protocol published target".split())
 MOUNT_KEYS = frozenset("bind consistency image read_only source target tmpfs type volume".split())
 NETWORK_KEYS = frozenset(
     "attachable driver driver_opts enable_ipv4 enable_ipv6 external internal ipam labels name".split()
@@ -89,13 +90,16 @@ SERVICE = _shape(
     SERVICE_KEYS,
     """image command entrypoint environment working_dir user hostname container_name
     depends_on mem_limit cpus pids_limit deploy restart stop_signal stop_grace_period labels
-    networks volumes profiles env_file""",
+    networks volumes profiles env_file ports expose""",
     maps={"deploy": _shape(DEPLOY_KEYS, "replicas resources", maps={"resources": _RESOURCES})},
     each={
         "depends_on": _shape(DEPENDS_ON_KEYS, "condition required restart"),
         "networks": _shape(SERVICE_NETWORK_KEYS, "aliases ipv4_address"),
     },
-    items={"volumes": _shape(MOUNT_KEYS, "type source target read_only")},
+    items={
+        "volumes": _shape(MOUNT_KEYS, "type source target read_only"),
+        "ports": _shape(PORT_KEYS, "target published host_ip protocol mode name app_protocol"),
+    },
 )
 NETWORK = _shape(
     NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from composer.models import Deploy, Network, Project, Service, ServiceVolume, Volume
+from composer.models import (
+    Deploy,
+    Network,
+    PortMapping,
+    Project,
+    Service,
+    ServiceVolume,
+    Volume,
+)
 from composer.spec.values import format_duration
 
 
@@ -57,6 +65,8 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        "ports": [_port(p) for p in svc.ports] or None,
+        "expose": list(svc.expose) or None,
     }
     return {key: out[key] for key in sorted(out) if out[key] is not None}
 
@@ -103,6 +113,13 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
     if mount.read_only:
         out["read_only"] = True
     return out
+
+
+def _port(port: PortMapping) -> dict[str, Any]:
+    """As `docker compose config` writes a port: `published` a string, unset keys left out."""
+    values = port.model_dump(exclude_none=True)
+    order = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
+    return {key: values[key] for key in order if key in values}
 
 
 def _network(project: str, key: str, net: Network) -> dict[str, Any]:

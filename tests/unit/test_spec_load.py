@@ -123,16 +123,15 @@ def test_unset_variable_warns_once(tmp_path: Path) -> None:
 def test_unsupported_keys_warn_once_per_key_and_service(tmp_path: Path) -> None:
     text = (
         "version: '3'\nservices:\n  web:\n    image: x\n    ports: ['80:80']\n"
-        "    healthcheck: {test: [CMD, true]}\n  db:\n    image: y\n    ports: ['5432']\n"
+        "    healthcheck: {test: [CMD, true]}\n  db:\n    image: y\n    links: [web]\n"
         "secrets:\n  s:\n    file: ./s\n"
     )
     project = load(tmp_path, text)
     assert project.warnings == (
         "version: obsolete, ignored",
         "secrets: not supported yet, ignored",
-        "services.web.ports: not supported yet, ignored",
         "services.web.healthcheck: not supported yet, ignored",
-        "services.db.ports: not supported yet, ignored",
+        "services.db.links: not supported yet, ignored",
     )
 
 
