@@ -34,8 +34,6 @@ def _service(where: str, service: Service) -> list[str]:
         if settings is not None and settings.ipv4_address:
             warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
                             "an address is allocated instead")
-    if service.ports:
-        warnings.append(f"{where}.ports: not published yet, ignored")
     if service.deploy is not None:
         reservations = service.deploy.resources.reservations
         if reservations.memory is not None or reservations.cpus is not None:
