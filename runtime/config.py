@@ -65,6 +65,14 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    """The json-file log's rotation (Docker's `max-size` / `max-file`); no rotation by default."""
+
+    max_size: int | None = None  # bytes
+    max_files: int = 1
+
+
+@dataclass(frozen=True)
 class ContainerConfig:
     """Everything needed to create and run one container.
 
@@ -92,6 +100,7 @@ class ContainerConfig:
     restart: RestartPolicy = "no"
     restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
+    log: LogConfig = field(default_factory=LogConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -116,4 +125,5 @@ class ContainerConfig:
             restart=data.get("restart", "no"),
             restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
+            log=LogConfig(**data.get("log", {})),
         )

@@ -1,7 +1,7 @@
 """Published ports end to end: reached from the host at 127.0.0.1, found again, cleaned up.
 
 Traffic goes only to loopback and to the container's own address. Each test uses host
-ports the kernel just reported free. The `stack` fixture (test_stack.py) checks after
+ports the kernel just reported free. The `stack` fixture (conftest.py) checks after
 `down` that no process mentions the test's roots: a proxy's command line names its
 record under the run root, so a proxy left behind fails every test here.
 """
@@ -21,10 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration import test_stack
 from tests.integration.stackkit import Stack, processes_mentioning
-
-stack = test_stack.stack  # the fixture: a project with private roots, checked clean after `down`
 
 HTTPD = ["sh", "-c", "trap 'exit 0' TERM; echo hello > /tmp/index.html; httpd -f -p 80 -h /tmp & wait"]
 
