@@ -65,11 +65,11 @@ def _request(raw: dict[str, Any]) -> PortRequest:
 
 
 class ProxyTable:
-    """The records under run_root/network/ports, changed under one flock."""
+    """The records under run_root/network/ports, each changed under its own flock (spawning a
+    proxy takes a while: the proxies of several containers start in parallel)."""
 
     def __init__(self, run_root: Path) -> None:
         self._dir = run_root / "network" / "ports"
-        self._lock = run_root / "network" / "ports.lock"
 
     def path(self, sandbox_id: str) -> Path:
         return self._dir / f"{sandbox_id}.json"
@@ -84,7 +84,7 @@ class ProxyTable:
     def start(self, sandbox_id: str, target: str, reservation: Reservation,
               exposed: Sequence[str] = ()) -> ProxyRecord:
         """Record the ports, then hand the bound sockets to a new proxy (none without ports)."""
-        with self._locked():
+        with self._locked(sandbox_id):
             self._stop(self.get(sandbox_id), sandbox_id)
             record = ProxyRecord(sandbox_id, target, list(reservation.requests),
                                  list(reservation.ports), list(exposed))
@@ -96,7 +96,7 @@ class ProxyTable:
     def ensure(self, sandbox_id: str, target: str) -> ProxyRecord | None:
         """Restart the proxy of a recorded sandbox when it is not running (stopped, killed,
         crashed), binding the same host ports again where they are free."""
-        with self._locked():
+        with self._locked(sandbox_id):
             record = self.get(sandbox_id)
             if record is None or not record.requests or self.alive(record):
                 return record
@@ -110,7 +110,9 @@ class ProxyTable:
 
     def stop(self, sandbox_id: str) -> None:
         """End the proxy (freeing its host ports) but keep the record, for `ensure`."""
-        with self._locked():
+        if not self.path(sandbox_id).exists():
+            return
+        with self._locked(sandbox_id):
             record = self.get(sandbox_id)
             if record is not None:
                 self._stop(record, sandbox_id)
@@ -120,17 +122,20 @@ class ProxyTable:
 
     def remove(self, sandbox_id: str) -> None:
         """End the proxy and forget the record; idempotent."""
-        with self._locked():
+        if not self.path(sandbox_id).exists():
+            return  # a proxy is only ever spawned once its record exists
+        with self._locked(sandbox_id):
             self._stop(self.get(sandbox_id), sandbox_id)
             self.path(sandbox_id).unlink(missing_ok=True)
             self.log_path(sandbox_id).unlink(missing_ok=True)
+            (self._dir / f".{sandbox_id}.lock").unlink(missing_ok=True)  # callers hold the project lock
 
     def log_path(self, sandbox_id: str) -> Path:
         return self._dir / f"{sandbox_id}.log"
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with flocked(self._lock):
+    def _locked(self, sandbox_id: str) -> Iterator[None]:
+        with flocked(self._dir / f".{sandbox_id}.lock"):
             yield
 
     def _save(self, record: ProxyRecord) -> None:
