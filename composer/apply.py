@@ -31,6 +31,7 @@ from composer.lifecycle import (
 from composer.models import Project
 from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
 from composer.plan import Action, Plan
+from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
 from network import NetworkSpec
 from runtime.containers import PendingStart
@@ -54,6 +55,7 @@ class Applier:
                 ensure_dns(self.engine)  # a killed server is restarted even when nothing else changes
             for action in plan.actions:
                 if action.verb == "keep":
+                    self._ensure_published(action)
                     self.events.progress("Container", action.target, "Running")
             return
         for action in plan.actions:
@@ -137,11 +139,13 @@ class Applier:
             _cancel(created)
             raise
         if action.verb == "keep" and action.container_id:
+            self._ensure_published(action)
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
+            self._ensure_published(action)
         elif action.verb == "recreate" and action.container_id:
             timeout = self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
             old = action.container_id
@@ -204,6 +208,11 @@ class Applier:
                 return
             self.events.progress("Container", state.name, "Error")
             raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
+
+    def _ensure_published(self, action: Action) -> None:
+        """A kept or started container's ports are served (its proxy restarted if it died)."""
+        if action.service and action.container_id:
+            ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
 
     def _networks_of(self, service: str) -> list[str]:
         return [network_name(self.project, key) for key in self.project.services[service].networks]

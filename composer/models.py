@@ -14,8 +14,24 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
+from composer.spec.ports import (
+    parse_expose,
+    parse_host_ip,
+    parse_port,
+    parse_protocol,
+    parse_published,
+    parse_target,
+)
 from composer.spec.values import (
     InvalidValue,
     describe,
@@ -254,6 +270,44 @@ class ServiceVolume(Model):
         return self
 
 
+class PortMapping(Model):
+    """One published (or, without `published`, ephemerally published) container port.
+
+    `published` is ``"8080"`` or a range ``"8000-8010"`` to take one free port from.
+    `mode`, `name` and `app_protocol` are descriptive outside a swarm, as in Compose.
+    """
+
+    target: Annotated[int, BeforeValidator(parse_target, json_schema_input_type=int | str)]
+    published: Annotated[
+        str | None, BeforeValidator(parse_published, json_schema_input_type=str | int | None)
+    ] = None
+    host_ip: Annotated[str | None, BeforeValidator(parse_host_ip)] = None
+    protocol: Annotated[
+        Literal["tcp", "udp"], BeforeValidator(parse_protocol, json_schema_input_type=str)
+    ] = "tcp"
+    mode: Literal["ingress", "host"] = "ingress"
+    name: str | None = None
+    app_protocol: str | None = None
+
+    @property
+    def published_range(self) -> tuple[int, int] | None:
+        if self.published is None:
+            return None
+        first, _, last = self.published.partition("-")
+        return int(first), int(last or first)
+
+
+def _ports(value: object) -> object:
+    """Short entries expand (a range gives one mapping per port); exact duplicates go."""
+    if not isinstance(value, list | tuple):
+        return value
+    return [m for item in value for m in (parse_port(item) if not isinstance(item, PortMapping) else [item])]
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))
+
+
 class ResourceLimits(Model):
     memory: Size | None = None
     cpus: Cpus | None = None
@@ -334,6 +388,15 @@ class Service(Model):
     ] = ()
     dns_opt: tuple[str, ...] = ()
     healthcheck: Healthcheck | None = None
+    ports: Annotated[
+        tuple[PortMapping, ...],
+        BeforeValidator(_ports, json_schema_input_type=list[str | int | PortMapping]),
+        AfterValidator(_distinct),
+    ] = ()
+    expose: Annotated[
+        tuple[Annotated[str, BeforeValidator(parse_expose, json_schema_input_type=str | int)], ...],
+        AfterValidator(_distinct),
+    ] = ()
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.
     annotations: StringMap = Field(default_factory=dict)

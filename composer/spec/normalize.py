@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.spec.keys import expect_mapping
+from composer.spec.ports import parse_port
 from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
 from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
@@ -75,6 +76,8 @@ class FileNormalizer:
                 out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
         if isinstance(node.get("volumes"), PosList):
             out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
+        if isinstance(node.get("ports"), PosList):
+            out["ports"] = self._ports(node["ports"], (*path, "ports"))
         if "build" in node:
             out["build"] = self._build(node["build"])
         self._name_resolution(node, out, path)
@@ -200,6 +203,20 @@ class FileNormalizer:
                 mount.value_pos = dict(mount.key_pos)
             out.append(mount)
         return out
+
+
+    def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
+        """Short entries are checked here, where their position is known; the model expands
+        them (a range gives one mapping per port), so indexes stay those of the file."""
+        for index, item in enumerate(node):
+            if not self.interpolated and isinstance(item, str) and "$" in item:
+                continue  # its parts are known only once interpolated
+            if not isinstance(item, PosDict):
+                try:
+                    parse_port(item)
+                except InvalidValue as exc:
+                    raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
+        return node
 
 
 def parse_extra_host(item: object) -> tuple[str, str]:
