@@ -200,6 +200,11 @@ class Service(Model):
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
     profiles: tuple[str, ...] = ()
+    # Isolation (composer/security.py turns these into the runtime's Security).
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    security_opt: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod

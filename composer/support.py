@@ -8,12 +8,14 @@ gets one warning naming where it is, so nothing is ignored silently.
 from __future__ import annotations
 
 from composer.models import Network, Project, Service
+from composer.security import security_warnings
 
 
 def unsupported_settings(project: Project) -> list[str]:
     warnings = []
     for name, service in sorted(project.services.items()):
         warnings.extend(_service(f"services.{name}", service))
+        warnings.extend(security_warnings(name, service))
     for key, network in sorted(project.networks.items()):
         warnings.extend(_network(f"networks.{key}", network))
     for key, volume in sorted(project.volumes.items()):

@@ -12,6 +12,7 @@ from typing import Any
 
 from composer.errors import PlanError
 from composer.models import Service
+from composer.security import service_security
 from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
 from runtime.images import ImageConfig
 
@@ -30,6 +31,7 @@ class ContainerPlacement:
     etc_dir: str  # holds the hosts, hostname and resolv.conf files bind-mounted into the container
     volume_paths: Mapping[str, str]  # named volume (key in the stack file) -> host directory
     labels: Mapping[str, str]
+    project_dir: str = "."  # what a relative seccomp profile path is relative to
 
 
 def container_config(
@@ -56,6 +58,7 @@ def container_config(
         restart=service.restart,
         restart_max_retries=service.max_retries,
         labels=dict(placement.labels),
+        security=service_security(service_name, service, placement.project_dir),
     )
 
 
