@@ -20,6 +20,7 @@ from composer.errors import PlanError
 from composer.models import Project, Service
 from runtime.config import Security
 from runtime.security.caps import ALL, CAP_NUMBERS, UnknownCapability, tweak
+from runtime.security.devices import ALLOW_ALL, DEFAULT_DEVICE_RULES
 from runtime.security.profile import ProfileError, validate
 
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")  # Go's strconv.ParseBool
@@ -123,6 +124,11 @@ def service_security(service_name: str, service: Service, project_dir: str) -> S
         readonly_paths=Security().readonly_paths if confined_paths else (),
         privileged=service.privileged,
     )
+
+
+def device_rules(service: Service) -> tuple[str, ...]:
+    """The devices cgroup allow list: every device for a privileged container, as Docker."""
+    return ALLOW_ALL if service.privileged else DEFAULT_DEVICE_RULES
 
 
 def check_security(project: Project, services: list[str] | tuple[str, ...]) -> None:

@@ -7,12 +7,12 @@ resolution against the image, environment, resources and mounts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from composer.errors import PlanError
 from composer.models import Service
-from composer.security import service_security
+from composer.security import device_rules, service_security
 from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
 from runtime.images import ImageConfig
 
@@ -52,7 +52,7 @@ def container_config(
             Namespace("ipc"),
             Namespace("network", placement.netns_path),
         ),
-        resources=resources(service_name, service),
+        resources=replace(resources(service_name, service), device_rules=device_rules(service)),
         stop_signal=service.stop_signal or "SIGTERM",
         stop_timeout=service.stop_grace_period if service.stop_grace_period is not None else 10.0,
         restart=service.restart,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from runtime.security.caps import DEFAULT_CAPABILITIES
+from runtime.security.devices import DEFAULT_DEVICE_RULES
 from runtime.security.paths import MASKED_PATHS, READONLY_PATHS
 
 NamespaceType = Literal["pid", "mount", "uts", "ipc", "network", "cgroup"]
@@ -65,6 +66,11 @@ class Resources:
     cpu_quota: int | None = None  # microseconds per period
     cpu_period: int = 100_000  # microseconds
     pids_limit: int | None = None
+    # devices-cgroup allow rules in v1 syntax ("c 1:3 rwm"); everything else is denied.
+    device_rules: tuple[str, ...] = DEFAULT_DEVICE_RULES
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "device_rules", tuple(self.device_rules))  # a list after JSON
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from runtime.errors import CgroupError
 
 # Hierarchies a container joins, when mounted. cpuset is left out on purpose: a new cpuset
 # cgroup is unusable until cpuset.cpus/mems are copied in, and we set no cpuset limits.
-JOINED = ("memory", "cpu", "cpuacct", "pids", "freezer")
+JOINED = ("memory", "cpu", "cpuacct", "pids", "freezer", "devices")
 FREEZE_WAIT = 1.0  # seconds; freezing only stops fork races, so we go on killing after this
 
 
@@ -162,6 +162,16 @@ class V1Driver:
                 self._fs.write(cpu / "cpu.cfs_quota_us", str(r.cpu_quota))
         if r.pids_limit is not None:
             self._fs.write(_dir(cgroup, "pids") / "pids.max", str(r.pids_limit))
+        self._set_devices(cgroup, r.device_rules)
+
+    def _set_devices(self, cgroup: V1Cgroup, rules: tuple[str, ...]) -> None:
+        """Deny every device, then allow `rules` (runtime/security/devices.py)."""
+        devices = cgroup.controller_dir("devices")
+        if devices is None:
+            return
+        self._fs.write(devices / "devices.deny", "a")
+        for rule in rules:
+            self._fs.write(devices / "devices.allow", rule)
 
     def _set_memory(self, memory: Path, limit: int) -> None:
         """memory.limit_in_bytes and, to forbid swap, memory.memsw.limit_in_bytes to the same value.
