@@ -102,6 +102,14 @@ class Security:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    """The json-file log's rotation (Docker's `max-size` / `max-file`); no rotation by default."""
+
+    max_size: int | None = None  # bytes
+    max_files: int = 1
+
+
+@dataclass(frozen=True)
 class ContainerConfig:
     """Everything needed to create and run one container.
 
@@ -130,6 +138,7 @@ class ContainerConfig:
     restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
     security: Security = field(default_factory=Security)
+    log: LogConfig = field(default_factory=LogConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -155,4 +164,5 @@ class ContainerConfig:
             restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
             security=Security.from_dict(data.get("security", {})),
+            log=LogConfig(**data.get("log", {})),
         )

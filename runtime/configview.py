@@ -81,7 +81,8 @@ class ConfigView:
     caller creates the cgroup)."""
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
-                 "stop_signal", "stop_timeout", "restart", "restart_max_retries", "security")
+                 "stop_signal", "stop_timeout", "restart", "restart_max_retries", "log_max_size",
+                 "log_max_files", "security")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -96,6 +97,9 @@ class ConfigView:
         self.restart: str = d.get("restart", "no")
         self.restart_max_retries: int | None = d.get("restart_max_retries")
         self.security = SecurityView(d.get("security", {}))
+        log = d.get("log", {})
+        self.log_max_size: int | None = log.get("max_size")
+        self.log_max_files: int = log.get("max_files", 1)
 
 
 def read_config(path: str) -> ConfigView:

@@ -20,7 +20,6 @@ import pytest
 
 from runtime.security.caps import CAPABILITIES, DEFAULT_CAPABILITIES, mask
 from tests.conftest import Roots
-from tests.integration import test_stack as stack_tests
 from tests.integration.stackkit import (
     Stack,
     cgroup_dirs,
@@ -29,8 +28,6 @@ from tests.integration.stackkit import (
     mounts_under,
     processes_mentioning,
 )
-
-stack = stack_tests.stack  # the per-test stack fixture, for the tests that need their own
 
 SLEEPER = json.dumps(["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"])
 # A custom profile in Docker's format: everything allowed but mkdir/mkdirat.
