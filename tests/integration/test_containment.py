@@ -45,6 +45,7 @@ services:
   priv: {{image: busybox, command: {SLEEPER}, privileged: true}}
   nnp: {{image: busybox, command: {SLEEPER}, security_opt: ["no-new-privileges:true"]}}
   custom: {{image: busybox, command: {SLEEPER}, security_opt: ["seccomp=profile.json"]}}
+  nobody: {{image: busybox, command: {SLEEPER}, user: "65534"}}
 """
 
 
@@ -209,6 +210,27 @@ def test_default_capabilities_are_dockers_fourteen(secured: Stack) -> None:
         assert (fields["CapBnd"], fields["CapPrm"], fields["CapEff"]) == (expected,) * 3
         assert (fields["CapInh"], fields["CapAmb"]) == ("0" * 16,) * 2
         assert fields["Seccomp"] == "2" and fields["NoNewPrivs"] == "0"
+
+
+def test_a_non_root_user_keeps_only_the_bounding_set(secured: Stack) -> None:
+    # As with Docker: capabilities do not survive execve for a non-root uid (no ambient set).
+    for fields in (status(secured, "nobody"), status(secured, "nobody", "self")):
+        assert fields["CapBnd"] == f"{mask(DEFAULT_CAPABILITIES):016x}"
+        assert (fields["CapPrm"], fields["CapEff"], fields["CapAmb"]) == ("0" * 16,) * 3
+        assert fields["Uid"].split()[0] == "65534" and fields["Seccomp"] == "2"
+
+
+def test_a_privileged_exec_gets_every_capability_but_keeps_seccomp(
+        secured: Stack, capfd: pytest.CaptureFixture[str]) -> None:
+    from runtime.containers import ContainerStore
+
+    store = ContainerStore(secured.roots.data, secured.roots.run, secured.roots.cgroup_parent)
+    cid = str(secured.by_service()["box"]["ID"])
+    capfd.readouterr()
+    assert store.exec(cid, ["grep", "-E", "^(CapEff|CapBnd|Seccomp):", "/proc/self/status"], privileged=True) == 0
+    fields = dict(line.split(":\t") for line in capfd.readouterr().out.splitlines())
+    assert int(fields["CapEff"], 16) == int(fields["CapBnd"], 16) == mask(CAPABILITIES) & host_capabilities()
+    assert fields["Seccomp"] == "2"  # runc exec applies the container's filter, privileged or not
 
 
 def test_cap_drop_all_drops_everything(secured: Stack) -> None:

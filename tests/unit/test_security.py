@@ -283,3 +283,26 @@ def test_programs_compile_once_per_content(tmp_path: Path, monkeypatch: pytest.M
     assert with_admin is not None
     with pytest.raises(pytest.fail.Exception):
         seccomp.cached_bpf(with_admin, str(tmp_path))  # another capability set: another program
+
+
+def test_the_stack_file_reaches_the_runtime_config(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from composer.spec import load_project
+    from composer.translate import ContainerPlacement, container_config
+    from runtime.images import ImageConfig
+
+    (tmp_path / "p.json").write_text('{"defaultAction": "SCMP_ACT_ALLOW"}')
+    (tmp_path / "stack.yaml").write_text(
+        "services:\n  app:\n    image: busybox\n    cap_drop: [ALL]\n    cap_add: [chown]\n"
+        "    security_opt: [no-new-privileges, seccomp=p.json]\n  root:\n    image: busybox\n    privileged: true\n")
+    project = load_project([tmp_path / "stack.yaml"], env={}, project_name="demo")
+    placement = ContainerPlacement(container_id="0" * 64, name="demo-app-1", layer_dirs=("/l",), netns_path=None,
+                                   etc_dir="/e", volume_paths={}, labels={}, project_dir=str(tmp_path))
+    image = ImageConfig(cmd=("true",))
+    app = container_config("app", project.services["app"], image, placement)
+    assert (app.security.capabilities, app.security.no_new_privileges) == (("CAP_CHOWN",), True)
+    assert app.security.seccomp == {"defaultAction": "SCMP_ACT_ALLOW"} and app.resources.device_rules[0] == "c *:* m"
+    root = container_config("root", project.services["root"], image, replace(placement, name="demo-root-1"))
+    assert root.security.privileged and root.resources.device_rules == ALLOW_ALL
+    assert type(app).from_dict(app.to_dict()) == app  # survives config.json
