@@ -145,6 +145,9 @@ def resolve(profile: dict[str, Any], machine: str, capabilities: tuple[str, ...]
         raise ProfileError("a seccomp profile must be a JSON object")
     default_name = profile.get("defaultAction", "")
     syscalls = profile.get("syscalls") or []
+    for key in ("flags", "listenerPath"):  # seccomp(2) filter flags, a notify agent's socket
+        if profile.get(key):
+            raise ProfileError(f"{key}: not supported by pycompose (remove it from the profile)")
     if not default_name and not syscalls:
         return None
     if not isinstance(syscalls, list):

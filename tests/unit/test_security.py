@@ -151,6 +151,7 @@ def test_an_empty_profile_means_no_filter_as_in_docker() -> None:
                                                        "errnoRet": 70000}]}, "errnoRet"),
     ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "read", "action": "SCMP_ACT_ALLOW"}]},
      "syscalls[0].names: expected a list of strings"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}, "flags: not supported"),
 ])
 def test_invalid_profiles_are_refused_saying_where(profile: object, message: str) -> None:
     with pytest.raises(ProfileError) as info:
