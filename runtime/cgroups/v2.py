@@ -141,3 +141,4 @@ class V2Driver:
             self._fs.write(path / "cpu.max", f"{quota} {r.cpu_period}")
         if r.pids_limit is not None:
             self._fs.write(path / "pids.max", str(r.pids_limit))
+        self._fs.attach_device_filter(path, r.device_rules)

@@ -28,6 +28,7 @@ from tests.integration.stackkit import (
     mounts_under,
     processes_mentioning,
 )
+from tests.integration.test_device_filter import openable_block_device
 
 SLEEPER = json.dumps(["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"])
 # A custom profile in Docker's format: everything allowed but mkdir/mkdirat.
@@ -143,20 +144,8 @@ def test_user_namespace_is_refused_by_seccomp(secured: Stack) -> None:
     assert code == 0 and "made" in out, out
 
 
-def openable_host_block_device() -> Path:
-    """A block device this host's root can open (the sandbox may forbid some disks)."""
-    for path in sorted(Path("/dev").iterdir()):
-        if path.is_block_device():
-            try:
-                os.close(os.open(path, os.O_RDONLY))
-            except OSError:
-                continue
-            return path
-    pytest.skip("no block device the host itself may open")
-
-
 def test_a_disk_device_node_can_be_made_but_not_opened(secured: Stack) -> None:
-    rdev = openable_host_block_device().stat().st_rdev
+    rdev = openable_block_device().stat().st_rdev
     script = f"mknod /tmp/disk b {os.major(rdev)} {os.minor(rdev)} && echo made; head -c 1 /tmp/disk >/dev/null"
     code, out = sh(secured, "box", script)
     assert "made" in out, out  # CAP_MKNOD is a default capability, as in Docker...

@@ -307,3 +307,25 @@ def test_the_stack_file_reaches_the_runtime_config(tmp_path: Path) -> None:
     root = container_config("root", project.services["root"], image, replace(placement, name="demo-root-1"))
     assert root.security.privileged and root.resources.device_rules == ALLOW_ALL
     assert type(app).from_dict(app.to_dict()) == app  # survives config.json
+
+
+# --- the cgroup v2 device filter (eBPF) --------------------------------------------------------
+
+
+def test_device_filter_program_shape() -> None:
+    import struct
+
+    from runtime.security.devfilter import parse_rule, program
+
+    assert parse_rule("c 1:3 rwm") == (2, 1, 3, 7)
+    assert parse_rule("b *:* m") == (1, None, None, 1)
+    assert parse_rule("a *:* rwm") == (0, None, None, 7)
+    with pytest.raises(ValueError, match="invalid device rule"):
+        parse_rule("x 1:3 rwm")
+    deny_all = program(())
+    assert len(deny_all) == 8 * 8  # 6 loads of the context, then r0 = 0; exit
+    assert len(program(("a *:* rwm", "c 1:3 rwm"))) == 8 * 8  # r0 = 1; exit: nothing unreachable after it
+    insns = [struct.unpack("<BBhi", program(("c 1:3 rwm",))[i:i + 8]) for i in range(0, 8 * 12, 8)]
+    # type == char, major == 1, minor == 3 → return 1; each test skips to the next rule when false
+    assert [(code, off, imm) for code, _, off, imm in insns[6:]] == [
+        (0x55, 4, 2), (0x55, 3, 1), (0x55, 2, 3), (0xB4, 0, 1), (0x95, 0, 0), (0xB4, 0, 0)]
