@@ -131,6 +131,7 @@ def create_container(
             etc_dir=str(engine.etc_dir(cid)),
             volume_paths=volume_paths,
             labels=labels,
+            project_dir=project.working_dir,
         )
         config = container_config(service, spec, image.config, placement)
         _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)

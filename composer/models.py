@@ -397,6 +397,11 @@ class Service(Model):
         tuple[Annotated[str, BeforeValidator(parse_expose, json_schema_input_type=str | int)], ...],
         AfterValidator(_distinct),
     ] = ()
+    # Isolation (composer/security.py turns these into the runtime's Security).
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    security_opt: tuple[str, ...] = ()
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.
     annotations: StringMap = Field(default_factory=dict)

@@ -23,6 +23,7 @@ from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
 from composer.plan import Plan, PlanOptions, plan_up
 from composer.publish import ensure_published
+from composer.security import check_security
 from composer.steps import run_step
 from composer.support import unsupported_settings
 from composer.upcache import RecordingEnv
@@ -59,6 +60,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     order = selected_services(project, services)
     desired = desired_state(project, order, engine.images)  # fails before anything is created
     _check_external(engine, project, order)
+    check_security(project, order)
     for warning in unsupported_settings(project):
         events.warn(warning)
     with engine.project_lock(project.name):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
+from composer.security import security_warnings
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
 INERT_SERVICE_KEYS = (
@@ -29,6 +30,7 @@ def unsupported_settings(project: Project) -> list[str]:
     warnings = []
     for name, service in sorted(project.services.items()):
         warnings.extend(_service(f"services.{name}", service))
+        warnings.extend(security_warnings(name, service))
     for key, network in sorted(project.networks.items()):
         warnings.extend(_network(f"networks.{key}", network))
     for key, volume in sorted(project.volumes.items()):

@@ -7,12 +7,13 @@ resolution against the image, environment, resources and mounts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from composer.errors import PlanError
 from composer.logconfig import log_config
 from composer.models import Service
+from composer.security import device_rules, service_security
 from runtime.config import (
     ContainerConfig,
     Healthcheck,
@@ -40,6 +41,7 @@ class ContainerPlacement:
     etc_dir: str  # holds the hosts, hostname and resolv.conf files bind-mounted into the container
     volume_paths: Mapping[str, str]  # named volume (key in the stack file) -> host directory
     labels: Mapping[str, str]
+    project_dir: str = "."  # what a relative seccomp profile path is relative to
 
 
 def container_config(
@@ -60,7 +62,7 @@ def container_config(
             Namespace("ipc"),
             Namespace("network", placement.netns_path),
         ),
-        resources=resources(service_name, service),
+        resources=replace(resources(service_name, service), device_rules=device_rules(service)),
         stop_signal=service.stop_signal or "SIGTERM",
         stop_timeout=service.stop_grace_period if service.stop_grace_period is not None else 10.0,
         restart=service.restart,
@@ -68,6 +70,7 @@ def container_config(
         labels=dict(placement.labels),
         log=log_config(service_name, service),
         healthcheck=healthcheck(service),
+        security=service_security(service_name, service, placement.project_dir),
     )
 
 

@@ -15,8 +15,11 @@ PID 1 runs `container_init`:
   6. The root filesystem (rootfs.py, its own ordered steps), hostname, then pivot_root.
   7. Resolve the user against the container's /etc/passwd and /etc/group (only readable
      after pivot_root); create and enter the working directory while still root.
-  8. Drop to the user: setgroups, then setgid, then setuid (setuid last: afterwards the
-     other two are no longer permitted).
+  8. Read-only and masked paths (rootfs.restrict_paths; none when privileged). Then
+     security/process.py, in runc's order: no_new_privs, capabilities around the change
+     to the user (setgroups, setgid, then setuid: afterwards the other two are no longer
+     permitted), seccomp last (its program is read before step 6, from the host).
+     Inherited fds are closed.
   9. Look the command up in the container's PATH (as the user, so permissions are the
      user's), restore default signal handling Python changed (SIGPIPE...), execve.
      The sync pipe is CLOEXEC: a successful exec closes it, which the monitor reads as
@@ -30,6 +33,7 @@ import stat
 
 from runtime import protocol, rootfs, signals, syscalls
 from runtime.errors import ContainerError, StartError
+from runtime.security import process, seccomp
 
 TYPE_CHECKING = False  # this runs in the lean monitor (see monitor.py): type-only imports
 if TYPE_CHECKING:
@@ -233,6 +237,8 @@ class ContainerInit:
         self.stdout_fd = stdout_fd
         self.stderr_fd = stderr_fd
         self.sync_fd = sync_fd
+        # Compiled at create time into the container's data dir (upper's parent).
+        self.seccomp_path = os.path.join(os.path.dirname(upper), seccomp.BPF_FILE)
 
     def run(self) -> NoReturn:
         step = "preparing the container process"
@@ -245,19 +251,24 @@ class ContainerInit:
             for fd in {null, self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
                 os.close(fd)
             os.umask(0o022)
-            step = "setting up the root filesystem"
             c = self.config
-            rootfs.setup_rootfs(syscalls.LinuxSyscalls(), self.rootfs, c.root.layers, self.upper, self.work, c.mounts, c.root.readonly)
+            step = "preparing the seccomp filter"
+            confinement = process.prepare(c.security, self.seccomp_path)
+            step = "setting up the root filesystem"
+            rootfs.setup_rootfs(syscalls.LinuxSyscalls(), self.rootfs, c.root.layers, self.upper, self.work, c.mounts,
+                                c.root.readonly, privileged=c.security.privileged)
             if any(ns.type == "uts" for ns in c.namespaces):
                 step = "setting the hostname"
                 syscalls.sethostname(c.hostname)
+            step = "masking paths"
+            rootfs.restrict_paths(syscalls.LinuxSyscalls(), c.security.masked_paths, c.security.readonly_paths)
             step = "resolving the user"
             user = user_for(c.process, c.process.user_spec, read_text("/etc/passwd"), read_text("/etc/group"))
             step = f"entering the working directory {c.process.cwd}"
             os.makedirs(c.process.cwd, exist_ok=True)
             os.chdir(c.process.cwd)
-            step = "switching to the user"
-            drop_privileges(user)
+            step = "switching to the user and applying capabilities and seccomp"
+            process.finalize(confinement, lambda: drop_privileges(user))
             os.closerange(3, self.sync_fd)
             os.closerange(self.sync_fd + 1, 1 << 16)
             step = "starting the command"
