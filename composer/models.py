@@ -15,6 +15,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from composer.spec.process_values import (
+    check_device_permissions,
+    parse_device,
+    parse_group_add,
+    parse_sysctls,
+    parse_tmpfs,
+    parse_ulimit,
+)
 from composer.spec.values import (
     InvalidValue,
     describe,
@@ -148,6 +156,69 @@ class ServiceVolume(Model):
         return self
 
 
+# --- process settings: read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices ---
+
+
+class Ulimit(Model):
+    soft: int  # -1: unlimited
+    hard: int
+
+
+class TmpfsMount(Model):
+    target: str
+    options: tuple[str, ...] = ()  # validated flags and data options, e.g. ("size=64m", "noexec")
+
+
+class DeviceMapping(Model):
+    source: str
+    target: str | None = None  # None: the same path as on the host
+    permissions: Annotated[str, BeforeValidator(check_device_permissions)] = "rwm"
+
+
+def _ulimits(value: object) -> object:
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for name, limit in value.items():
+        try:
+            out[name] = parse_ulimit(limit, str(name))
+        except InvalidValue as exc:
+            exc.key = str(name)
+            raise
+    return out
+
+
+Ulimits = Annotated[
+    dict[str, Ulimit], BeforeValidator(_ulimits, json_schema_input_type=dict[str, int | str | Ulimit])
+]
+TmpfsList = Annotated[
+    tuple[TmpfsMount, ...], BeforeValidator(parse_tmpfs, json_schema_input_type=str | list[str])
+]
+Devices = tuple[
+    Annotated[DeviceMapping, BeforeValidator(parse_device, json_schema_input_type=str | DeviceMapping)], ...
+]
+Sysctls = Annotated[
+    dict[str, str],
+    BeforeValidator(parse_sysctls, json_schema_input_type=dict[str, str | float | bool] | list[str]),
+]
+GroupAdd = Annotated[
+    tuple[str, ...], BeforeValidator(parse_group_add, json_schema_input_type=list[str | int])
+]
+
+
+class ProcessSettings(Model):
+    """The service keys of the process block (a mixin of Service, kept together for merges)."""
+
+    read_only: bool = False
+    tmpfs: TmpfsList = ()
+    shm_size: Size | None = None
+    group_add: GroupAdd = ()
+    ulimits: Ulimits = Field(default_factory=dict)
+    sysctls: Sysctls = Field(default_factory=dict)
+    init: bool | None = None
+    devices: Devices = ()
+
+
 class ResourceLimits(Model):
     memory: Size | None = None
     cpus: Cpus | None = None
@@ -169,7 +240,7 @@ class Deploy(Model):
     resources: Resources = Field(default_factory=Resources)
 
 
-class Service(Model):
+class Service(ProcessSettings):
     image: str | None = None
     command: Argv = None
     entrypoint: Argv = None

@@ -12,6 +12,12 @@ from typing import Any
 
 from composer.errors import PlanError
 from composer.models import Service
+from composer.process_settings import (
+    TMPFS_DEFAULTS,
+    container_settings,
+    process_settings,
+    settings_mounts,
+)
 from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
 from runtime.images import ImageConfig
 
@@ -40,9 +46,10 @@ def container_config(
         id=placement.container_id,
         name=placement.name,
         process=_process(service_name, service, image, hostname),
-        root=Root(layers=placement.layer_dirs),
+        root=Root(layers=placement.layer_dirs, readonly=service.read_only),
         hostname=hostname,
-        mounts=_etc_mounts(placement.etc_dir) + _volume_mounts(service_name, service, placement.volume_paths),
+        mounts=_etc_mounts(placement.etc_dir, service.read_only)
+        + _volume_mounts(service_name, service, placement.volume_paths) + settings_mounts(service),
         namespaces=(
             Namespace("pid"),
             Namespace("mount"),
@@ -56,6 +63,7 @@ def container_config(
         restart=service.restart,
         restart_max_retries=service.max_retries,
         labels=dict(placement.labels),
+        **container_settings(service),
     )
 
 
@@ -92,6 +100,7 @@ def _process(service_name: str, service: Service, image: ImageConfig, hostname: 
         cwd=service.working_dir or image.working_dir or "/",
         user=_numeric_user(user_spec),
         user_spec=user_spec,
+        **process_settings(service),
     )
 
 
@@ -128,9 +137,10 @@ def _one_of(service_name: str, key: str, direct: float | int | None, deploy: flo
     return direct if direct is not None else deploy
 
 
-def _etc_mounts(etc_dir: str) -> tuple[Mount, ...]:
+def _etc_mounts(etc_dir: str, read_only: bool = False) -> tuple[Mount, ...]:
+    """hosts, hostname, resolv.conf: read-only with a read-only root, as Docker mounts them."""
     return tuple(
-        Mount(f"/etc/{name}", "bind", f"{etc_dir}/{name}", ("rbind", "rw"))
+        Mount(f"/etc/{name}", "bind", f"{etc_dir}/{name}", ("rbind", "ro" if read_only else "rw"))
         for name in ("hosts", "hostname", "resolv.conf")
     )
 
@@ -147,7 +157,7 @@ def _volume_mounts(service_name: str, service: Service, volume_paths: Mapping[st
                 raise PlanError(f"{where}: anonymous volumes are not supported yet", hint="give the volume a name")
             mounts.append(Mount(volume.target, "bind", volume_paths[volume.source], ("rbind", mode)))
         elif volume.type == "tmpfs":
-            mounts.append(Mount(volume.target, "tmpfs", "tmpfs", ("nosuid", "nodev", mode)))
+            mounts.append(Mount(volume.target, "tmpfs", "tmpfs", (*TMPFS_DEFAULTS, mode)))
         else:
             raise PlanError(f"{where}: volume type {volume.type!r} is not supported yet")
     return tuple(mounts)

@@ -26,7 +26,7 @@ class UserView:
 
 
 class ProcessView:
-    __slots__ = ("args", "env", "cwd", "user", "user_spec")
+    __slots__ = ("args", "env", "cwd", "user", "user_spec", "rlimits", "group_add")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.args: tuple[str, ...] = tuple(d["args"])
@@ -34,6 +34,9 @@ class ProcessView:
         self.cwd: str = d.get("cwd", "/")
         self.user = UserView(d.get("user", {}))
         self.user_spec: str | None = d.get("user_spec")
+        self.rlimits: tuple[tuple[str, int, int], ...] = tuple(
+            (r["type"], r["soft"], r["hard"]) for r in d.get("rlimits", ()))
+        self.group_add: tuple[str, ...] = tuple(d.get("group_add", ()))
 
 
 class MountView:
@@ -54,6 +57,15 @@ class NamespaceView:
         self.path: str | None = d.get("path")
 
 
+class DeviceView:
+    __slots__ = ("source", "path", "permissions")
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.source: str = d["source"]
+        self.path: str = d["path"]
+        self.permissions: str = d.get("permissions", "rwm")
+
+
 class RootView:
     __slots__ = ("layers", "readonly")
 
@@ -67,7 +79,8 @@ class ConfigView:
     caller creates the cgroup)."""
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
-                 "stop_signal", "stop_timeout", "restart", "restart_max_retries")
+                 "stop_signal", "stop_timeout", "restart", "restart_max_retries",
+                 "sysctls", "devices", "init")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -81,6 +94,9 @@ class ConfigView:
         self.stop_timeout: float = d.get("stop_timeout", 10.0)
         self.restart: str = d.get("restart", "no")
         self.restart_max_retries: int | None = d.get("restart_max_retries")
+        self.sysctls: dict[str, str] = dict(d.get("sysctls", {}))
+        self.devices = tuple(DeviceView(v) for v in d.get("devices", ()))
+        self.init: bool = d.get("init", False)
 
 
 def read_config(path: str) -> ConfigView:

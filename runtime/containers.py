@@ -68,6 +68,9 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.cwd.startswith("/"):
         raise ContainerError(f"container {config.name}: the working directory {config.process.cwd!r} must be absolute")
     protocol.signal_number(config.stop_signal)
+    from runtime.process_settings import check_process_settings
+
+    check_process_settings(config)
 
 
 class ContainerStore:

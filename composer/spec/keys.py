@@ -89,7 +89,8 @@ SERVICE = _shape(
     SERVICE_KEYS,
     """image command entrypoint environment working_dir user hostname container_name
     depends_on mem_limit cpus pids_limit deploy restart stop_signal stop_grace_period labels
-    networks volumes profiles env_file""",
+    networks volumes profiles env_file
+    read_only tmpfs shm_size group_add ulimits sysctls init devices""",
     maps={"deploy": _shape(DEPLOY_KEYS, "replicas resources", maps={"resources": _RESOURCES})},
     each={
         "depends_on": _shape(DEPENDS_ON_KEYS, "condition required restart"),
