@@ -133,11 +133,32 @@ class ServiceNetwork(Model):
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
 
 
+class BindOptions(Model):
+    create_host_path: bool = False  # a missing source directory is created (implied by short syntax)
+
+
+def _octal_mode(value: object) -> object:
+    """A tmpfs mode: a number as YAML read it (01777 is octal there), or an octal string."""
+    if isinstance(value, str):
+        try:
+            return int(value.removeprefix("0o"), 8)
+        except ValueError:
+            raise InvalidValue(f'invalid mode "{value}"', "use an octal mode such as 1777") from None
+    return value
+
+
+class TmpfsOptions(Model):
+    size: Size | None = None
+    mode: Annotated[int, BeforeValidator(_octal_mode, json_schema_input_type=int | str), Field(ge=0, le=0o7777)] | None = None
+
+
 class ServiceVolume(Model):
     type: Literal["bind", "volume", "tmpfs"]
     source: str | None = None
     target: str
     read_only: bool = False
+    bind: BindOptions | None = None
+    tmpfs: TmpfsOptions | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -153,6 +174,10 @@ class ServiceVolume(Model):
             raise InvalidValue("a bind mount needs a source")
         if self.type == "tmpfs" and self.source:
             raise InvalidValue("a tmpfs mount takes no source")
+        if self.bind is not None and self.type != "bind":
+            raise InvalidValue("`bind` options are only for type: bind")
+        if self.tmpfs is not None and self.type != "tmpfs":
+            raise InvalidValue("`tmpfs` options are only for type: tmpfs")
         return self
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from composer.models import Service
+from composer.models import Service, ServiceVolume
 from runtime.config import Device, Mount, Rlimit
 
 SHM_DEFAULT = 64 * 1024 * 1024  # Docker's default shm_size
@@ -31,6 +31,15 @@ def container_settings(service: Service) -> dict[str, Any]:
         "devices": tuple(Device(d.source, d.target or d.source, d.permissions) for d in service.devices),
         "init": bool(service.init),
     }
+
+
+def tmpfs_volume_options(volume: ServiceVolume) -> tuple[str, ...]:
+    """`tmpfs: {size, mode}` of a tmpfs volume as mount options (moby's ConvertTmpfsOptions)."""
+    if volume.tmpfs is None:
+        return ()
+    size = () if volume.tmpfs.size is None else (f"size={volume.tmpfs.size}",)
+    mode = () if volume.tmpfs.mode is None else (f"mode={volume.tmpfs.mode:o}",)
+    return (*size, *mode)
 
 
 def settings_mounts(service: Service) -> tuple[Mount, ...]:

@@ -17,6 +17,7 @@ from composer.process_settings import (
     container_settings,
     process_settings,
     settings_mounts,
+    tmpfs_volume_options,
 )
 from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
 from runtime.images import ImageConfig
@@ -151,13 +152,14 @@ def _volume_mounts(service_name: str, service: Service, volume_paths: Mapping[st
         mode = "ro" if volume.read_only else "rw"
         where = f"services.{service_name}.volumes[{index}]"
         if volume.type == "bind":
-            mounts.append(Mount(volume.target, "bind", str(volume.source), ("rbind", mode)))
+            create = volume.bind is not None and volume.bind.create_host_path
+            mounts.append(Mount(volume.target, "bind", str(volume.source), ("rbind", mode), create_source=create))
         elif volume.type == "volume":
             if not volume.source:
                 raise PlanError(f"{where}: anonymous volumes are not supported yet", hint="give the volume a name")
             mounts.append(Mount(volume.target, "bind", volume_paths[volume.source], ("rbind", mode)))
         elif volume.type == "tmpfs":
-            mounts.append(Mount(volume.target, "tmpfs", "tmpfs", (*TMPFS_DEFAULTS, mode)))
+            mounts.append(Mount(volume.target, "tmpfs", "tmpfs", (*TMPFS_DEFAULTS, mode, *tmpfs_volume_options(volume))))
         else:
             raise PlanError(f"{where}: volume type {volume.type!r} is not supported yet")
     return tuple(mounts)

@@ -69,6 +69,9 @@ class Mount:
     type: str = "bind"  # "bind", "tmpfs", ...
     source: str = ""
     options: tuple[str, ...] = ()  # e.g. ("rbind", "ro")
+    # Not OCI: a missing bind source directory is created at container create, as Docker
+    # does for `-v` binds (compose's short syntax); otherwise a missing source is an error.
+    create_source: bool = False
 
 
 @dataclass(frozen=True)

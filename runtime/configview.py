@@ -40,13 +40,14 @@ class ProcessView:
 
 
 class MountView:
-    __slots__ = ("destination", "type", "source", "options")
+    __slots__ = ("destination", "type", "source", "options", "create_source")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.destination: str = d["destination"]
         self.type: str = d.get("type", "bind")
         self.source: str = d.get("source", "")
         self.options: tuple[str, ...] = tuple(d.get("options", ()))
+        self.create_source: bool = d.get("create_source", False)
 
 
 class NamespaceView:

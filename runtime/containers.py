@@ -84,6 +84,9 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        from runtime.bindsources import prepare_bind_sources
+
+        prepare_bind_sources(config)
         paths = self._paths(config.id)
         if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")

@@ -45,6 +45,8 @@ SERVICE_NETWORK_KEYS = frozenset(
     mac_address priority""".split()
 )
 MOUNT_KEYS = frozenset("bind consistency image read_only source target tmpfs type volume".split())
+BIND_KEYS = frozenset("create_host_path propagation recursive selinux".split())
+TMPFS_KEYS = frozenset({"mode", "size"})
 NETWORK_KEYS = frozenset(
     "attachable driver driver_opts enable_ipv4 enable_ipv6 external internal ipam labels name".split()
 )
@@ -96,7 +98,10 @@ SERVICE = _shape(
         "depends_on": _shape(DEPENDS_ON_KEYS, "condition required restart"),
         "networks": _shape(SERVICE_NETWORK_KEYS, "aliases ipv4_address"),
     },
-    items={"volumes": _shape(MOUNT_KEYS, "type source target read_only")},
+    items={"volumes": _shape(
+        MOUNT_KEYS, "type source target read_only bind tmpfs",
+        maps={"bind": _shape(BIND_KEYS, "create_host_path"), "tmpfs": _shape(TMPFS_KEYS, "size mode")},
+    )},
 )
 NETWORK = _shape(
     NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}

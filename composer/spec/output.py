@@ -57,8 +57,24 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        **_process_settings(svc),
     }
     return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _process_settings(svc: Service) -> dict[str, Any]:
+    """read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices (None: unset)."""
+    return {
+        "read_only": svc.read_only or None,
+        "tmpfs": [":".join((t.target, ",".join(t.options))) if t.options else t.target for t in svc.tmpfs] or None,
+        "shm_size": str(svc.shm_size) if svc.shm_size is not None else None,
+        "group_add": list(svc.group_add) or None,
+        "ulimits": {name: u.soft if u.soft == u.hard else u.model_dump() for name, u in sorted(svc.ulimits.items())}
+        or None,
+        "sysctls": dict(sorted(svc.sysctls.items())) or None,
+        "init": svc.init,
+        "devices": [d.model_dump() for d in svc.devices] or None,
+    }
 
 
 def _restart(svc: Service) -> str:
@@ -102,6 +118,10 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
     out["target"] = mount.target
     if mount.read_only:
         out["read_only"] = True
+    if mount.bind is not None:
+        out["bind"] = mount.bind.model_dump()
+    if mount.tmpfs is not None:
+        out["tmpfs"] = _compact(mount.tmpfs.model_dump())
     return out
 
 

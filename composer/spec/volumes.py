@@ -77,7 +77,9 @@ def _parse_short(text: str, base_dir: str | None, home: str | None) -> ParsedVol
             raise InvalidValue(f'invalid volume option "{option}" in "{text}"', SHORT_HINT)
     mount: dict[str, Any]
     if is_path(source):
-        mount = {"type": "bind", "source": resolve_path(source, base_dir, home), "target": target}
+        # As Compose: the short syntax creates a missing host directory (legacy -v behaviour).
+        mount = {"type": "bind", "source": resolve_path(source, base_dir, home), "target": target,
+                 "bind": {"create_host_path": True}}
     else:
         mount = {"type": "volume", "source": source, "target": target}
     if read_only:

@@ -137,3 +137,27 @@ def test_a_missing_device_is_one_line(stack: Stack) -> None:  # noqa: F811
     assert line == (f'error: container {stack.project}-app-1: error gathering device information while adding '
                     'custom device "/dev/nosuch": no such file or directory')
     assert stack.ps() == []
+
+
+def test_a_missing_short_syntax_bind_source_is_created_like_docker(stack: Stack) -> None:  # noqa: F811
+    up_one(stack, "volumes: ['./made/here:/m']")
+    assert (stack.directory / "made" / "here").is_dir()
+    sh(stack, "touch /m/f")
+    assert (stack.directory / "made" / "here" / "f").exists()
+
+
+def test_a_missing_long_syntax_bind_source_is_one_line_and_nothing_is_left(stack: Stack) -> None:  # noqa: F811
+    line = failed_up(stack, "volumes: [{type: bind, source: ./nope, target: /m}]")
+    assert line == (f'error: container {stack.project}-app-1: invalid mount config for type "bind": '
+                    f"bind source path does not exist: {stack.directory / 'nope'}")
+    assert stack.ps() == [] and not (stack.directory / "nope").exists()
+    (stack.directory / "afile").write_text("")
+    line = failed_up(stack, "volumes: ['./afile/sub:/m']")
+    assert line == (f"error: container {stack.project}-app-1: error while creating mount source path "
+                    f"'{stack.directory / 'afile' / 'sub'}': Not a directory")
+
+
+def test_a_non_executable_entrypoint_is_one_line(stack: Stack) -> None:  # noqa: F811
+    line = failed_up(stack, "entrypoint: [/etc/passwd]", command="[x]")
+    assert line == f'error: cannot start container {stack.project}-app-1: exec: "/etc/passwd": permission denied'
+    assert stack.by_service()["app"]["State"] == "created"  # as Docker leaves it

@@ -99,6 +99,7 @@ def test_volume_short_syntax() -> None:
         "type": "bind",
         "source": "/proj/a",
         "target": "/b",
+        "bind": {"create_host_path": True},  # implied by the short syntax, as in Compose
         "read_only": True,
     }
     assert parse_volume("~/c:/c", "/proj", "/home/u").mount["source"] == "/home/u/c"

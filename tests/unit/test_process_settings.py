@@ -3,6 +3,7 @@ config, and the runtime's pure checks (rlimits, sysctls, groups, devices, /dev/s
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from pathlib import Path
@@ -270,3 +271,66 @@ def test_init_wraps_the_command_like_docker_run_init() -> None:
     assert tini.init_args(("sh", "-c", "x")) == ("/sbin/docker-init", "--", "sh", "-c", "x")
     assert tini.init_mount("/usr/bin/tini-static") == {
         "destination": "/sbin/docker-init", "type": "bind", "source": "/usr/bin/tini-static", "options": ["bind", "ro"]}
+
+
+def test_config_output_keeps_every_process_setting(tmp_path: Path) -> None:
+    import yaml
+
+    from composer.spec import project_to_dict
+
+    project = load(tmp_path, """
+read_only: true
+tmpfs: ['/run', '/big:size=2m,exec']
+shm_size: 16m
+group_add: [staff, 5]
+ulimits: {nproc: 64, nofile: {soft: 512, hard: 1024}}
+sysctls: [net.core.somaxconn=1024]
+init: true
+devices: ['/dev/zero:/dev/z:rw']
+volumes: ['./src:/src', {type: tmpfs, target: /t, tmpfs: {size: 1m, mode: '1770'}}]
+""")
+    out = project_to_dict(project)["services"]["app"]
+    assert {k: out[k] for k in ("read_only", "tmpfs", "shm_size", "group_add", "ulimits", "sysctls", "init")} == {
+        "read_only": True, "tmpfs": ["/run", "/big:size=2m,exec"], "shm_size": str(16 << 20),
+        "group_add": ["staff", "5"], "ulimits": {"nofile": {"soft": 512, "hard": 1024}, "nproc": 64},
+        "sysctls": {"net.core.somaxconn": "1024"}, "init": True}
+    assert out["devices"] == [{"source": "/dev/zero", "target": "/dev/z", "permissions": "rw"}]
+    assert out["volumes"][0]["bind"] == {"create_host_path": True}
+    assert out["volumes"][1]["tmpfs"] == {"size": 1 << 20, "mode": 0o1770}
+    (tmp_path / "again.yaml").write_text(yaml.safe_dump(project_to_dict(project)))
+    assert load_project([tmp_path / "again.yaml"], env={}).services == project.services
+
+
+def test_bind_sources_and_tmpfs_volume_options_translate(tmp_path: Path) -> None:
+    config = translate(tmp_path, """
+volumes:
+  - ./short:/short
+  - {type: bind, source: ./long, target: /long}
+  - {type: bind, source: ./made, target: /made, bind: {create_host_path: true}}
+  - {type: tmpfs, target: /t, tmpfs: {size: 1m, mode: 01770}}
+""")
+    binds = {m.destination: m.create_source for m in config.mounts if m.type == "bind" and "/etc/" not in m.destination}
+    assert binds == {"/short": True, "/long": False, "/made": True}
+    assert [m.options for m in config.mounts if m.destination == "/t"] == [
+        ("noexec", "nosuid", "nodev", "rw", f"size={1 << 20}", "mode=1770")]
+    with pytest.raises(SpecError, match="`tmpfs` options are only for type: tmpfs"):
+        load(tmp_path, "volumes: [{type: bind, source: /x, target: /x, tmpfs: {size: 1}}]")
+    with pytest.raises(SpecError, match='invalid mode "9"'):
+        load(tmp_path, "volumes: [{type: tmpfs, target: /x, tmpfs: {mode: '9'}}]")
+
+
+def test_missing_bind_sources_are_made_or_refused_at_create(tmp_path: Path) -> None:
+    from runtime.bindsources import prepare_bind_sources
+
+    base = translate(tmp_path, "user: root")
+
+    def config(*mounts: Mount) -> ContainerConfig:
+        return dataclasses.replace(base, mounts=mounts)
+
+    prepare_bind_sources(config(Mount("/a", "bind", str(tmp_path / "made" / "deep"), create_source=True)))
+    assert (tmp_path / "made" / "deep").is_dir()
+    with pytest.raises(ContainerError, match="bind source path does not exist: " + str(tmp_path / "nope")):
+        prepare_bind_sources(config(Mount("/a", "bind", str(tmp_path / "nope"))))
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ContainerError, match="error while creating mount source path .*afile/sub': Not a directory"):
+        prepare_bind_sources(config(Mount("/a", "bind", str(tmp_path / "afile" / "sub"), create_source=True)))
