@@ -256,7 +256,7 @@ class ContainerInit:
             sysctls.write_sysctls(c.sysctls)
             step = "setting up the root filesystem"
             rootfs.setup_rootfs(syscalls.LinuxSyscalls(), self.rootfs, c.root.layers, self.upper, self.work,
-                                self._mounts(), c.root.readonly, devices=c.devices)
+                                self._mounts(), c.root.readonly, devices=c.devices, cwd=c.process.cwd)
             if any(ns.type == "uts" for ns in c.namespaces):
                 step = "setting the hostname"
                 syscalls.sethostname(c.hostname)

@@ -210,7 +210,7 @@ def pivot(sc: Syscalls, rootfs: str) -> None:
 def setup_rootfs(
     sc: Syscalls, rootfs: str, layers: Sequence[str], upper: str, work: str,
     mounts: Sequence[Mount | MountView] = (), readonly: bool = False,
-    devices: Sequence[Device | DeviceView] = (),
+    devices: Sequence[Device | DeviceView] = (), cwd: str = "/",
 ) -> None:
     """Steps 1-8 of the module docstring. Raises RootfsError (or OSError naming the path)."""
     make_private(sc)
@@ -221,6 +221,7 @@ def setup_rootfs(
     mount_sys(sc, rootfs)
     for m in sorted(mounts, key=lambda m: len([p for p in m.destination.split("/") if p])):
         mount_user(sc, rootfs, m)
+    sc.makedirs(secure_join(rootfs, cwd))  # as runc: the working directory exists even on a read-only root
     pivot(sc, rootfs)
     if readonly:
         sc.mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY)

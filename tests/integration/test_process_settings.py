@@ -37,7 +37,9 @@ def failed_up(stack: Stack, settings: str, command: str = SLEEP) -> str:  # noqa
 
 
 def test_read_only_root_keeps_volumes_tmpfs_dev_and_shm_writable(stack: Stack) -> None:  # noqa: F811
-    up_one(stack, "read_only: true\ntmpfs: /run\nvolumes: ['data:/data']\n", top="volumes:\n  data: {}\n")
+    up_one(stack, "read_only: true\ntmpfs: /run\nvolumes: ['data:/data']\nworking_dir: /new/dir\n",
+           top="volumes:\n  data: {}\n")
+    assert sh(stack, "pwd").strip() == "/new/dir"  # made before the root turned read-only, as runc does
     assert "Read-only file system" in stack.exec("app", "touch", "/x", check=False).stderr
     assert stack.exec("app", "touch", "/etc/hosts", check=False).returncode != 0  # ro like Docker's
     sh(stack, "touch /run/a /data/b /dev/shm/c /dev/d /tmp/e 2>&1 | grep -v /tmp/e || true")
