@@ -89,6 +89,14 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    """The json-file log's rotation (Docker's `max-size` / `max-file`); no rotation by default."""
+
+    max_size: int | None = None  # bytes
+    max_files: int = 1
+
+
+@dataclass(frozen=True)
 class ContainerConfig:
     """Everything needed to create and run one container.
 
@@ -121,6 +129,7 @@ class ContainerConfig:
     sysctls: dict[str, str] = field(default_factory=dict)
     devices: tuple[Device, ...] = ()
     init: bool = False
+    log: LogConfig = field(default_factory=LogConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -150,4 +159,5 @@ class ContainerConfig:
             sysctls=dict(data.get("sysctls", {})),
             devices=tuple(Device(**d) for d in data.get("devices", ())),
             init=data.get("init", False),
+            log=LogConfig(**data.get("log", {})),
         )

@@ -80,8 +80,8 @@ class ConfigView:
     caller creates the cgroup)."""
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
-                 "stop_signal", "stop_timeout", "restart", "restart_max_retries",
-                 "sysctls", "devices", "init")
+                 "stop_signal", "stop_timeout", "restart", "restart_max_retries", "log_max_size",
+                 "log_max_files", "sysctls", "devices", "init")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -98,6 +98,9 @@ class ConfigView:
         self.sysctls: dict[str, str] = dict(d.get("sysctls", {}))
         self.devices = tuple(DeviceView(v) for v in d.get("devices", ()))
         self.init: bool = d.get("init", False)
+        log = d.get("log", {})
+        self.log_max_size: int | None = log.get("max_size")
+        self.log_max_files: int = log.get("max_files", 1)
 
 
 def read_config(path: str) -> ConfigView:

@@ -186,6 +186,12 @@ class ContainerStore:
         self._stop_monitor(rec, paths, config.stop_signal, wait)
         return self.state(container_id)
 
+    def processes(self, container_id: str) -> list[int]:
+        """Host pids of every process in the container (its cgroup), sorted; [] if none run."""
+        self.config(container_id)  # NotFoundError
+        cgroup = self.driver.open(self.cgroup_parent, container_id)
+        return cgroup.procs() if cgroup is not None else []
+
     def kill(self, container_id: str, signal: str = "SIGKILL") -> None:
         """Send `signal` to PID 1. SIGKILL and the stop signal count as an explicit stop."""
         signo = protocol.signal_number(signal)
@@ -249,7 +255,9 @@ class ContainerStore:
         return logs.follow_log(paths.log, active, tail)
 
     def exec(self, container_id: str, args: Sequence[str], env: Sequence[str] = (),
-             cwd: str | None = None, user: str | None = None) -> int:
+             cwd: str | None = None, user: str | None = None, tty: bool = False) -> int:
+        """Run `args` in the container with our stdio (a new pseudo-terminal with `tty`);
+        its exit code."""
         config = self.config(container_id)
         rec = self._observe(container_id)
         if rec.status != "running" or rec.pid is None or rec.pid_start is None:
@@ -263,7 +271,7 @@ class ContainerStore:
             config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
             procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
             args=tuple(args), env=tuple(merge_env(config.process.env, env)),
-            cwd=cwd or config.process.cwd, user=user,
+            cwd=cwd or config.process.cwd, user=user, tty=tty,
         )
         return run_exec(spec)
 

