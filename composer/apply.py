@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from composer.conditions import Never, has_healthcheck, judge, wait_until
 from composer.desired import Desired, network_name, volume_name
 from composer.engine import Engine
 from composer.errors import ApplyError, PycomposeError
@@ -176,26 +177,42 @@ class Applier:
         return holder[0]
 
     def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
-        """`service_completed_successfully`: the dependency must exit with code 0 first."""
-        if self.project.services[service].depends_on[dependency].condition != "service_completed_successfully":
+        """Wait until the dependency meets the condition `service` declares on it (Compose's
+        waitDependencies); an optional dependency that never will is skipped with a warning."""
+        spec = self.project.services[service].depends_on[dependency]
+        if spec.condition == "service_started":
             return
-        state = self.engine.containers.state(dependency_id)
+        containers = self.engine.containers
+        state = containers.state(dependency_id)
         self.events.progress("Container", state.name, "Waiting")
-        if state.status == "running":
-            state = self.engine.containers.wait(dependency_id)
-        if state.exit_code != 0:
+        try:
+            if spec.condition == "service_completed_successfully":
+                state = containers.wait(dependency_id) if state.status == "running" else state
+                if not judge(state, spec.condition, False):
+                    raise Never(f"{state.name} has not run")
+                self.events.progress("Container", state.name, "Exited")
+            else:
+                checked = has_healthcheck(containers.config(dependency_id))
+                wait_until(lambda: containers.state(dependency_id), spec.condition, checked)
+                self.events.progress("Container", state.name, "Healthy")
+        except Never as never:
+            if not spec.required:
+                self.events.warn(f'optional dependency "{dependency}" of service "{service}" failed: {never}')
+                return
             self.events.progress("Container", state.name, "Error")
-            raise ApplyError(
-                f'service "{service}" depends on "{dependency}" with condition service_completed_successfully, '
-                f"but {state.name} exited with code {state.exit_code}"
-            )
-        self.events.progress("Container", state.name, "Exited")
+            raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
 
     def _networks_of(self, service: str) -> list[str]:
         return [network_name(self.project, key) for key in self.project.services[service].networks]
 
     def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
         run_step(self.events, kind, name, statuses, work)
+
+
+def _dependency_failed(service: str, dependency: str, condition: str, reason: str) -> str:
+    if condition == "service_completed_successfully":  # the wording tests and users already know
+        return f'service "{service}" depends on "{dependency}" with condition {condition}, but {reason}'
+    return f'dependency failed to start: {reason}; service "{service}" depends on "{dependency}" with condition {condition}'
 
 
 def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:

@@ -149,17 +149,20 @@ def up(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     timeout: TimeoutOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for services to be running|healthy. Implies detached mode.")] = False,
+    wait_timeout: Annotated[int | None, typer.Option("--wait-timeout", help="Maximum duration in seconds to wait for the project to be running|healthy.")] = None,
 ) -> None:
     """Create and start containers; reconcile what is already there."""
     from composer.plan import PlanOptions
 
+    detach = detach or wait
     if force_recreate and no_recreate:
         raise PycomposeError("--force-recreate and --no-recreate are incompatible")
     options = PlanOptions(remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate)
     eng = engine()
     inputs = stack_inputs(file, project_name)
     assert inputs is not None
-    if detach and not (force_recreate or services or dry_run):
+    if detach and not (force_recreate or services or dry_run or wait):
         from composer import upcache
 
         cached = upcache.load(eng.run_root, inputs)
@@ -182,11 +185,36 @@ def up(
         print(plan.render())
         return
     remember(eng.run_root, inputs, loaded)
+    if wait:
+        _wait(eng, loaded, services or (), wait_timeout)
     if not detach:
         from composer.attach import attach_until_exit
 
         code = attach_until_exit(eng, loaded, services or (), colour=_colour(no_color), timeout=timeout, since=began)
         raise typer.Exit(code)
+
+
+def _wait(eng: "Engine", loaded: "LoadedProject", services: list[str] | tuple[()], wait_timeout: int | None) -> None:
+    """`up --wait`: every selected service running, or healthy when it has a healthcheck."""
+    from composer.conditions import wait_for_stack
+    from composer.operations import selected_services
+
+    chosen = selected_services(loaded.project, services)
+    wait_for_stack(eng, loaded.project, chosen, events(), float(wait_timeout) if wait_timeout else None)
+
+
+@app.command()
+def inspect(
+    names: Annotated[list[str], typer.Argument(help="Services or containers (names or ids).")],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+) -> None:
+    """Show containers in detail, as JSON shaped like `docker inspect`."""
+    import json
+
+    from composer.inspect import inspect as inspect_containers
+
+    print(json.dumps(inspect_containers(engine(), _project_name(file, project_name), names), indent=4))
 
 
 @app.command()
@@ -370,6 +398,52 @@ def restart(services: ServicesArg = None, file: FileOpt = None, project_name: Pr
     eng, sink = engine(), events()
     operations.stop(eng, loaded, sink, services or (), timeout)
     operations.start(eng, loaded, sink, services or ())
+
+
+@app.command()
+def pause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Pause the running containers of services (cgroup freezer)."""
+    from composer import control
+
+    control.pause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def unpause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Unpause paused containers of services."""
+    from composer import control
+
+    control.unpause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def kill(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    signal: Annotated[str, typer.Option("--signal", "-s", help="Signal to send to the containers.")] = "SIGKILL",
+) -> None:
+    """Send a signal (default SIGKILL) to the running containers of services."""
+    from composer import control
+
+    control.kill(engine(), _project_name(file, project_name), services or (), events(), signal)
+
+
+@app.command()
+def stats(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show all containers (default shows just running).")] = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print one result and exit.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Do not truncate container IDs.")] = False,
+) -> None:
+    """Live resource use of the containers: CPU, memory, network and block I/O, pids."""
+    from composer import stats as usage
+
+    usage.show(engine(), _project_name(file, project_name), services or (), all_=all_,
+               stream=not no_stream, fmt=format_, truncate=not no_trunc)
 
 
 @app.command()

@@ -11,6 +11,7 @@ a value.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
@@ -135,10 +136,66 @@ Condition = Literal["service_started", "service_healthy", "service_completed_suc
 RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
 
 
+def _swap_size(value: object) -> int:
+    """memswap_limit: a size, or -1 for unlimited swap (Docker's --memory-swap)."""
+    if value == -1 or value == "-1":
+        return -1
+    return parse_size(value)
+
+
+def _cpuset(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", value):
+        raise InvalidValue(f'invalid cpuset "{value}"', "use CPU numbers and ranges such as 0-2,4")
+    return value
+
+
 class DependsOn(Model):
     condition: Condition = "service_started"
     required: bool = True
     restart: bool = False
+
+
+def _healthcheck_test(value: object) -> object:
+    """A string is CMD-SHELL (as Compose); a list must start with NONE, CMD or CMD-SHELL."""
+    if isinstance(value, str):
+        return ("CMD-SHELL", value)
+    if not isinstance(value, list | tuple):
+        raise InvalidValue(f"expected a string or a list of strings, got {describe(value)}")
+    if not value:
+        return None  # Docker: an empty test inherits the image's
+    if any(isinstance(item, dict | list | tuple) or item is None for item in value):
+        raise InvalidValue("expected a list of strings")
+    kind, *args = (scalar_text(item) for item in value)
+    if kind == "NONE" and args:
+        raise InvalidValue("NONE takes no arguments")
+    if kind in ("CMD", "CMD-SHELL") and not args:
+        raise InvalidValue(f"{kind} needs a command")
+    if kind not in ("NONE", "CMD", "CMD-SHELL"):
+        raise InvalidValue(f'unknown test type "{kind}"', 'start the list with "CMD", "CMD-SHELL" or "NONE"')
+    return (kind, *args)
+
+
+class Healthcheck(Model):
+    """`healthcheck:` with `test` normalised to Docker's form (("CMD-SHELL", "cmd"), ...)."""
+
+    test: Annotated[
+        tuple[str, ...] | None,
+        BeforeValidator(_healthcheck_test, json_schema_input_type=str | list[str]),
+    ] = None
+    interval: Seconds | None = None
+    timeout: Seconds | None = None
+    start_period: Seconds | None = None
+    start_interval: Seconds | None = None
+    retries: Annotated[int, Field(ge=0)] | None = None
+    disable: bool = False
+
+    @model_validator(mode="after")
+    def _disable_alone(self) -> Healthcheck:
+        if self.disable and self.test is not None and self.test != ("NONE",):
+            raise InvalidValue("`disable: true` cannot be combined with a test", key="disable")
+        return self
 
 
 class ServiceNetwork(Model):
@@ -299,6 +356,14 @@ class Service(ProcessSettings):
     mem_limit: Size | None = None
     cpus: Cpus | None = None
     pids_limit: int | None = None
+    # cgroup settings beyond the limits (docker run's --memory-reservation, --memory-swap, ...)
+    mem_reservation: Size | None = None
+    memswap_limit: Annotated[int, BeforeValidator(_swap_size, json_schema_input_type=int | str)] | None = None
+    cpu_shares: Annotated[int, Field(ge=0)] | None = None
+    cpuset: Annotated[str, BeforeValidator(_cpuset, json_schema_input_type=str)] | None = None
+    cpu_period: Annotated[int, Field(ge=0)] | None = None  # microseconds
+    cpu_quota: Annotated[int, Field(ge=-1)] | None = None  # microseconds per period, -1 unlimited
+    oom_kill_disable: bool | None = None
     deploy: Deploy | None = None
     restart: Annotated[RestartPolicy, BeforeValidator(_same, json_schema_input_type=str)] = "no"
     # Not a stack-file key: the N of `restart: on-failure:N`.
@@ -314,6 +379,7 @@ class Service(ProcessSettings):
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
     profiles: tuple[str, ...] = ()
+    healthcheck: Healthcheck | None = None
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.
     annotations: StringMap = Field(default_factory=dict)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
 INERT_SERVICE_KEYS = (
     "annotations attach blkio_config build cgroup cgroup_parent configs cpu_count cpu_percent "
     "cpu_rt_period cpu_rt_runtime credential_spec develop device_cgroup_rules domainname "
-    "external_links gpus ipc isolation links logging mac_address mem_swappiness models "
+    "external_links gpus ipc isolation links mac_address mem_swappiness models "
     "oom_score_adj pid platform post_start pre_start pre_stop provider pull_policy "
     "pull_refresh_after runtime secrets stdin_open storage_opt tty use_api_socket userns_mode "
     "uts volumes_from"
@@ -52,6 +53,7 @@ def _set_fields(model: BaseModel, keys: list[str]) -> list[str]:
 def _kept_settings(where: str, service: Service) -> list[str]:
     """Service keys kept in the model that nothing acts on yet."""
     warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(service, INERT_SERVICE_KEYS)]
+    warnings.extend(logging_warnings(where, service))
     if service.deploy is not None:
         warnings.extend(_deploy(f"{where}.deploy", service.deploy))
     for index, mount in enumerate(service.volumes):
@@ -79,19 +81,20 @@ def _mount(where: str, mount: ServiceVolume) -> list[str]:
 def _service(where: str, service: Service) -> list[str]:
     warnings = []
     for dependency, spec in sorted(service.depends_on.items()):
-        if spec.condition == "service_healthy":
-            warnings.append(f"{where}.depends_on.{dependency}: condition service_healthy is not supported "
-                            "yet (no healthchecks); waiting for service_started instead")
         if spec.restart:
             warnings.append(f"{where}.depends_on.{dependency}.restart: not supported yet, ignored")
+    check = service.healthcheck
+    if check is not None and check.test is None and not check.disable:
+        warnings.append(f"{where}.healthcheck: no test given (images carry no healthcheck here), ignored")
     for network, settings in sorted(service.networks.items()):
         if settings is not None and settings.ipv4_address:
             warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
                             "an address is allocated instead")
     if service.deploy is not None:
-        reservations = service.deploy.resources.reservations
-        if reservations.memory is not None or reservations.cpus is not None:
-            warnings.append(f"{where}.deploy.resources.reservations: not supported yet, ignored")
+        if service.deploy.resources.reservations.cpus is not None:
+            # A scheduling guarantee for Swarm; docker compose sets nothing for it either.
+            warnings.append(f"{where}.deploy.resources.reservations.cpus: a CPU reservation is only "
+                            "a scheduling hint for Swarm, ignored (as docker compose)")
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
     warnings.extend(_kept_settings(where, service))

@@ -86,6 +86,13 @@ class Resources:
     cpu_quota: int | None = None  # microseconds per period
     cpu_period: int = 100_000  # microseconds
     pids_limit: int | None = None
+    # Docker's semantics: memory + swap in bytes, -1 = unlimited swap; None = no swap at all
+    # when memory_limit is set (composer passes Docker's default of twice the memory).
+    memory_swap: int | None = None
+    memory_reservation: int | None = None  # soft limit (v1 soft_limit_in_bytes, v2 memory.low)
+    cpu_shares: int | None = None  # relative weight, v1 scale (2..262144, default 1024)
+    cpuset_cpus: str | None = None  # e.g. "0-1,3"
+    oom_kill_disable: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,22 @@ class LogConfig:
 
     max_size: int | None = None  # bytes
     max_files: int = 1
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """Docker's HealthConfig: `test` is ("CMD", arg...) or ("CMD-SHELL", command).
+
+    Durations in seconds; None (or 0) means Docker's default, applied by the monitor
+    (runtime/health.py), so `inspect` shows only what was configured, as Docker does.
+    """
+
+    test: tuple[str, ...]
+    interval: float | None = None
+    timeout: float | None = None
+    start_period: float | None = None
+    start_interval: float | None = None
+    retries: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +153,7 @@ class ContainerConfig:
     devices: tuple[Device, ...] = ()
     init: bool = False
     log: LogConfig = field(default_factory=LogConfig)
+    healthcheck: Healthcheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -160,4 +184,11 @@ class ContainerConfig:
             devices=tuple(Device(**d) for d in data.get("devices", ())),
             init=data.get("init", False),
             log=LogConfig(**data.get("log", {})),
+            healthcheck=_healthcheck(data.get("healthcheck")),
         )
+
+
+def _healthcheck(data: dict[str, Any] | None) -> Healthcheck | None:
+    if data is None:
+        return None
+    return Healthcheck(**{**data, "test": tuple(data["test"])})

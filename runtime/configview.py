@@ -81,7 +81,7 @@ class ConfigView:
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
                  "stop_signal", "stop_timeout", "restart", "restart_max_retries", "log_max_size",
-                 "log_max_files", "sysctls", "devices", "init")
+                 "log_max_files", "healthcheck", "sysctls", "devices", "init")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -101,6 +101,7 @@ class ConfigView:
         log = d.get("log", {})
         self.log_max_size: int | None = log.get("max_size")
         self.log_max_files: int = log.get("max_files", 1)
+        self.healthcheck: dict[str, Any] | None = d.get("healthcheck")  # read by runtime/health.py
 
 
 def read_config(path: str) -> ConfigView:

@@ -12,7 +12,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from composer.models import Deploy, Model, Network, Project, Service, ServiceVolume, Volume
+from composer.models import (
+    Deploy,
+    Healthcheck,
+    Model,
+    Network,
+    Project,
+    Service,
+    ServiceVolume,
+    Volume,
+)
 from composer.spec.values import format_duration
 
 
@@ -63,6 +72,7 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
@@ -83,6 +93,14 @@ def _named(project: str, key: str, entry: Model) -> dict[str, Any]:
     if "external" in type(entry).model_fields and "name" not in out:
         out["name"] = f"{project}_{key}"
     return out
+def _healthcheck(check: Healthcheck) -> dict[str, Any]:
+    out: dict[str, Any] = {"test": list(check.test) if check.test is not None else None}
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        seconds = getattr(check, key)
+        out[key] = format_duration(seconds) if seconds is not None else None
+    out["retries"] = check.retries
+    out["disable"] = True if check.disable else None
+    return {key: out[key] for key in sorted(out) if out[key] is not None}
 
 
 def _restart(svc: Service) -> str:

@@ -125,19 +125,19 @@ def test_unset_variable_warns_once(tmp_path: Path) -> None:
 def test_unsupported_keys_warn_once_per_key_and_service(tmp_path: Path) -> None:
     text = (
         "version: '3'\nservices:\n  web:\n    image: x\n    ports: ['80:80']\n"
-        "    healthcheck: {test: [CMD, true]}\n  db:\n    image: y\n    ports: ['5432']\n"
+        "    develop: {watch: []}\n  db:\n    image: y\n    ports: ['5432']\n"
         "secrets:\n  s:\n    file: ./s\n"
     )
     project = load(tmp_path, text)
     assert project.warnings == (
         "version: obsolete, ignored",
         "services.web.ports: not supported yet, ignored",
-        "services.web.healthcheck: not supported yet, ignored",
         "services.db.ports: not supported yet, ignored",
     )
     # Kept in the model (config prints it), reported as inert when a stack is run.
     assert project.secrets["s"].file == str(tmp_path / "s")
     assert "secrets: not supported yet, ignored" in unsupported_settings(project)
+    assert "services.web.develop: not supported yet, ignored" in unsupported_settings(project)
 
 
 @pytest.mark.parametrize(
