@@ -32,6 +32,14 @@ from composer.spec.ports import (
     parse_published,
     parse_target,
 )
+from composer.spec.process_values import (
+    check_device_permissions,
+    parse_device,
+    parse_group_add,
+    parse_sysctls,
+    parse_tmpfs,
+    parse_ulimit,
+)
 from composer.spec.values import (
     InvalidValue,
     describe,
@@ -308,6 +316,82 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(values))
 
 
+# --- process settings: read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices ---
+
+
+def _ulimit_json(limit: Ulimit) -> int | dict[str, int]:
+    """As Compose writes it: one number when soft and hard agree."""
+    return limit.soft if limit.soft == limit.hard else {"soft": limit.soft, "hard": limit.hard}
+
+
+def _tmpfs_json(mounts: tuple[TmpfsMount, ...]) -> list[str]:
+    """As written: ``/path[:options]``."""
+    return [f"{m.target}:{','.join(m.options)}" if m.options else m.target for m in mounts]
+
+
+class Ulimit(Model):
+    soft: int  # -1: unlimited
+    hard: int
+
+
+class TmpfsMount(Model):
+    target: str
+    options: tuple[str, ...] = ()  # validated flags and data options, e.g. ("size=64m", "noexec")
+
+
+class DeviceMapping(Model):
+    source: str
+    target: str | None = None  # None: the same path as on the host
+    permissions: Annotated[str, BeforeValidator(check_device_permissions)] = "rwm"
+
+
+def _ulimits(value: object) -> object:
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for name, limit in value.items():
+        try:
+            out[name] = parse_ulimit(limit, str(name))
+        except InvalidValue as exc:
+            exc.key = str(name)
+            raise
+    return out
+
+
+Ulimits = Annotated[
+    dict[str, Annotated[Ulimit, PlainSerializer(_ulimit_json, when_used="json")]],
+    BeforeValidator(_ulimits, json_schema_input_type=dict[str, int | str | Ulimit]),
+]
+TmpfsList = Annotated[
+    tuple[TmpfsMount, ...],
+    BeforeValidator(parse_tmpfs, json_schema_input_type=str | list[str]),
+    PlainSerializer(_tmpfs_json, when_used="json"),
+]
+Devices = tuple[
+    Annotated[DeviceMapping, BeforeValidator(parse_device, json_schema_input_type=str | DeviceMapping)], ...
+]
+Sysctls = Annotated[
+    dict[str, str],
+    BeforeValidator(parse_sysctls, json_schema_input_type=dict[str, str | float | bool] | list[str]),
+]
+GroupAdd = Annotated[
+    tuple[str, ...], BeforeValidator(parse_group_add, json_schema_input_type=list[str | int])
+]
+
+
+class ProcessSettings(Model):
+    """The service keys of the process block (a mixin of Service, kept together for merges)."""
+
+    read_only: bool = False
+    tmpfs: TmpfsList = ()
+    shm_size: Size | None = None
+    group_add: GroupAdd = ()
+    ulimits: Ulimits = Field(default_factory=dict)
+    sysctls: Sysctls = Field(default_factory=dict)
+    init: bool | None = None
+    devices: Devices = ()
+
+
 class ResourceLimits(Model):
     memory: Size | None = None
     cpus: Cpus | None = None
@@ -338,7 +422,7 @@ class Deploy(Model):
     update_config: UpdateConfig | None = None
 
 
-class Service(Model):
+class Service(ProcessSettings):
     image: str | None = None
     command: Argv = None
     entrypoint: Argv = None

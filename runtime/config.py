@@ -28,6 +28,25 @@ class User:
 
 
 @dataclass(frozen=True)
+class Rlimit:
+    """One process rlimit as OCI's process.rlimits; `type` like "RLIMIT_NOFILE", -1 unlimited."""
+
+    type: str
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True)
+class Device:
+    """A host device node recreated in the container (mknod with the host's major/minor,
+    mode and owner, read when the container starts, as OCI's linux.devices)."""
+
+    source: str  # on the host
+    path: str  # in the container
+    permissions: str = "rwm"  # devices-cgroup access; see runtime/devices.py
+
+
+@dataclass(frozen=True)
 class Process:
     args: tuple[str, ...]
     env: tuple[str, ...] = ()  # "KEY=value" entries, as OCI
@@ -36,6 +55,8 @@ class Process:
     # `user` as written by the user ("nobody", "1000:1000"): resolved against the
     # image's /etc/passwd inside the container when uid/gid are not numeric.
     user_spec: str | None = None
+    rlimits: tuple[Rlimit, ...] = ()
+    group_add: tuple[str, ...] = ()  # group names or gids; names resolved in the container
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,9 @@ class Mount:
     type: str = "bind"  # "bind", "tmpfs", ...
     source: str = ""
     options: tuple[str, ...] = ()  # e.g. ("rbind", "ro")
+    # Not OCI: a missing bind source directory is created at container create, as Docker
+    # does for `-v` binds (compose's short syntax); otherwise a missing source is an error.
+    create_source: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +185,11 @@ class ContainerConfig:
     restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
     security: Security = field(default_factory=Security)
+    # Process settings: sysctls written in the container's namespaces, device nodes,
+    # and `init` (tini as PID 1, like `docker run --init`).
+    sysctls: dict[str, str] = field(default_factory=dict)
+    devices: tuple[Device, ...] = ()
+    init: bool = False
     log: LogConfig = field(default_factory=LogConfig)
     healthcheck: Healthcheck | None = None
 
@@ -173,6 +202,8 @@ class ContainerConfig:
         process["user"] = User(**{**process["user"], "additional_gids": tuple(process["user"].get("additional_gids", ()))})
         process["args"] = tuple(process["args"])
         process["env"] = tuple(process["env"])
+        process["rlimits"] = tuple(Rlimit(**r) for r in process.get("rlimits", ()))
+        process["group_add"] = tuple(process.get("group_add", ()))
         return cls(
             id=data["id"],
             name=data["name"],
@@ -188,6 +219,9 @@ class ContainerConfig:
             restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
             security=Security.from_dict(data.get("security", {})),
+            sysctls=dict(data.get("sysctls", {})),
+            devices=tuple(Device(**d) for d in data.get("devices", ())),
+            init=data.get("init", False),
             log=LogConfig(**data.get("log", {})),
             healthcheck=_healthcheck(data.get("healthcheck")),
         )

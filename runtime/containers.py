@@ -69,6 +69,9 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.cwd.startswith("/"):
         raise ContainerError(f"container {config.name}: the working directory {config.process.cwd!r} must be absolute")
     protocol.signal_number(config.stop_signal)
+    from runtime.process_settings import check_process_settings
+
+    check_process_settings(config)
 
 
 class ContainerStore:
@@ -82,6 +85,9 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        from runtime.bindsources import prepare_bind_sources
+
+        prepare_bind_sources(config)
         paths = self._paths(config.id)
         if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")

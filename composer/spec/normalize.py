@@ -1,6 +1,6 @@
 """Per-file normalisation: bring one interpolated file into the shape merging needs.
 
-List-or-map keys become maps (``environment``, ``labels``, ``depends_on``,
+List-or-map keys become maps (``environment``, ``labels``, ``sysctls``, ``depends_on``,
 ``networks``), volume entries become long-form mappings with absolute bind sources
 (relative paths are resolved against the file's base directory *before* merging, so
 an override file in another directory cannot change their meaning, as are build
@@ -20,7 +20,7 @@ from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_erro
 from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
 
-_LIST_OR_MAP = ("environment", "labels")
+_LIST_OR_MAP = ("environment", "labels", "sysctls")
 _NAME_LISTS = ("depends_on", "networks")
 
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from composer.errors import SpecError
-from composer.models import DependsOn, Project, ServiceNetwork, ServiceVolume
+from composer.models import BindOptions, DependsOn, Project, ServiceNetwork, ServiceVolume
 from composer.spec import DEFAULT_FILES, OVERRIDE_FILES, find_files, load_project, project_to_dict
 from composer.support import unsupported_settings
 
@@ -97,7 +97,8 @@ def test_full_service_is_normalised(tmp_path: Path) -> None:
     assert web.labels == {"a": "b", "c": ""}
     assert web.networks == {"front": ServiceNetwork(aliases=("www",), ipv4_address="10.1.0.5")}
     assert web.volumes == (
-        ServiceVolume(type="bind", source=str(tmp_path / "src"), target="/app", read_only=True),
+        ServiceVolume(type="bind", source=str(tmp_path / "src"), target="/app", read_only=True,
+                      bind=BindOptions(create_host_path=True)),
         ServiceVolume(type="volume", source="data", target="/data"),
         ServiceVolume(type="volume", target="/anon"),
         ServiceVolume(type="tmpfs", target="/tmp"),
