@@ -15,20 +15,49 @@ state (JSON + flock), netns (namespace files, fork-free), netlink (the only pyro
 user), bridge, attach, manager (the facade).
 """
 
-from network.errors import (
-    InvalidNameError,
-    KernelError,
-    NetworkError,
-    NetworkInUseError,
-    NetworkNotFoundError,
-    PoolExhaustedError,
-    SandboxNotFoundError,
-    StateError,
-)
-from network.hosts import render_hosts, write_hosts_file
-from network.manager import NetworkManager
-from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
-from network.ports import PortAllocatedError, PortRequest, PublishedPort, SandboxPorts, reserve
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from network.errors import (
+        InvalidNameError,
+        KernelError,
+        NetworkError,
+        NetworkInUseError,
+        NetworkNotFoundError,
+        PoolExhaustedError,
+        SandboxNotFoundError,
+        StateError,
+    )
+    from network.hosts import render_hosts, write_hosts_file
+    from network.manager import NetworkManager
+    from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+    from network.ports import PortAllocatedError, PortRequest, PublishedPort, SandboxPorts, reserve
+
+# Imported on first use: every CLI command imports network.errors (and so this package),
+# but only some need the manager, DNS and port modules (tens of ms of imports).
+_HOMES = {
+    **dict.fromkeys(("InvalidNameError", "KernelError", "NetworkError", "NetworkInUseError",
+                     "NetworkNotFoundError", "PoolExhaustedError", "SandboxNotFoundError", "StateError"),
+                    "network.errors"),
+    **dict.fromkeys(("render_hosts", "write_hosts_file"), "network.hosts"),
+    "NetworkManager": "network.manager",
+    **dict.fromkeys(("Attachment", "NetworkInfo", "NetworkSpec", "Sandbox"), "network.model"),
+    **dict.fromkeys(("PortAllocatedError", "PortRequest", "PublishedPort", "SandboxPorts", "reserve"),
+                    "network.ports"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'network' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Attachment",
