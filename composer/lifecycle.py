@@ -25,6 +25,7 @@ from composer.naming import (
     LABEL_WORKING_DIR,
     container_name,
 )
+from composer.netmode import NetworkMode, owns_sandbox, place_network, write_host_etc
 from network import Attachment, write_hosts_file
 
 if TYPE_CHECKING:  # models and translation are for creating only: `down` does without them
@@ -38,6 +39,7 @@ class HostEntry:
     name: str
     hostname: str
     attachments: tuple[Attachment, ...]
+    managed: bool = True  # its hosts file is ours to write (not `network_mode: host` or joined)
 
 
 @dataclass
@@ -59,7 +61,7 @@ class HostsTable:
             config = self.engine.containers.config(cid)
             self.entries[cid] = HostEntry(
                 config.labels.get(LABEL_SERVICE, ""), config.name, config.hostname,
-                sandbox.attachments if sandbox else (),
+                sandbox.attachments if sandbox else (), owns_sandbox(config, cid),
             )
 
     def put(self, cid: str, entry: HostEntry) -> None:
@@ -73,6 +75,8 @@ class HostsTable:
 
     def _rewrite(self) -> None:
         for cid, me in self.entries.items():
+            if not me.managed:
+                continue
             my_networks = {a.network for a in me.attachments}
             lines: list[tuple[str, list[str]]] = []
             for a in me.attachments[:1]:
@@ -122,7 +126,7 @@ def labels_for(project: Project, service: str, config_hash: str, image: Image,
 
 
 def create_container(
-    engine: Engine, project: Project, service: str, image: Image, networks: list[str],
+    engine: Engine, project: Project, service: str, image: Image, mode: NetworkMode,
     labels: dict[str, str], volume_paths: dict[str, str], hosts: HostsTable,
 ) -> str:
     """Sandbox + addresses + etc files + runtime container; returns the new container id.
@@ -136,35 +140,49 @@ def create_container(
     record.parent.mkdir(parents=True, exist_ok=True)
     record.touch()
     try:
-        netns_path, attachments = _make_sandbox(engine, cid, networks)
+        net = place_network(engine, cid, service, mode)
         spec = project.services[service]
+        if net.hostname is not None:
+            spec = spec.model_copy(update={"hostname": net.hostname})
         placement = ContainerPlacement(
             container_id=cid,
             name=spec.container_name or container_name(project.name, service),
             layer_dirs=engine.images.layer_dirs(image),
-            netns_path=netns_path,
-            etc_dir=str(engine.etc_dir(cid)),
+            netns_path=net.netns_path,
+            etc_dir=str(net.etc_dir),
             volume_paths=volume_paths,
             labels=labels,
+            host_network=net.host,
         )
         config = container_config(service, spec, image.config, placement)
-        _write_etc(engine.etc_dir(cid), config.hostname)
+        if net.own_etc and net.host:
+            write_host_etc(net.etc_dir, config.hostname)
+        elif net.own_etc:
+            _write_etc(net.etc_dir, config.hostname)
         engine.containers.create(config)
     except BaseException:
         discard_container(engine, cid)
         record.unlink(missing_ok=True)
         raise
     record.unlink()
-    hosts.put(cid, HostEntry(service, config.name, config.hostname, attachments))
+    managed = net.own_etc and not net.host
+    hosts.put(cid, HostEntry(service, config.name, config.hostname, net.attachments, managed))
     return cid
 
 
-def ensure_sandbox(engine: Engine, cid: str, networks: list[str], hosts: HostsTable) -> None:
-    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade."""
+def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | None]], hosts: HostsTable) -> None:
+    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade.
+
+    Only for a container with a sandbox of its own: one with `network_mode: host` has none,
+    one sharing another's namespace joins that container's sandbox, remade with it.
+    """
     if engine.networks.get_sandbox(cid) is not None:
         return
-    _, attachments = _make_sandbox(engine, cid, networks)
     config = engine.containers.config(cid)
+    if not owns_sandbox(config, cid):
+        return
+    engine.networks.create_sandbox(cid)
+    attachments = tuple(engine.networks.attach(cid, network, address) for network, address in networks)
     _write_etc(engine.etc_dir(cid), config.hostname)
     hosts.put(cid, HostEntry(config.labels.get(LABEL_SERVICE, ""), config.name, config.hostname, attachments))
 
@@ -201,12 +219,6 @@ def discard_container(engine: Engine, cid: str) -> None:
     """Remove what surrounds a container (sandbox, etc files); each step tolerates absence."""
     engine.networks.remove_sandbox(cid)
     engine.remove_etc_dir(cid)
-
-
-def _make_sandbox(engine: Engine, cid: str, networks: list[str]) -> tuple[str, tuple[Attachment, ...]]:
-    """The container's network namespace (its path) wired to each of its networks."""
-    sandbox = engine.networks.create_sandbox(cid)
-    return sandbox.netns_path, tuple(engine.networks.attach(cid, network) for network in networks)
 
 
 def _write_etc(etc_dir: Path, hostname: str) -> None:

@@ -123,6 +123,9 @@ class DependsOn(Model):
 class ServiceNetwork(Model):
     aliases: tuple[str, ...] = ()
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
+    # Higher first: the order of the container's interfaces; the default route comes from
+    # the first network that is not internal (ties: by network key, as Compose).
+    priority: int = 0
 
 
 class ServiceVolume(Model):
@@ -200,6 +203,8 @@ class Service(Model):
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
     profiles: tuple[str, ...] = ()
+    # none | host | service:NAME | container:NAME (checked by composer.spec.netrules)
+    network_mode: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -237,6 +242,7 @@ class Network(Model):
     external: External = False
     driver_opts: StringMap = Field(default_factory=dict)
     ipam: Ipam | None = None
+    enable_ipv6: bool = False
 
 
 class Volume(Model):

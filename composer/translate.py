@@ -30,6 +30,7 @@ class ContainerPlacement:
     etc_dir: str  # holds the hosts, hostname and resolv.conf files bind-mounted into the container
     volume_paths: Mapping[str, str]  # named volume (key in the stack file) -> host directory
     labels: Mapping[str, str]
+    host_network: bool = False  # `network_mode: host`: no network namespace of its own
 
 
 def container_config(
@@ -48,7 +49,7 @@ def container_config(
             Namespace("mount"),
             Namespace("uts"),
             Namespace("ipc"),
-            Namespace("network", placement.netns_path),
+            *(() if placement.host_network else (Namespace("network", placement.netns_path),)),
         ),
         resources=resources(service_name, service),
         stop_signal=service.stop_signal or "SIGTERM",

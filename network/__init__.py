@@ -14,6 +14,7 @@ user), bridge, attach, manager (the facade).
 """
 
 from network.errors import (
+    AddressInUseError,
     InvalidNameError,
     KernelError,
     NetworkError,
@@ -24,10 +25,12 @@ from network.errors import (
     StateError,
 )
 from network.hosts import render_hosts, write_hosts_file
+from network.ipam import parse_pool_setting
 from network.manager import NetworkManager
 from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
 
 __all__ = [
+    "AddressInUseError",
     "Attachment",
     "InvalidNameError",
     "KernelError",
@@ -41,6 +44,7 @@ __all__ = [
     "Sandbox",
     "SandboxNotFoundError",
     "StateError",
+    "parse_pool_setting",
     "render_hosts",
     "write_hosts_file",
 ]

@@ -39,6 +39,8 @@ class NetworkRecord:
     gateway: str
     labels: dict[str, str] = field(default_factory=dict)
     internal: bool = False
+    ip_range: str | None = None
+    mtu: int = 0  # 0: the kernel's default (records older than MTU support)
 
 
 @dataclass

@@ -89,16 +89,18 @@ SERVICE = _shape(
     SERVICE_KEYS,
     """image command entrypoint environment working_dir user hostname container_name
     depends_on mem_limit cpus pids_limit deploy restart stop_signal stop_grace_period labels
-    networks volumes profiles env_file""",
+    networks volumes profiles env_file network_mode""",
     maps={"deploy": _shape(DEPLOY_KEYS, "replicas resources", maps={"resources": _RESOURCES})},
     each={
         "depends_on": _shape(DEPENDS_ON_KEYS, "condition required restart"),
-        "networks": _shape(SERVICE_NETWORK_KEYS, "aliases ipv4_address"),
+        "networks": _shape(SERVICE_NETWORK_KEYS, "aliases ipv4_address priority"),
     },
     items={"volumes": _shape(MOUNT_KEYS, "type source target read_only")},
 )
 NETWORK = _shape(
-    NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}
+    NETWORK_KEYS,
+    "name driver internal labels external driver_opts ipam enable_ipv6",
+    maps={"ipam": _IPAM},
 )
 VOLUME = _shape(VOLUME_KEYS, "name driver labels external")
 
