@@ -10,7 +10,7 @@ Never imports `composer` or `runtime`. The public API is re-exported here:
 
 Module map: names (interface names, pure), ipam (pure), hosts (pure rendering),
 state (JSON + flock), netns (namespace files, fork-free), netlink (the only pyroute2
-user), bridge, attach, manager (the facade).
+user), bridge, isolation (nftables filter per bridge), attach, manager (the facade).
 """
 
 from network.errors import (

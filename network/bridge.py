@@ -1,16 +1,15 @@
-"""The host bridge of a network: created with its gateway address and MTU, up; removed by name."""
+"""The host bridge of a network: created with its gateway address, MTU and isolation filter
+(see `isolation`), up; removed by name."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from network import isolation
 from network.errors import KernelError
 from network.names import mac_address
 from network.netlink import Netlink
 from network.state import NetworkRecord
 
 FALLBACK_MTU = 1500
-_SYSCTL_CONF = Path("/proc/sys/net/ipv4/conf")
 
 
 def default_mtu(host: Netlink) -> int:
@@ -37,25 +36,12 @@ def ensure_bridge(host: Netlink, net: NetworkRecord, repair: bool = True) -> int
             hint=f"delete it with `ip link del {net.bridge}`",
         )
     host.add_address(index, net.gateway, int(net.subnet.rsplit("/", 1)[1]))
-    if net.internal:
-        _no_forwarding(net.bridge)
+    isolation.isolate(net.bridge, net.internal)
     host.set_up(index)
     return index
 
 
-def _no_forwarding(bridge: str) -> None:
-    """Packets arriving on an internal network's bridge are never routed elsewhere.
-
-    Members have no default route either; this also stops one that adds its own. (The
-    kernel resets per-interface forwarding when the global ip_forward is toggled; the
-    next `up` sets it again.)
-    """
-    try:
-        (_SYSCTL_CONF / bridge / "forwarding").write_text("0\n")
-    except OSError as exc:
-        raise KernelError(f"cannot turn forwarding off on {bridge}: {exc.strerror}") from exc
-
-
 def remove_bridge(host: Netlink, name: str) -> None:
-    """Delete the bridge `name`; a missing bridge is fine. Its routes go with it."""
+    """Delete the bridge `name` and its filter; a missing one is fine. Its routes go with it."""
     host.delete_link(name)
+    isolation.release(name)

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES="busybox-static iproute2 procps"  # the benchmarks need more: bench/README.md
+APT_PACKAGES="busybox-static iproute2 nftables procps"  # the benchmarks need more: bench/README.md
 
 missing=""
 for pkg in $APT_PACKAGES; do
