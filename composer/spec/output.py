@@ -57,6 +57,7 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        "network_mode": svc.network_mode,
     }
     return {key: out[key] for key in sorted(out) if out[key] is not None}
 
@@ -92,6 +93,8 @@ def _service_network(net: Any) -> dict[str, Any] | None:
         out["aliases"] = list(net.aliases)
     if net.ipv4_address:
         out["ipv4_address"] = net.ipv4_address
+    if net.priority:
+        out["priority"] = net.priority
     return out or None
 
 
@@ -113,6 +116,8 @@ def _network(project: str, key: str, net: Network) -> dict[str, Any]:
         out["driver_opts"] = dict(net.driver_opts)
     if net.internal:
         out["internal"] = True
+    if net.enable_ipv6:
+        out["enable_ipv6"] = True
     if net.external:
         out["external"] = True
     if net.labels:

@@ -175,3 +175,24 @@ networks:
     assert network_hash(changed.networks["n"]) != before
     default = load(tmp_path, "services:\n  a: {image: x}\n")
     assert network_spec(default, "default").mtu is None and network_spec(default, "default").subnet is None
+
+
+def test_config_output_keeps_the_network_settings(tmp_path: Path) -> None:
+    import yaml
+
+    from composer.spec.output import project_to_dict
+
+    project = load(tmp_path, """
+services:
+  a: {image: x, network_mode: "service:b"}
+  b: {image: x, networks: {n: {priority: 3, ipv4_address: 10.9.0.5}}}
+networks:
+  n: {enable_ipv6: true, ipam: {config: [{subnet: 10.9.0.0/24}]}}
+""")
+    out = project_to_dict(project)
+    assert out["services"]["a"]["network_mode"] == "service:b"
+    assert out["services"]["b"]["networks"]["n"] == {"ipv4_address": "10.9.0.5", "priority": 3}
+    assert out["networks"]["n"]["enable_ipv6"] is True
+    again = tmp_path / "again"
+    again.mkdir()
+    assert load(again, yaml.safe_dump(out)).services == project.services
