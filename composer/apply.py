@@ -15,14 +15,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from composer.conditions import Never, has_healthcheck, judge, wait_until
 from composer.desired import Desired, network_spec, service_networks, volume_name
 from composer.engine import Engine
 from composer.errors import ApplyError, PycomposeError
 from composer.events import Events
 from composer.graph import netns_owner
 from composer.lifecycle import (
-    HostsTable,
+    NameTable,
     create_container,
+    ensure_dns,
     ensure_sandbox,
     labels_for,
     remove_container,
@@ -49,14 +51,14 @@ class Applier:
     _removed: set[str] = field(default_factory=set)  # containers already removed by this run
 
     def run(self, plan: Plan) -> None:
-        hosts = HostsTable(self.engine, self.project)
+        hosts = NameTable(self.engine, self.project)
         if not plan.changes_anything:
+            if self.desired.networks:
+                ensure_dns(self.engine)  # a killed server is restarted even when nothing else changes
             for action in plan.actions:
                 if action.verb == "keep":
                     self.events.progress("Container", action.target, "Running")
             return
-        kept = [a.container_id for a in plan.actions if a.verb in ("keep", "start") and a.container_id]
-        hosts.load([cid for cid in kept if cid])
         self._recreate_networks(plan, hosts)
         for action in plan.actions:
             if action.verb == "create-network":
@@ -64,6 +66,8 @@ class Applier:
             elif action.verb == "remove-orphan" and action.container_id:
                 self._step("Container", action.target, ("Stopping", "Removed"),
                            partial(remove_container, self.engine, action.container_id, self.timeout, hosts))
+        if self.desired.networks:
+            ensure_dns(self.engine)  # listening on every network's gateway before a container starts
         volume_paths = self._ensure_volumes(plan)
         self._run_services(plan, hosts, volume_paths)
 
@@ -72,7 +76,7 @@ class Applier:
         spec = network_spec(self.project, key)
         self._step("Network", name, ("Creating", "Created"), lambda: self.engine.networks.ensure_network(spec))
 
-    def _recreate_networks(self, plan: Plan, hosts: HostsTable) -> None:
+    def _recreate_networks(self, plan: Plan, hosts: NameTable) -> None:
         """A changed network goes with its containers (planned for recreation), then comes back."""
         changed = [a.target for a in plan.actions if a.verb == "recreate-network"]
         if not changed:
@@ -114,7 +118,7 @@ class Applier:
             paths[key] = volume.mountpoint
         return paths
 
-    def _run_services(self, plan: Plan, hosts: HostsTable, volume_paths: dict[str, str]) -> None:
+    def _run_services(self, plan: Plan, hosts: NameTable, volume_paths: dict[str, str]) -> None:
         futures: dict[str, Future[str]] = {}
         errors: list[PycomposeError] = []
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
@@ -143,7 +147,7 @@ class Applier:
         if errors:
             raise errors[0]
 
-    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: HostsTable,
+    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: NameTable,
                       volume_paths: dict[str, str], created: Future[tuple[str, PendingStart]] | None) -> str:
         """Bring one service to its planned state; returns the id of its container."""
         service = action.service
@@ -186,7 +190,7 @@ class Applier:
         self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
         return cid
 
-    def _create_and_prepare(self, action: Action, hosts: HostsTable,
+    def _create_and_prepare(self, action: Action, hosts: NameTable,
                             volume_paths: dict[str, str]) -> tuple[str, PendingStart]:
         """Create the container and boot its monitor, ahead of the ordered start."""
         cid = self._create(action, hosts, volume_paths)
@@ -195,7 +199,7 @@ class Applier:
         except HOST_ERRORS as error:
             raise ApplyError(f"container {action.target}: {error}") from error
 
-    def _create(self, action: Action, hosts: HostsTable, volume_paths: dict[str, str],
+    def _create(self, action: Action, hosts: NameTable, volume_paths: dict[str, str],
                 owner_id: str | None = None) -> str:
         service = action.service
         assert service is not None
@@ -213,21 +217,30 @@ class Applier:
         return holder[0]
 
     def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
-        """`service_completed_successfully`: the dependency must exit with code 0 first."""
+        """Wait until the dependency meets the condition `service` declares on it (Compose's
+        waitDependencies); an optional dependency that never will is skipped with a warning."""
         spec = self.project.services[service].depends_on.get(dependency)  # None: network_mode's
-        if spec is None or spec.condition != "service_completed_successfully":
+        if spec is None or spec.condition == "service_started":
             return
-        state = self.engine.containers.state(dependency_id)
+        containers = self.engine.containers
+        state = containers.state(dependency_id)
         self.events.progress("Container", state.name, "Waiting")
-        if state.status == "running":
-            state = self.engine.containers.wait(dependency_id)
-        if state.exit_code != 0:
+        try:
+            if spec.condition == "service_completed_successfully":
+                state = containers.wait(dependency_id) if state.status == "running" else state
+                if not judge(state, spec.condition, False):
+                    raise Never(f"{state.name} has not run")
+                self.events.progress("Container", state.name, "Exited")
+            else:
+                checked = has_healthcheck(containers.config(dependency_id))
+                wait_until(lambda: containers.state(dependency_id), spec.condition, checked)
+                self.events.progress("Container", state.name, "Healthy")
+        except Never as never:
+            if not spec.required:
+                self.events.warn(f'optional dependency "{dependency}" of service "{service}" failed: {never}')
+                return
             self.events.progress("Container", state.name, "Error")
-            raise ApplyError(
-                f'service "{service}" depends on "{dependency}" with condition service_completed_successfully, '
-                f"but {state.name} exited with code {state.exit_code}"
-            )
-        self.events.progress("Container", state.name, "Exited")
+            raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
 
     def _network_names(self, service: str) -> list[str]:
         return [name for name, _ in service_networks(self.project, service)]
@@ -241,6 +254,12 @@ class Applier:
 
     def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
         run_step(self.events, kind, name, statuses, work)
+
+
+def _dependency_failed(service: str, dependency: str, condition: str, reason: str) -> str:
+    if condition == "service_completed_successfully":  # the wording tests and users already know
+        return f'service "{service}" depends on "{dependency}" with condition {condition}, but {reason}'
+    return f'dependency failed to start: {reason}; service "{service}" depends on "{dependency}" with condition {condition}'
 
 
 def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:

@@ -31,6 +31,8 @@ class Engine:
     run_root: Path = DEFAULT_RUN_ROOT
     cgroup_parent: str = DEFAULT_CGROUP_PARENT
     subnet_pool: str | None = None  # "CIDR[:PREFIX]"; None: 10.89.0.0/16 as /24s
+    # Where the embedded DNS server forwards (IP[:PORT]); empty: the host's resolv.conf.
+    dns_upstreams: tuple[str, ...] = ()
 
     @cached_property
     def containers(self) -> ContainerStore:

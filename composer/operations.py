@@ -17,7 +17,7 @@ from composer.engine import Engine
 from composer.errors import PlanError, PycomposeError
 from composer.events import Events
 from composer.graph import service_dependencies, start_order
-from composer.lifecycle import HostsTable, discard_unfinished, ensure_sandbox
+from composer.lifecycle import NameTable, discard_unfinished, ensure_dns, ensure_sandbox
 from composer.models import Project
 from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
@@ -110,8 +110,9 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
         missing = [name for name in order if name not in existing]
         if missing:
             raise PycomposeError(f'service "{missing[0]}" has no container', hint="run `pycompose up` first")
-        hosts = HostsTable(engine, project)
-        hosts.load([state.id for state in existing.values()])  # a remade sandbox updates every peer
+        hosts = NameTable(engine, project)
+        if project.networks:
+            ensure_dns(engine)
         for name in order:
             state = existing[name]
             if state.status == "running":

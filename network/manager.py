@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from network import ipam, names, netns
+from network.dns import EmbeddedDns
 from network.errors import (
     AddressInUseError,
     NetworkError,
@@ -67,6 +68,8 @@ class NetworkManager:
         self._netns_dir = Path(run_root) / "netns"
         # Names of kernel objects are hashed with this, so two data roots never clash.
         self._scope = str(Path(data_root).resolve())
+        # The embedded DNS server's records: a zone per network, an entry per attachment.
+        self.dns = EmbeddedDns(Path(run_root) / "network" / "dns")
 
     # networks ----------------------------------------------------------------
     def ensure_network(self, spec: NetworkSpec) -> NetworkInfo:
@@ -78,11 +81,13 @@ class NetworkManager:
             rec = txn.state.networks.get(spec.name)
             if rec is not None:
                 bridge.ensure_bridge(host, rec)
+                self.dns.add_zone(rec.name, rec.gateway, rec.subnet)
                 return _network_info(rec)
             with flocked(HOST_LOCK):
                 rec = self._allocate_network(txn, host, spec)
                 txn.save()
                 bridge.ensure_bridge(host, rec)
+            self.dns.add_zone(rec.name, rec.gateway, rec.subnet)
             return _network_info(rec)
 
     def _allocate_network(
@@ -135,6 +140,14 @@ class NetworkManager:
             with Netlink() as host:
                 bridge.remove_bridge(host, rec.bridge)
             del txn.state.networks[name]
+            self.dns.remove_zone(name)
+
+    def ensure_dns(self, upstreams: tuple[str, ...] = ()) -> int | None:
+        """Start the embedded DNS server if it is not running (a zone per network first,
+        as after a reboot the run root is new); returns its pid, None without networks."""
+        for rec in self._store.read().networks.values():
+            self.dns.add_zone(rec.name, rec.gateway, rec.subnet)
+        return self.dns.ensure_running(upstreams)
 
     def get_network(self, name: str) -> NetworkInfo | None:
         rec = self._store.read().networks.get(name)
@@ -186,6 +199,7 @@ class NetworkManager:
         with self._store.transaction() as txn:
             rec = txn.state.sandboxes.get(sandbox_id)
             if rec is not None:
+                self.dns.withdraw(sandbox_id)
                 self._unwire_all(txn, rec)
                 path = Path(rec.netns_path)
             netns.remove(path)
@@ -304,6 +318,7 @@ class NetworkManager:
             rec = box.attachment(network) if box else None
             if box is None or rec is None:
                 return
+            self.dns.withdraw(sandbox_id, network)
             with Netlink() as host:
                 wiring.unwire(host, rec)
             box.attachments.remove(rec)

@@ -232,3 +232,13 @@ class Transaction:
             self._networks = networks
         for sandbox_id in sandbox_ids:
             self._store._save_sandbox(self.state, sandbox_id)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object file, {} when missing (other network-side stores use this too)."""
+    return _load(path)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` atomically (not fsynced: run-root state that dies with the host)."""
+    _store(path, data, durable=False)

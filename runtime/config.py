@@ -62,6 +62,37 @@ class Resources:
     cpu_quota: int | None = None  # microseconds per period
     cpu_period: int = 100_000  # microseconds
     pids_limit: int | None = None
+    # Docker's semantics: memory + swap in bytes, -1 = unlimited swap; None = no swap at all
+    # when memory_limit is set (composer passes Docker's default of twice the memory).
+    memory_swap: int | None = None
+    memory_reservation: int | None = None  # soft limit (v1 soft_limit_in_bytes, v2 memory.low)
+    cpu_shares: int | None = None  # relative weight, v1 scale (2..262144, default 1024)
+    cpuset_cpus: str | None = None  # e.g. "0-1,3"
+    oom_kill_disable: bool = False
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """The json-file log's rotation (Docker's `max-size` / `max-file`); no rotation by default."""
+
+    max_size: int | None = None  # bytes
+    max_files: int = 1
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """Docker's HealthConfig: `test` is ("CMD", arg...) or ("CMD-SHELL", command).
+
+    Durations in seconds; None (or 0) means Docker's default, applied by the monitor
+    (runtime/health.py), so `inspect` shows only what was configured, as Docker does.
+    """
+
+    test: tuple[str, ...]
+    interval: float | None = None
+    timeout: float | None = None
+    start_period: float | None = None
+    start_interval: float | None = None
+    retries: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +123,8 @@ class ContainerConfig:
     restart: RestartPolicy = "no"
     restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
+    log: LogConfig = field(default_factory=LogConfig)
+    healthcheck: Healthcheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -116,4 +149,12 @@ class ContainerConfig:
             restart=data.get("restart", "no"),
             restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
+            log=LogConfig(**data.get("log", {})),
+            healthcheck=_healthcheck(data.get("healthcheck")),
         )
+
+
+def _healthcheck(data: dict[str, Any] | None) -> Healthcheck | None:
+    if data is None:
+        return None
+    return Healthcheck(**{**data, "test": tuple(data["test"])})
