@@ -2,7 +2,7 @@
 static addresses, MTU, external networks, network_mode, and a changed network recreated.
 
 Traffic goes only to addresses inside the containers these tests create (and loopback);
-the `stack` fixture (test_stack.py) proves `down` leaves no link, mount, process, cgroup
+the `stack` fixture (conftest.py) proves `down` leaves no link, mount, process, cgroup
 or netns file behind, and each test here also checks the nftables tables and routes.
 """
 
@@ -23,7 +23,6 @@ from network.isolation import table_name
 from tests.integration import test_stack
 from tests.integration.stackkit import Stack, host_links
 
-stack = test_stack.stack  # the fixture: a project dir on private roots, proven clean after `down`
 SLEEPER = test_stack.SLEEPER
 
 REPO = Path(__file__).resolve().parents[2]
