@@ -248,11 +248,10 @@ class ContainerInit:
         step = "preparing the container process"
         try:
             os.setsid()
-            null = os.open("/dev/null", os.O_RDWR)
-            os.dup2(null, 0)
+            # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`).
             os.dup2(self.stdout_fd, 1)
             os.dup2(self.stderr_fd, 2)
-            for fd in {null, self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
+            for fd in {self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
                 os.close(fd)
             os.umask(0o022)
             c = self.config
