@@ -322,6 +322,7 @@ def exec_(
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
+    privileged: Annotated[bool, typer.Option("--privileged", help="Give the command every capability.")] = False,
 ) -> None:
     """Run a command in a running service container; exits with its exit code."""
     from composer.observe import project_containers
@@ -333,7 +334,8 @@ def exec_(
         raise PycomposeError(f'service "{service}" is not running')
     del interactive, allocate_tty  # both are the defaults; accepted so that `exec -it` reads as with Docker
     tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
-    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty,
+                               privileged=privileged)
     raise typer.Exit(code)
 
 
