@@ -11,6 +11,8 @@ from pydantic import BaseModel
 
 from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
+from composer.security import security_warnings
+from composer.spec.netrules import MTU_OPTION
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
 INERT_SERVICE_KEYS = (
@@ -22,13 +24,15 @@ INERT_SERVICE_KEYS = (
     "uts volumes_from"
 ).split()
 INERT_DEPLOY_KEYS = "mode endpoint_mode labels placement restart_policy rollback_config update_config".split()
-INERT_MOUNT_KEYS = "consistency bind volume tmpfs image".split()
+INERT_MOUNT_KEYS = "consistency volume image".split()
+INERT_BIND_KEYS = "propagation recursive selinux".split()  # create_host_path is acted on
 
 
 def unsupported_settings(project: Project) -> list[str]:
     warnings = []
     for name, service in sorted(project.services.items()):
         warnings.extend(_service(f"services.{name}", service))
+        warnings.extend(security_warnings(name, service))
     for key, network in sorted(project.networks.items()):
         warnings.extend(_network(f"networks.{key}", network))
     for key, volume in sorted(project.volumes.items()):
@@ -71,7 +75,10 @@ def _deploy(where: str, deploy: Deploy) -> list[str]:
 def _mount(where: str, mount: ServiceVolume) -> list[str]:
     if mount.type not in ("bind", "volume", "tmpfs"):
         return [f"{where}: {mount.type} mounts are not supported yet, ignored"]
-    return [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    if mount.bind is not None:
+        warnings += [f"{where}.bind.{key}: not supported yet, ignored" for key in _set_fields(mount.bind, INERT_BIND_KEYS)]
+    return warnings
 
 
 def _service(where: str, service: Service) -> list[str]:
@@ -82,10 +89,6 @@ def _service(where: str, service: Service) -> list[str]:
     check = service.healthcheck
     if check is not None and check.test is None and not check.disable:
         warnings.append(f"{where}.healthcheck: no test given (images carry no healthcheck here), ignored")
-    for network, settings in sorted(service.networks.items()):
-        if settings is not None and settings.ipv4_address:
-            warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
-                            "an address is allocated instead")
     if service.deploy is not None:
         if service.deploy.resources.reservations.cpus is not None:
             # A scheduling guarantee for Swarm; docker compose sets nothing for it either.
@@ -94,15 +97,30 @@ def _service(where: str, service: Service) -> list[str]:
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
     warnings.extend(_kept_settings(where, service))
+    warnings.extend(_devices(where, service))
     return warnings
 
 
+def _devices(where: str, service: Service) -> list[str]:
+    """Device permissions belong to a devices cgroup, which containers here do not join."""
+    return [f"{where}.devices[{i}]: permissions \"{d.permissions}\" are not enforced (no devices cgroup), "
+            "the device is fully accessible" for i, d in enumerate(service.devices) if set(d.permissions) != set("rwm")]
+
+
 def _network(where: str, network: Network) -> list[str]:
+    """`driver` and the IPAM subnet, gateway and ip_range are checked by the loader."""
     warnings = []
-    if network.internal:
-        warnings.append(f"{where}.internal: not enforced yet")
-    if network.driver not in (None, "bridge"):
-        warnings.append(f"{where}.driver: only bridge is supported, using bridge")
-    if network.ipam is not None or network.driver_opts:
-        warnings.append(f"{where}: ipam and driver_opts are not supported yet, ignored")
+    for option in sorted(network.driver_opts):
+        if option != MTU_OPTION:
+            warnings.append(f"{where}.driver_opts.{option}: not supported yet, ignored")
+    if network.enable_ipv6:
+        warnings.append(f"{where}.enable_ipv6: IPv6 is not supported yet, the network gets IPv4 only")
+    if network.ipam is not None:
+        if network.ipam.driver not in (None, "default"):
+            warnings.append(f"{where}.ipam.driver: only the default IPAM driver is supported, using it")
+        if network.ipam.options:
+            warnings.append(f"{where}.ipam.options: not supported yet, ignored")
+        for index, config in enumerate(network.ipam.config):
+            if config.aux_addresses:
+                warnings.append(f"{where}.ipam.config[{index}].aux_addresses: not supported yet, ignored")
     return warnings

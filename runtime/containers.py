@@ -69,6 +69,9 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.cwd.startswith("/"):
         raise ContainerError(f"container {config.name}: the working directory {config.process.cwd!r} must be absolute")
     protocol.signal_number(config.stop_signal)
+    from runtime.process_settings import check_process_settings
+
+    check_process_settings(config)
 
 
 class ContainerStore:
@@ -82,6 +85,9 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        from runtime.bindsources import prepare_bind_sources
+
+        prepare_bind_sources(config)
         paths = self._paths(config.id)
         if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")
@@ -94,13 +100,30 @@ class ContainerStore:
         rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
         with st.locked(paths.lock):
             st.write_record(paths.state, rec)
+        self._compile_seccomp(config, paths.data_dir)
         st.write_json_atomic(paths.config, config.to_dict())
         return rec.public()
 
-    def start(self, container_id: str) -> ContainerState:
-        return self.prepare_start(container_id).finish()
+    def _compile_seccomp(self, config: ContainerConfig, data_dir: Path) -> None:
+        """The container's seccomp program, compiled once here (PID 1 and exec load it)."""
+        from runtime.errors import SecurityError
+        from runtime.security import seccomp
+        from runtime.security.profile import ProfileError
 
-    def prepare_start(self, container_id: str) -> PendingStart:
+        try:
+            resolved = seccomp.filter_for(config.security.seccomp, config.security.capabilities)
+            if resolved is not None:
+                program = seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
+                (data_dir / seccomp.BPF_FILE).write_bytes(program)
+        except (ProfileError, OSError) as e:
+            raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
+
+    def start(self, container_id: str, stdin: int | None = None) -> ContainerState:
+        """Start the container; `stdin`: an fd PID 1 reads as its stdin (else /dev/null),
+        e.g. the caller's own for `run` (the monitor holds it for the container's life)."""
+        return self.prepare_start(container_id, stdin).finish()
+
+    def prepare_start(self, container_id: str, stdin: int | None = None) -> PendingStart:
         """The first half of `start`: boot the monitor and create the cgroup, run nothing yet.
 
         The monitor's interpreter start-up and the cgroup creation (most of a start) can so
@@ -122,7 +145,7 @@ class ContainerStore:
             paths.stop_request.unlink(missing_ok=True)
             paths.paused.unlink(missing_ok=True)  # left by a container that died while paused
             paths.rootfs.mkdir(parents=True, exist_ok=True)
-            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config))
+            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config, stdin))
         except BaseException:
             lock.__exit__()
             raise
@@ -313,9 +336,10 @@ class ContainerStore:
         return logs.follow_log(paths.log, active, tail)
 
     def exec(self, container_id: str, args: Sequence[str], env: Sequence[str] = (),
-             cwd: str | None = None, user: str | None = None, tty: bool = False) -> int:
+             cwd: str | None = None, user: str | None = None, tty: bool = False,
+             privileged: bool = False) -> int:
         """Run `args` in the container with our stdio (a new pseudo-terminal with `tty`);
-        its exit code."""
+        its exit code. `privileged`: every capability for the command (`docker exec --privileged`)."""
         config = self.config(container_id)
         rec = self._observe(container_id)
         if rec.status != "running" or rec.pid is None or rec.pid_start is None:
@@ -331,7 +355,7 @@ class ContainerStore:
             config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
             procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
             args=tuple(args), env=tuple(merge_env(config.process.env, env)),
-            cwd=cwd or config.process.cwd, user=user, tty=tty,
+            cwd=cwd or config.process.cwd, user=user, tty=tty, privileged=privileged,
         )
         return run_exec(spec)
 
@@ -417,7 +441,7 @@ class _BootedMonitor:
         self.error: str | None = None
 
     @classmethod
-    def spawn(cls, store: ContainerStore, config: ContainerConfig) -> _BootedMonitor:
+    def spawn(cls, store: ContainerStore, config: ContainerConfig, stdin: int | None = None) -> _BootedMonitor:
         """Start the monitor, then create the cgroup while its interpreter boots."""
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
         go_r, go_w = os.pipe2(os.O_CLOEXEC)
@@ -425,7 +449,8 @@ class _BootedMonitor:
             proc = subprocess.Popen(
                 protocol.helper_argv("runtime.monitor", str(store.data_root), str(store.run_root),
                                      config.id, str(report_w), str(go_r)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if stdin is None else stdin,  # PID 1 inherits it (init.py)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, pass_fds=(report_w, go_r), cwd="/",
             )
         except BaseException:

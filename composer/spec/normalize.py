@@ -1,6 +1,6 @@
 """Per-file normalisation: bring one interpolated file into the shape merging needs.
 
-List-or-map keys become maps (``environment``, ``labels``, ``depends_on``,
+List-or-map keys become maps (``environment``, ``labels``, ``sysctls``, ``depends_on``,
 ``networks``), volume entries become long-form mappings with absolute bind sources
 (relative paths are resolved against the file's base directory *before* merging, so
 an override file in another directory cannot change their meaning, as are build
@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.spec.keys import expect_mapping
+from composer.spec.ports import parse_port
 from composer.spec.source import Override, PathPart, PosDict, PosList, Reset, key_path, spec_error
 from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
 
-_LIST_OR_MAP = ("environment", "labels", "annotations")
+_LIST_OR_MAP = ("environment", "labels", "annotations", "sysctls")
 _NAME_LISTS = ("depends_on", "networks", "models")
 
 
@@ -91,6 +92,8 @@ class FileNormalizer:
                 out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
         if isinstance(node.get("volumes"), PosList):
             out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
+        if isinstance(node.get("ports"), PosList):
+            out["ports"] = self._ports(node["ports"], (*path, "ports"))
         if "build" in node:
             out["build"] = self._build(node["build"], (*path, "build"))
         self._name_resolution(node, out, path)
@@ -221,6 +224,20 @@ class FileNormalizer:
                 mount.value_pos = dict(mount.key_pos)
             out.append(mount)
         return out
+
+
+    def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
+        """Short entries are checked here, where their position is known; the model expands
+        them (a range gives one mapping per port), so indexes stay those of the file."""
+        for index, item in enumerate(node):
+            if not self.interpolated and isinstance(item, str) and "$" in item:
+                continue  # its parts are known only once interpolated
+            if not isinstance(item, PosDict):
+                try:
+                    parse_port(item)
+                except InvalidValue as exc:
+                    raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
+        return node
 
 
 def parse_extra_host(item: object) -> tuple[str, str]:

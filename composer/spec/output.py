@@ -17,6 +17,7 @@ from composer.models import (
     Healthcheck,
     Model,
     Network,
+    PortMapping,
     Project,
     Service,
     ServiceVolume,
@@ -74,6 +75,9 @@ def _service(svc: Service) -> dict[str, Any]:
         "volumes": [_mount(m) for m in svc.volumes] or None,
         "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
         **_name_resolution(svc),
+        "ports": [_port(p) for p in svc.ports] or None,
+        "expose": list(svc.expose) or None,
+        "network_mode": svc.network_mode,
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
@@ -149,6 +153,8 @@ def _service_network(net: Any) -> dict[str, Any] | None:
         out["aliases"] = list(net.aliases)
     if net.ipv4_address:
         out["ipv4_address"] = net.ipv4_address
+    if net.priority:
+        out["priority"] = net.priority
     return out or None
 
 
@@ -163,6 +169,13 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
     return out
 
 
+def _port(port: PortMapping) -> dict[str, Any]:
+    """As `docker compose config` writes a port: `published` a string, unset keys left out."""
+    values = port.model_dump(exclude_none=True)
+    order = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
+    return {key: values[key] for key in order if key in values}
+
+
 def _network(project: str, key: str, net: Network) -> dict[str, Any]:
     out: dict[str, Any] = {"name": net.name or f"{project}_{key}"}
     if net.driver:
@@ -171,6 +184,8 @@ def _network(project: str, key: str, net: Network) -> dict[str, Any]:
         out["driver_opts"] = dict(net.driver_opts)
     if net.internal:
         out["internal"] = True
+    if net.enable_ipv6:
+        out["enable_ipv6"] = True
     if net.external:
         out["external"] = True
     if net.labels:
