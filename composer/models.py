@@ -863,7 +863,7 @@ class UpdateConfig(Model):
 
 class DiscreteResourceSpec(Model):
     kind: str
-    value: float
+    value: int | float
 
 
 class GenericResource(Model):
