@@ -559,3 +559,14 @@ def test_each_key_at_fault_in_a_service_is_reported_in_written_order(tmp_path: P
         "stack.yaml:5:15: services.web.logging.drvier: unknown key (did you mean `driver`?)",
         "stack.yaml:6:47: services.web.develop.watch[0].targte: unknown key (did you mean `target`?)",
     ]
+
+
+def test_every_missing_required_variable_is_reported(tmp_path: Path) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text("services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n    user: ${USER_ID:?set USER_ID}\n")
+    with pytest.raises(SpecErrors) as caught:
+        load_project([stack], env={})
+    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+        "stack.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE",
+        "stack.yaml:4:11: services.web.user: required variable USER_ID is missing a value: set USER_ID",
+    ]
