@@ -67,8 +67,10 @@ class Model(BaseModel):
     @classmethod
     def _drop_extensions(cls, data: Any) -> Any:
         """``x-*`` keys are extensions, allowed in any mapping of the spec."""
-        if isinstance(data, dict) and any(isinstance(k, str) and k.startswith("x-") for k in data):
-            return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+        if isinstance(data, dict):
+            for key in data:
+                if isinstance(key, str) and key.startswith("x-"):
+                    return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
         return data
 
 
