@@ -60,7 +60,8 @@ print(json.dumps(times[1:]))
 def compatible_full_example(directory: Path) -> Path:
     """full-example.yml without what docker-compose 1.29 rejects (keys newer than it, the
     long env_file form, options beside `external`) or pycompose does (container_name with 6
-    replicas), and with its dangling references defined."""
+    replicas, overlay networks, IPv6 subnets, an address outside
+    its subnet), and with its dangling references defined."""
     for entry in LOADER_DIR.iterdir():
         if entry.is_file():
             shutil.copy(entry, directory / entry.name)
@@ -78,9 +79,13 @@ def compatible_full_example(directory: Path) -> Path:
     foo["healthcheck"].pop("start_interval")
     foo["env_file"] = [e for e in foo["env_file"] if isinstance(e, str)]
     foo["networks"]["other-network"].pop("mac_address")
+    foo["networks"]["other-network"]["ipv4_address"] = "172.28.5.10"  # inside its subnet
     services["db"] = {"image": "postgres"}
     services["redis"] = {"image": "redis"}
     doc["networks"]["other-other-network"] = None
+    doc["networks"]["other-network"]["driver"] = "bridge"  # pycompose makes bridges only
+    doc["networks"]["other-network"]["ipam"].pop("driver")
+    del doc["networks"]["other-network"]["ipam"]["config"][1]  # IPv6: not in pycompose yet
     doc["volumes"]["datavolume"] = None
     doc["secrets"]["secret4"].pop("environment")
     for section in ("volumes", "networks", "secrets", "configs"):
