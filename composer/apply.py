@@ -15,13 +15,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from composer.conditions import Never, has_healthcheck, judge, wait_until
 from composer.desired import Desired, network_name, volume_name
 from composer.engine import Engine
 from composer.errors import ApplyError, PycomposeError
 from composer.events import Events
 from composer.lifecycle import (
-    HostsTable,
+    NameTable,
     create_container,
+    ensure_dns,
     ensure_sandbox,
     labels_for,
     remove_container,
@@ -29,6 +31,7 @@ from composer.lifecycle import (
 from composer.models import Project
 from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
 from composer.plan import Action, Plan
+from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
 from network import NetworkSpec
 from runtime.containers import PendingStart
@@ -46,20 +49,23 @@ class Applier:
     timeout: float | None = None  # `up -t`: overrides stop_grace_period when a container must go
 
     def run(self, plan: Plan) -> None:
-        hosts = HostsTable(self.engine, self.project)
+        hosts = NameTable(self.engine, self.project)
         if not plan.changes_anything:
+            if self.desired.networks:
+                ensure_dns(self.engine)  # a killed server is restarted even when nothing else changes
             for action in plan.actions:
                 if action.verb == "keep":
+                    self._ensure_published(action)
                     self.events.progress("Container", action.target, "Running")
             return
-        kept = [a.container_id for a in plan.actions if a.verb in ("keep", "start") and a.container_id]
-        hosts.load([cid for cid in kept if cid])
         for action in plan.actions:
             if action.verb == "create-network":
                 self._create_network(action.target)
             elif action.verb == "remove-orphan" and action.container_id:
                 self._step("Container", action.target, ("Stopping", "Removed"),
                            partial(remove_container, self.engine, action.container_id, self.timeout, hosts))
+        if self.desired.networks:
+            ensure_dns(self.engine)  # listening on every network's gateway before a container starts
         volume_paths = self._ensure_volumes(plan)
         self._run_services(plan, hosts, volume_paths)
 
@@ -88,7 +94,7 @@ class Applier:
             paths[key] = volume.mountpoint
         return paths
 
-    def _run_services(self, plan: Plan, hosts: HostsTable, volume_paths: dict[str, str]) -> None:
+    def _run_services(self, plan: Plan, hosts: NameTable, volume_paths: dict[str, str]) -> None:
         futures: dict[str, Future[str]] = {}
         errors: list[PycomposeError] = []
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
@@ -117,7 +123,7 @@ class Applier:
         if errors:
             raise errors[0]
 
-    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: HostsTable,
+    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: NameTable,
                       volume_paths: dict[str, str], created: Future[tuple[str, PendingStart]] | None) -> str:
         """Bring one service to its planned state; returns the id of its container."""
         service = action.service
@@ -133,11 +139,13 @@ class Applier:
             _cancel(created)
             raise
         if action.verb == "keep" and action.container_id:
+            self._ensure_published(action)
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
+            self._ensure_published(action)
         elif action.verb == "recreate" and action.container_id:
             timeout = self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
             old = action.container_id
@@ -155,7 +163,7 @@ class Applier:
         self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
         return cid
 
-    def _create_and_prepare(self, action: Action, hosts: HostsTable,
+    def _create_and_prepare(self, action: Action, hosts: NameTable,
                             volume_paths: dict[str, str]) -> tuple[str, PendingStart]:
         """Create the container and boot its monitor, ahead of the ordered start."""
         cid = self._create(action, hosts, volume_paths)
@@ -164,7 +172,7 @@ class Applier:
         except HOST_ERRORS as error:
             raise ApplyError(f"container {action.target}: {error}") from error
 
-    def _create(self, action: Action, hosts: HostsTable, volume_paths: dict[str, str]) -> str:
+    def _create(self, action: Action, hosts: NameTable, volume_paths: dict[str, str]) -> str:
         service = action.service
         assert service is not None
         image = self.desired.images[service]
@@ -176,26 +184,47 @@ class Applier:
         return holder[0]
 
     def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
-        """`service_completed_successfully`: the dependency must exit with code 0 first."""
-        if self.project.services[service].depends_on[dependency].condition != "service_completed_successfully":
+        """Wait until the dependency meets the condition `service` declares on it (Compose's
+        waitDependencies); an optional dependency that never will is skipped with a warning."""
+        spec = self.project.services[service].depends_on[dependency]
+        if spec.condition == "service_started":
             return
-        state = self.engine.containers.state(dependency_id)
+        containers = self.engine.containers
+        state = containers.state(dependency_id)
         self.events.progress("Container", state.name, "Waiting")
-        if state.status == "running":
-            state = self.engine.containers.wait(dependency_id)
-        if state.exit_code != 0:
+        try:
+            if spec.condition == "service_completed_successfully":
+                state = containers.wait(dependency_id) if state.status == "running" else state
+                if not judge(state, spec.condition, False):
+                    raise Never(f"{state.name} has not run")
+                self.events.progress("Container", state.name, "Exited")
+            else:
+                checked = has_healthcheck(containers.config(dependency_id))
+                wait_until(lambda: containers.state(dependency_id), spec.condition, checked)
+                self.events.progress("Container", state.name, "Healthy")
+        except Never as never:
+            if not spec.required:
+                self.events.warn(f'optional dependency "{dependency}" of service "{service}" failed: {never}')
+                return
             self.events.progress("Container", state.name, "Error")
-            raise ApplyError(
-                f'service "{service}" depends on "{dependency}" with condition service_completed_successfully, '
-                f"but {state.name} exited with code {state.exit_code}"
-            )
-        self.events.progress("Container", state.name, "Exited")
+            raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
+
+    def _ensure_published(self, action: Action) -> None:
+        """A kept or started container's ports are served (its proxy restarted if it died)."""
+        if action.service and action.container_id:
+            ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
 
     def _networks_of(self, service: str) -> list[str]:
         return [network_name(self.project, key) for key in self.project.services[service].networks]
 
     def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
         run_step(self.events, kind, name, statuses, work)
+
+
+def _dependency_failed(service: str, dependency: str, condition: str, reason: str) -> str:
+    if condition == "service_completed_successfully":  # the wording tests and users already know
+        return f'service "{service}" depends on "{dependency}" with condition {condition}, but {reason}'
+    return f'dependency failed to start: {reason}; service "{service}" depends on "{dependency}" with condition {condition}'
 
 
 def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:

@@ -10,6 +10,7 @@ each start, and string annotations make it eval them all (~25 ms per command).
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +21,7 @@ from composer.errors import PycomposeError
 if TYPE_CHECKING:
     from composer.engine import Engine
     from composer.events import Events
+    from composer.models import Project
     from composer.operations import LoadedProject
     from composer.outline import StackOutline
     from composer.upcache import StackInputs
@@ -79,6 +81,7 @@ def engine() -> "Engine":
         data_root=Path(os.environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
         run_root=Path(os.environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),
         cgroup_parent=os.environ.get("PYCOMPOSE_CGROUP_PARENT") or DEFAULT_CGROUP_PARENT,
+        dns_upstreams=tuple(u for u in os.environ.get("PYCOMPOSE_DNS_UPSTREAMS", "").split(",") if u),
     )
 
 
@@ -108,7 +111,7 @@ def stack_inputs(files: list[Path] | None = None, project_name: str | None = Non
 
 
 def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True,
-         inputs: "StackInputs | None" = None) -> "LoadedProject | None":
+         inputs: "StackInputs | None" = None, consistency: bool = True) -> "LoadedProject | None":
     """Load the stack named by -f (command or global) or found in the project directory."""
     from composer.operations import LoadedProject
     from composer.spec import load_project
@@ -122,7 +125,7 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
     project = load_project(
         chosen, env=env, project_name=inputs.project_name,
         workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
-        env_file=Path(inputs.env_file) if inputs.env_file else None,
+        env_file=Path(inputs.env_file) if inputs.env_file else None, consistency=consistency,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)
@@ -147,17 +150,20 @@ def up(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     timeout: TimeoutOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for services to be running|healthy. Implies detached mode.")] = False,
+    wait_timeout: Annotated[int | None, typer.Option("--wait-timeout", help="Maximum duration in seconds to wait for the project to be running|healthy.")] = None,
 ) -> None:
     """Create and start containers; reconcile what is already there."""
     from composer.plan import PlanOptions
 
+    detach = detach or wait
     if force_recreate and no_recreate:
         raise PycomposeError("--force-recreate and --no-recreate are incompatible")
     options = PlanOptions(remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate)
     eng = engine()
     inputs = stack_inputs(file, project_name)
     assert inputs is not None
-    if detach and not (force_recreate or services or dry_run):
+    if detach and not (force_recreate or services or dry_run or wait):
         from composer import upcache
 
         cached = upcache.load(eng.run_root, inputs)
@@ -180,11 +186,36 @@ def up(
         print(plan.render())
         return
     remember(eng.run_root, inputs, loaded)
+    if wait:
+        _wait(eng, loaded, services or (), wait_timeout)
     if not detach:
         from composer.attach import attach_until_exit
 
         code = attach_until_exit(eng, loaded, services or (), colour=_colour(no_color), timeout=timeout, since=began)
         raise typer.Exit(code)
+
+
+def _wait(eng: "Engine", loaded: "LoadedProject", services: list[str] | tuple[()], wait_timeout: int | None) -> None:
+    """`up --wait`: every selected service running, or healthy when it has a healthcheck."""
+    from composer.conditions import wait_for_stack
+    from composer.operations import selected_services
+
+    chosen = selected_services(loaded.project, services)
+    wait_for_stack(eng, loaded.project, chosen, events(), float(wait_timeout) if wait_timeout else None)
+
+
+@app.command()
+def inspect(
+    names: Annotated[list[str], typer.Argument(help="Services or containers (names or ids).")],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+) -> None:
+    """Show containers in detail, as JSON shaped like `docker inspect`."""
+    import json
+
+    from composer.inspect import inspect as inspect_containers
+
+    print(json.dumps(inspect_containers(engine(), _project_name(file, project_name), names), indent=4))
 
 
 @app.command()
@@ -234,9 +265,11 @@ def ps(
         for state in states:
             sandbox = eng.networks.get_sandbox(state.id)
             networks = tuple(a.network for a in sandbox.attachments) if sandbox else ()
-            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks)))
+            ports = rows.publishers(state, eng.networks.published_ports(state.id))
+            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks, ports)))
     elif format_ == "table":
-        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now) for s in states]
+        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now,
+                                rows.publishers(s, eng.networks.published_ports(s.id))) for s in states]
         print(rows.render_table(rows.TABLE_COLUMNS, table))
     else:
         raise PycomposeError(f'unknown --format "{format_}"', hint="use table or json")
@@ -276,7 +309,9 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="Command and arguments.")],
     file: FileOpt = None,
     project_name: ProjectOpt = None,
-    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Accepted for compatibility: no pseudo-TTY is allocated yet; the command shares this terminal's stdio.")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Disable pseudo-TTY allocation (by default one is allocated when this is a terminal).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Keep STDIN open (always so; accepted as in docker compose).")] = True,
+    allocate_tty: Annotated[bool, typer.Option("--tty", "-t", help="Allocate a pseudo-TTY (the default when this is a terminal).")] = True,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
@@ -289,8 +324,25 @@ def exec_(
     running = [s for s in project_containers(eng, name, [service]) if s.status == "running"]
     if not running:
         raise PycomposeError(f'service "{service}" is not running')
-    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user)
+    del interactive, allocate_tty  # both are the defaults; accepted so that `exec -it` reads as with Docker
+    tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
     raise typer.Exit(code)
+
+
+@app.command()
+def port(
+    service: Annotated[str, typer.Argument(help="Service.")],
+    private_port: Annotated[int, typer.Argument(help="The container port.", min=1, max=65535)],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="tcp or udp.")] = "tcp",
+    index: Annotated[int, typer.Option("--index", help="Index of the container if the service has several.")] = 0,
+) -> None:
+    """Print the public address (HOST_IP:PORT) a container port is published on."""
+    from composer.publish import published_address
+
+    print(published_address(engine(), _project_name(file, project_name), service, private_port, protocol, index))
 
 
 @app.command()
@@ -418,29 +470,71 @@ def config(
     project_name: ProjectOpt = None,
     format_: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
     services: Annotated[bool, typer.Option("--services", help="Print the service names.")] = False,
+    volumes: Annotated[bool, typer.Option("--volumes", help="Print the volume names.")] = False,
+    networks: Annotated[bool, typer.Option("--networks", help="Print the network names.")] = False,
+    profiles: Annotated[bool, typer.Option("--profiles", help="Print the profile names.")] = False,
+    images: Annotated[bool, typer.Option("--images", help="Print the image names.")] = False,
+    hash_: Annotated[str | None, typer.Option("--hash", help='Print "service hash" for these services (comma-separated, or "*").')] = None,
+    no_interpolate: Annotated[bool, typer.Option("--no-interpolate", help="Keep ${VAR} as written.")] = False,
+    no_consistency: Annotated[bool, typer.Option("--no-consistency", help="Skip the cross-reference checks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only validate.")] = False,
 ) -> None:
     """Validate the stack and print it resolved and normalised."""
-    from composer.spec import project_to_dict
+    from composer import configview
 
-    loaded = load(file, project_name)
-    assert loaded is not None
+    configview.check_format(format_)
+    listing = next((k for k, on in (("services", services), ("volumes", volumes), ("networks", networks),
+                                    ("profiles", profiles), ("images", images)) if on), None)
+    if hash_ is not None and no_interpolate:
+        raise PycomposeError("--hash needs the interpolated stack: drop --no-interpolate")
+    inputs = stack_inputs(file, project_name)
+    assert inputs is not None
+    if listing == "profiles":  # every profile of the file, not only the active ones
+        inputs = replace(inputs, profiles=("*",))
+    if no_interpolate:
+        document = _raw_config(inputs)
+    else:
+        loaded = load(inputs=inputs, consistency=not no_consistency)
+        assert loaded is not None
+        if hash_ is not None:
+            chosen = configview.hash_selection(loaded.project, hash_)
+            print("\n".join(configview.hash_lines(loaded.project, chosen, _image_ids(loaded.project, chosen))))
+            return
+        from composer.spec import project_to_dict
+
+        document = project_to_dict(loaded.project)
     if quiet:
         return
-    if services:
-        print("\n".join(loaded.project.services))
+    if listing is not None:
+        names = configview.LISTINGS[listing](document)
+        if names:
+            print("\n".join(names))
         return
-    document = project_to_dict(loaded.project)
-    if format_ == "json":
-        import json
+    print(configview.render(document, format_), end="")
 
-        print(json.dumps(document, indent=2))
-    elif format_ == "yaml":
-        import yaml
 
-        print(yaml.safe_dump(document, sort_keys=False, default_flow_style=False), end="")
-    else:
-        raise PycomposeError(f'unknown --format "{format_}"', hint="use yaml or json")
+def _raw_config(inputs: "StackInputs") -> dict[str, object]:
+    from composer.spec import load_tree
+
+    document, warnings = load_tree(
+        [Path(f) for f in inputs.files], env=inputs.env, project_name=inputs.project_name,
+        workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
+        env_file=Path(inputs.env_file) if inputs.env_file else None,
+    )
+    for warning in warnings:
+        print(f"WARN: {warning}", file=sys.stderr)
+    return document
+
+
+def _image_ids(project: "Project", services: list[str]) -> dict[str, str]:
+    """The id of each service's image in the store, for the config hash (absent: not there)."""
+    store = engine().images
+    found = {name: store.find(ref) if (ref := project.services[name].image) else None for name in services}
+    for name, image in found.items():
+        if image is None:
+            print(f'WARN: service "{name}": image not in the image store; its hash is computed without '
+                  "the image id and will differ from the one of a running container", file=sys.stderr)
+    return {name: image.id for name, image in found.items() if image is not None}
 
 
 @app.command()

@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from composer.models import Deploy, Network, Project, Service, ServiceVolume, Volume
+from pydantic import BaseModel
+
+from composer.models import (
+    Deploy,
+    Healthcheck,
+    Model,
+    Network,
+    PortMapping,
+    Project,
+    Service,
+    ServiceVolume,
+    Volume,
+)
 from composer.spec.values import format_duration
 
 
@@ -28,6 +40,10 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         out["volumes"] = {
             name: _volume(project.name, name, vol) for name, vol in sorted(project.volumes.items())
         }
+    for section in ("secrets", "configs", "models"):
+        entries: dict[str, Model] = getattr(project, section)
+        if entries:
+            out[section] = {name: _named(project.name, name, entry) for name, entry in sorted(entries.items())}
     escaped: dict[str, Any] = _escape(out)
     return escaped
 
@@ -57,8 +73,48 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
+        **_name_resolution(svc),
+        "ports": [_port(p) for p in svc.ports] or None,
+        "expose": list(svc.expose) or None,
     }
+    out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _other_fields(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
+    """The set fields of *model* not in *exclude*, in their JSON form, defaults left out."""
+    return {
+        key: value
+        for key, value in model.model_dump(mode="json", exclude_defaults=True).items()
+        if key not in exclude
+    }
+
+
+def _named(project: str, key: str, entry: Model) -> dict[str, Any]:
+    """A secret, config or model; external ones and those named in the file keep their name."""
+    out = entry.model_dump(mode="json", exclude_defaults=True)
+    if "external" in type(entry).model_fields and "name" not in out:
+        out["name"] = f"{project}_{key}"
+    return out
+def _healthcheck(check: Healthcheck) -> dict[str, Any]:
+    out: dict[str, Any] = {"test": list(check.test) if check.test is not None else None}
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        seconds = getattr(check, key)
+        out[key] = format_duration(seconds) if seconds is not None else None
+    out["retries"] = check.retries
+    out["disable"] = True if check.disable else None
+    return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _name_resolution(svc: Service) -> dict[str, Any]:
+    """As Compose prints them: extra_hosts as "HOST=IP" lines, the rest as lists."""
+    return {
+        "extra_hosts": [f"{host}={ip}" for host, ips in sorted(svc.extra_hosts.items()) for ip in ips] or None,
+        "dns": list(svc.dns) or None,
+        "dns_search": list(svc.dns_search) or None,
+        "dns_opt": list(svc.dns_opt) or None,
+    }
 
 
 def _restart(svc: Service) -> str:
@@ -68,9 +124,13 @@ def _restart(svc: Service) -> str:
 def _deploy(deploy: Deploy) -> dict[str, Any]:
     resources = {
         "limits": _compact(deploy.resources.limits.model_dump()),
-        "reservations": _compact(deploy.resources.reservations.model_dump()),
+        "reservations": _compact(deploy.resources.reservations.model_dump(include={"memory", "cpus"})),
     }
+    resources["reservations"].update(
+        _other_fields(deploy.resources.reservations, exclude={"memory", "cpus"})
+    )
     out = {"replicas": deploy.replicas, "resources": _compact(resources)}
+    out.update(_other_fields(deploy, exclude={"replicas", "resources"}))
     return _compact(out)
 
 
@@ -102,7 +162,15 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
     out["target"] = mount.target
     if mount.read_only:
         out["read_only"] = True
+    out.update(_other_fields(mount, exclude={"type", "source", "target", "read_only"}))
     return out
+
+
+def _port(port: PortMapping) -> dict[str, Any]:
+    """As `docker compose config` writes a port: `published` a string, unset keys left out."""
+    values = port.model_dump(exclude_none=True)
+    order = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
+    return {key: values[key] for key in order if key in values}
 
 
 def _network(project: str, key: str, net: Network) -> dict[str, Any]:
@@ -132,6 +200,8 @@ def _volume(project: str, key: str, vol: Volume) -> dict[str, Any]:
         out["external"] = True
     if vol.labels:
         out["labels"] = dict(sorted(vol.labels.items()))
+    if vol.driver_opts:
+        out["driver_opts"] = dict(vol.driver_opts)
     return out
 
 
