@@ -41,7 +41,7 @@ DEFAULT_START_PERIOD = 0.0
 DEFAULT_START_INTERVAL = 5.0
 DEFAULT_RETRIES = 3
 KILL_GRACE = 1.0  # seconds a timed-out probe's helper gets to kill its command before SIGKILL
-TIMED_OUT = -1  # the exit code Docker records for a probe that exceeded its timeout
+FAILED = -1  # the exit code Docker records for a probe that exceeded its timeout or could not run
 
 
 class Settings:
@@ -193,8 +193,12 @@ class HealthChecker:
         """Start, time out or finish a probe; the new health when a result came in."""
         probe = self.probe
         if probe is None:
-            if now >= self.next_at:
+            if now < self.next_at:
+                return None
+            try:
                 self.probe = self._spawn(now)
+            except OSError as e:  # e.g. EAGAIN from fork: a failed probe, as Docker records one
+                return self._record(records.now_rfc3339(), now, FAILED, f"cannot start the health check: {e}", now)
             return None
         if probe.status is not None:
             return self._finish(probe, now)
@@ -219,13 +223,16 @@ class HealthChecker:
         if probe.timed_out:
             limit = go_duration(self.settings.timeout)
             out = output_text(probe.output, probe.truncated)
-            code = TIMED_OUT
+            code = FAILED
             output = f"Health check exceeded timeout ({limit}): {out}" if out else f"Health check exceeded timeout ({limit})"
         else:
             code = records.exit_code_from_status(probe.status or 0)
             output = output_text(probe.output, probe.truncated)
-        result = {"start": probe.start, "end": records.now_rfc3339(), "exit_code": code, "output": output}
-        in_start_period = probe.start_mono - self.started < self.settings.start_period
+        return self._record(probe.start, probe.start_mono, code, output, now)
+
+    def _record(self, start: str, start_mono: float, code: int, output: str, now: float) -> dict[str, Any]:
+        result = {"start": start, "end": records.now_rfc3339(), "exit_code": code, "output": output}
+        in_start_period = start_mono - self.started < self.settings.start_period
         self.health = record_result(self.health, result, in_start_period, self.settings.retries)
         self.next_at = now + next_delay(self.settings, now - self.started, self.health["status"])
         return self.health
@@ -277,13 +284,23 @@ def _probe_child(spec: container_exec.ExecSpec, config: ConfigView, out_fd: int)
         container_exec.enter(spec, config)
     except BaseException as e:  # noqa: BLE001 - the child must never return into the monitor
         _die(f"cannot enter the container: {e}", container_exec.ENTER_FAILED)
+    # The monitor's SIGTERM at the timeout: kill the command (set before the fork, so a
+    # SIGTERM in between is never lost; the command's execve resets the handler).
+    forked: list[int] = []
+
+    def on_timeout(signo: int, frame: object) -> None:
+        if not forked:
+            os._exit(1)
+        _signal(forked[0], signals.SIGKILL)
+
+    signals.signal(signals.SIGTERM, on_timeout)
     command = os.fork()
     if command == 0:
         try:
             container_exec.run_command(spec, config)
         except BaseException as e:  # noqa: BLE001
             _die(str(e), getattr(e, "code", 126))
-    signals.signal(signals.SIGTERM, lambda *_: _signal(command, signals.SIGKILL))
+    forked.append(command)
     while True:
         try:
             _, status = os.waitpid(command, 0)
