@@ -54,7 +54,8 @@ def health_text(state: ContainerState) -> str:
 
 def status_text(state: ContainerState, now: datetime) -> str:
     if state.status == "running":
-        return f"Up {human_duration(_age(state.started_at, now))}{health_text(state)}"
+        up = f"Up {human_duration(_age(state.started_at, now))}"
+        return f"{up} (Paused)" if state.paused else f"{up}{health_text(state)}"
     if state.status == "exited":
         return f"Exited ({state.exit_code}) {human_duration(_age(state.finished_at, now))} ago"
     return "Created"
@@ -90,7 +91,7 @@ def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
         "RunningFor": f"{human_duration(_age(state.created_at, now))} ago",
         "Service": labels.get(LABEL_SERVICE, ""),
         "Size": "0B",
-        "State": state.status,
+        "State": "paused" if state.paused else state.status,
         "Status": status_text(state, now),
     }
 

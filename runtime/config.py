@@ -62,6 +62,13 @@ class Resources:
     cpu_quota: int | None = None  # microseconds per period
     cpu_period: int = 100_000  # microseconds
     pids_limit: int | None = None
+    # Docker's semantics: memory + swap in bytes, -1 = unlimited swap; None = no swap at all
+    # when memory_limit is set (composer passes Docker's default of twice the memory).
+    memory_swap: int | None = None
+    memory_reservation: int | None = None  # soft limit (v1 soft_limit_in_bytes, v2 memory.low)
+    cpu_shares: int | None = None  # relative weight, v1 scale (2..262144, default 1024)
+    cpuset_cpus: str | None = None  # e.g. "0-1,3"
+    oom_kill_disable: bool = False
 
 
 @dataclass(frozen=True)

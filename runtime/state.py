@@ -65,6 +65,7 @@ class ContainerState:
     started_at: str | None
     finished_at: str | None
     labels: dict[str, str]
+    paused: bool = False  # running, with every process frozen (pause); status stays "running"
     health: Health | None = None  # only for a container with a healthcheck, once started
     restart_count: int = 0  # restarts by the restart policy (Docker's RestartCount)
     error: str | None = None  # why the last start failed
@@ -141,6 +142,11 @@ class ContainerPaths:
     def stop_request(self) -> Path:
         """Present while an explicit stop/kill is in force: the monitor never restarts then."""
         return self.run_dir / records.STOP_REQUEST
+
+    @property
+    def paused(self) -> Path:
+        """Present while the container is paused (frozen); removed on unpause, stop and start."""
+        return self.run_dir / "paused"
 
     @property
     def exit_fifo(self) -> Path:

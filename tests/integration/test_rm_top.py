@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 from tests.integration.stackkit import Stack
-from tests.integration.test_stack import stack  # noqa: F401 - the fixture
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 
 
-def test_top_lists_the_container_processes_with_host_pids(stack: Stack) -> None:  # noqa: F811
+def test_top_lists_the_container_processes_with_host_pids(stack: Stack) -> None:
     stack.write(f"""
     services:
       app: {{image: busybox, command: {json.dumps(SLEEPER)}}}
@@ -31,7 +30,7 @@ def test_top_lists_the_container_processes_with_host_pids(stack: Stack) -> None:
     assert stack.by_service()["app"]["State"] == "running"
 
 
-def test_rm_removes_only_stopped_containers_and_stop_first(stack: Stack) -> None:  # noqa: F811
+def test_rm_removes_only_stopped_containers_and_stop_first(stack: Stack) -> None:
     stack.write(f"""
     services:
       app: {{image: busybox, command: {json.dumps(SLEEPER)}}}

@@ -63,3 +63,11 @@ def test_running_status_shows_health_as_docker_does() -> None:
     assert json_row(state("running"), ("true",), NOW)["Health"] == ""
     exited = dataclasses.replace(state("exited", 0), health=Health("healthy", 0, ()))
     assert status_text(exited, NOW) == "Exited (0) 3 seconds ago"  # no health once it is not running
+
+
+def test_a_paused_container_shows_as_docker_shows_it() -> None:
+    from dataclasses import replace
+
+    paused = replace(state("running"), paused=True)
+    assert status_text(paused, NOW) == "Up 5 seconds (Paused)"
+    assert json_row(paused, ("sh",), NOW)["State"] == "paused"
