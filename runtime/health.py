@@ -15,7 +15,9 @@ in state.json, {"status", "failing_streak", "log": [{"start", "end", "exit_code"
   * a probe running longer than `timeout` is killed and counts as exit code -1;
   * the first probe runs one delay after the start; the delay is `start_interval` while
     "starting" inside `start_period`, else `interval`; the next delay counts from the
-    end of the previous probe; only the last 5 results are kept.
+    end of the previous probe; only the last 5 results are kept;
+  * no probe runs while the container is paused: one under way is killed and its result
+    dropped, and probing resumes one interval after the unpause.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class Probe:
     """One running probe: its helper process, output pipe and deadline."""
 
     __slots__ = ("pid", "fd", "output", "truncated", "start", "start_mono", "deadline", "timed_out",
-                 "status")
+                 "status", "dropped")
 
     def __init__(self, pid: int, fd: int, start_mono: float, timeout: float) -> None:
         self.pid, self.fd = pid, fd
@@ -134,18 +136,20 @@ class Probe:
         self.deadline = start_mono + timeout
         self.timed_out = False
         self.status: int | None = None  # wait status once reaped
+        self.dropped = False  # killed by a pause: no result is recorded
 
 
 class HealthChecker:
     """Schedules and runs the probes of one container; the monitor drives it from its loop."""
 
     def __init__(self, config: ConfigView, config_path: str, procs_files: tuple[str, ...],
-                 previous: dict[str, Any] | None) -> None:
+                 previous: dict[str, Any] | None, paused_path: str = "") -> None:
         assert config.healthcheck is not None
         self.settings = Settings(config.healthcheck)
         self.config = config
         self.config_path = config_path
         self.procs_files = procs_files
+        self.paused_path = paused_path
         self.health = restarted(previous)
         self.pid = self.pid_start = 0
         self.started = 0.0
@@ -163,7 +167,7 @@ class HealthChecker:
 
     def deadline(self) -> float:
         """When the checker next needs the monitor's attention (monotonic)."""
-        if self.probe is None:
+        if self.probe is None or self.probe.dropped:
             return self.next_at
         return self.probe.deadline + (KILL_GRACE if self.probe.timed_out else 0.0)
 
@@ -192,6 +196,12 @@ class HealthChecker:
     def tick(self, now: float) -> dict[str, Any] | None:
         """Start, time out or finish a probe; the new health when a result came in."""
         probe = self.probe
+        if self.paused_path and os.path.exists(self.paused_path):
+            self._pause(now)
+            return None
+        if probe is not None and probe.dropped and probe.status is not None:
+            self._close_pipe(probe)
+            self.probe = probe = None
         if probe is None:
             if now < self.next_at:
                 return None
@@ -208,6 +218,13 @@ class HealthChecker:
         elif probe.timed_out and now >= probe.deadline + KILL_GRACE:
             _signal(probe.pid, signals.SIGKILL)
         return None
+
+    def _pause(self, now: float) -> None:
+        """Frozen: end a probe under way, without a result; probe again an interval later."""
+        if self.probe is not None and not self.probe.dropped:
+            self.probe.dropped = True
+            _signal(self.probe.pid, signals.SIGKILL)  # takes effect at the thaw on cgroup v1
+        self.next_at = now + self.settings.interval
 
     def stop(self) -> None:
         """PID 1 is gone: end a running probe (the cgroup's kill usually did already)."""

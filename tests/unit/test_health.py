@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from runtime import health
@@ -137,3 +139,21 @@ def test_the_checker_kills_a_probe_past_its_timeout_and_records_minus_one(monkey
     assert after is not None and after["status"] == UNHEALTHY
     assert after["log"][-1]["exit_code"] == -1
     assert after["log"][-1]["output"] == "Health check exceeded timeout (2s): partial"
+
+
+def test_no_probe_runs_while_paused_and_one_under_way_is_dropped(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr(health, "_signal", lambda pid, signo: sent.append((pid, signo)))
+    c = checker(interval=10)
+    c.paused_path = str(tmp_path / "paused")
+    c.restart(pid=7, pid_start=70, started=0.0)
+    c.probe = health.Probe(pid=4242, fd=-1, start_mono=10.0, timeout=30)
+    (tmp_path / "paused").touch()
+    assert c.tick(11.0) is None and sent == [(4242, health.signals.SIGKILL)]
+    assert c.deadline() == 21.0  # no busy loop while the killed probe waits for the thaw
+    (tmp_path / "paused").unlink()
+    c.reaped(4242, 9)
+    before = dict(c.health)
+    assert c.tick(12.0) is None and c.probe is None and c.health == before  # its result is dropped
+    assert c.tick(20.9) is None and c.probe is None  # an interval after the pause
