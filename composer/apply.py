@@ -21,8 +21,9 @@ from composer.engine import Engine
 from composer.errors import ApplyError, PycomposeError
 from composer.events import Events
 from composer.lifecycle import (
-    HostsTable,
+    NameTable,
     create_container,
+    ensure_dns,
     ensure_sandbox,
     labels_for,
     remove_container,
@@ -30,6 +31,7 @@ from composer.lifecycle import (
 from composer.models import Project
 from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
 from composer.plan import Action, Plan
+from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
 from network import NetworkSpec
 from runtime.containers import PendingStart
@@ -47,20 +49,23 @@ class Applier:
     timeout: float | None = None  # `up -t`: overrides stop_grace_period when a container must go
 
     def run(self, plan: Plan) -> None:
-        hosts = HostsTable(self.engine, self.project)
+        hosts = NameTable(self.engine, self.project)
         if not plan.changes_anything:
+            if self.desired.networks:
+                ensure_dns(self.engine)  # a killed server is restarted even when nothing else changes
             for action in plan.actions:
                 if action.verb == "keep":
+                    self._ensure_published(action)
                     self.events.progress("Container", action.target, "Running")
             return
-        kept = [a.container_id for a in plan.actions if a.verb in ("keep", "start") and a.container_id]
-        hosts.load([cid for cid in kept if cid])
         for action in plan.actions:
             if action.verb == "create-network":
                 self._create_network(action.target)
             elif action.verb == "remove-orphan" and action.container_id:
                 self._step("Container", action.target, ("Stopping", "Removed"),
                            partial(remove_container, self.engine, action.container_id, self.timeout, hosts))
+        if self.desired.networks:
+            ensure_dns(self.engine)  # listening on every network's gateway before a container starts
         volume_paths = self._ensure_volumes(plan)
         self._run_services(plan, hosts, volume_paths)
 
@@ -89,7 +94,7 @@ class Applier:
             paths[key] = volume.mountpoint
         return paths
 
-    def _run_services(self, plan: Plan, hosts: HostsTable, volume_paths: dict[str, str]) -> None:
+    def _run_services(self, plan: Plan, hosts: NameTable, volume_paths: dict[str, str]) -> None:
         futures: dict[str, Future[str]] = {}
         errors: list[PycomposeError] = []
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
@@ -118,7 +123,7 @@ class Applier:
         if errors:
             raise errors[0]
 
-    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: HostsTable,
+    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: NameTable,
                       volume_paths: dict[str, str], created: Future[tuple[str, PendingStart]] | None) -> str:
         """Bring one service to its planned state; returns the id of its container."""
         service = action.service
@@ -134,11 +139,13 @@ class Applier:
             _cancel(created)
             raise
         if action.verb == "keep" and action.container_id:
+            self._ensure_published(action)
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
+            self._ensure_published(action)
         elif action.verb == "recreate" and action.container_id:
             timeout = self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
             old = action.container_id
@@ -156,7 +163,7 @@ class Applier:
         self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
         return cid
 
-    def _create_and_prepare(self, action: Action, hosts: HostsTable,
+    def _create_and_prepare(self, action: Action, hosts: NameTable,
                             volume_paths: dict[str, str]) -> tuple[str, PendingStart]:
         """Create the container and boot its monitor, ahead of the ordered start."""
         cid = self._create(action, hosts, volume_paths)
@@ -165,7 +172,7 @@ class Applier:
         except HOST_ERRORS as error:
             raise ApplyError(f"container {action.target}: {error}") from error
 
-    def _create(self, action: Action, hosts: HostsTable, volume_paths: dict[str, str]) -> str:
+    def _create(self, action: Action, hosts: NameTable, volume_paths: dict[str, str]) -> str:
         service = action.service
         assert service is not None
         image = self.desired.images[service]
@@ -201,6 +208,11 @@ class Applier:
                 return
             self.events.progress("Container", state.name, "Error")
             raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
+
+    def _ensure_published(self, action: Action) -> None:
+        """A kept or started container's ports are served (its proxy restarted if it died)."""
+        if action.service and action.container_id:
+            ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
 
     def _networks_of(self, service: str) -> list[str]:
         return [network_name(self.project, key) for key in self.project.services[service].networks]

@@ -30,6 +30,8 @@ class Engine:
     data_root: Path = DEFAULT_DATA_ROOT
     run_root: Path = DEFAULT_RUN_ROOT
     cgroup_parent: str = DEFAULT_CGROUP_PARENT
+    # Where the embedded DNS server forwards (IP[:PORT]); empty: the host's resolv.conf.
+    dns_upstreams: tuple[str, ...] = ()
 
     @cached_property
     def containers(self) -> ContainerStore:

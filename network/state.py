@@ -122,6 +122,10 @@ def _store(path: Path, data: dict[str, Any], durable: bool) -> None:
         raise StateError(f"cannot write network state {path}: {exc.strerror}") from exc
 
 
+# Other records of the package (network.proxies) are kept the same way.
+load_json, store_json = _load, _store
+
+
 class StateStore:
     """Loads and saves `State`; `transaction()` is the only way to change it."""
 
@@ -198,3 +202,13 @@ class Transaction:
             self._networks = networks
         for sandbox_id in sandbox_ids:
             self._store._save_sandbox(self.state, sandbox_id)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object file, {} when missing (other network-side stores use this too)."""
+    return _load(path)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` atomically (not fsynced: run-root state that dies with the host)."""
+    _store(path, data, durable=False)

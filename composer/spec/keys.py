@@ -51,6 +51,7 @@ SERVICE_NETWORK_KEYS = frozenset(
     """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
     mac_address priority""".split()
 )
+PORT_KEYS = frozenset("app_protocol host_ip mode name protocol published target".split())
 MOUNT_KEYS = frozenset("bind consistency image read_only source target tmpfs type volume".split())
 NETWORK_KEYS = frozenset(
     "attachable driver driver_opts enable_ipv4 enable_ipv6 external internal ipam labels name".split()
@@ -103,13 +104,16 @@ SERVICE = Shape(
     _shape(SERVICE_KEYS, models.Service).supported | LOADER_KEYS,
     maps={
         "deploy": _shape(DEPLOY_KEYS, models.Deploy, maps={"resources": _RESOURCES}),
-        "healthcheck": _shape(HEALTHCHECK_KEYS, models.Healthcheck),
+        "healthcheck": Shape(HEALTHCHECK_KEYS, HEALTHCHECK_KEYS),
     },
     each={
         "depends_on": _shape(DEPENDS_ON_KEYS, models.DependsOn),
         "networks": _shape(SERVICE_NETWORK_KEYS, models.ServiceNetwork),
     },
-    items={"volumes": _shape(MOUNT_KEYS, models.ServiceVolume)},
+    items={
+        "volumes": _shape(MOUNT_KEYS, models.ServiceVolume),
+        "ports": _shape(PORT_KEYS, models.PortMapping),
+    },
 )
 NETWORK = _shape(
     NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}

@@ -50,6 +50,14 @@ def test_table_aligns_columns() -> None:
     assert render_table(("A", "LONGER"), [("xx", "y")]) == "A    LONGER\nxx   y"
 
 
+def test_a_paused_container_shows_as_docker_shows_it() -> None:
+    from dataclasses import replace
+
+    paused = replace(state("running"), paused=True)
+    assert status_text(paused, NOW) == "Up 5 seconds (Paused)"
+    assert json_row(paused, ("sh",), NOW)["State"] == "paused"
+
+
 def test_running_status_shows_health_as_docker_does() -> None:
     import dataclasses
 
@@ -63,11 +71,3 @@ def test_running_status_shows_health_as_docker_does() -> None:
     assert json_row(state("running"), ("true",), NOW)["Health"] == ""
     exited = dataclasses.replace(state("exited", 0), health=Health("healthy", 0, ()))
     assert status_text(exited, NOW) == "Exited (0) 3 seconds ago"  # no health once it is not running
-
-
-def test_a_paused_container_shows_as_docker_shows_it() -> None:
-    from dataclasses import replace
-
-    paused = replace(state("running"), paused=True)
-    assert status_text(paused, NOW) == "Up 5 seconds (Paused)"
-    assert json_row(paused, ("sh",), NOW)["State"] == "paused"
