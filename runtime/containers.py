@@ -118,10 +118,12 @@ class ContainerStore:
         except (ProfileError, OSError) as e:
             raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
 
-    def start(self, container_id: str) -> ContainerState:
-        return self.prepare_start(container_id).finish()
+    def start(self, container_id: str, stdin: int | None = None) -> ContainerState:
+        """Start the container; `stdin`: an fd PID 1 reads as its stdin (else /dev/null),
+        e.g. the caller's own for `run` (the monitor holds it for the container's life)."""
+        return self.prepare_start(container_id, stdin).finish()
 
-    def prepare_start(self, container_id: str) -> PendingStart:
+    def prepare_start(self, container_id: str, stdin: int | None = None) -> PendingStart:
         """The first half of `start`: boot the monitor and create the cgroup, run nothing yet.
 
         The monitor's interpreter start-up and the cgroup creation (most of a start) can so
@@ -143,7 +145,7 @@ class ContainerStore:
             paths.stop_request.unlink(missing_ok=True)
             paths.paused.unlink(missing_ok=True)  # left by a container that died while paused
             paths.rootfs.mkdir(parents=True, exist_ok=True)
-            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config))
+            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config, stdin))
         except BaseException:
             lock.__exit__()
             raise
@@ -439,7 +441,7 @@ class _BootedMonitor:
         self.error: str | None = None
 
     @classmethod
-    def spawn(cls, store: ContainerStore, config: ContainerConfig) -> _BootedMonitor:
+    def spawn(cls, store: ContainerStore, config: ContainerConfig, stdin: int | None = None) -> _BootedMonitor:
         """Start the monitor, then create the cgroup while its interpreter boots."""
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
         go_r, go_w = os.pipe2(os.O_CLOEXEC)
@@ -447,7 +449,8 @@ class _BootedMonitor:
             proc = subprocess.Popen(
                 protocol.helper_argv("runtime.monitor", str(store.data_root), str(store.run_root),
                                      config.id, str(report_w), str(go_r)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if stdin is None else stdin,  # PID 1 inherits it (init.py)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, pass_fds=(report_w, go_r), cwd="/",
             )
         except BaseException:
