@@ -102,7 +102,7 @@ def test_a_hanging_probe_is_killed_at_its_timeout_and_its_output_cut_at_4_kb(sta
 
 def test_failures_in_the_start_period_do_not_count(stack: Stack) -> None:
     stack.write("services:\n" + sleeper(
-        "app", "{test: [CMD, 'false'], interval: 200ms, start_interval: 200ms, start_period: 3s, retries: 1}"))
+        "app", "{test: [CMD, 'false'], interval: 200ms, start_interval: 200ms, start_period: 6s, retries: 1}"))
     stack.run("up", "-d")
     deadline = time.monotonic() + 10
     while True:  # a few failed probes inside the start period: still starting, no failing streak
@@ -179,7 +179,7 @@ def test_no_probes_run_while_paused(stack: Stack) -> None:
     [during] = json.loads(stack.run("inspect", "app").stdout)
     assert during["State"]["Health"]["Log"] == before["State"]["Health"]["Log"]
     stack.run("unpause", "app")
-    time.sleep(1)
+    time.sleep(1.5)
     [after] = json.loads(stack.run("inspect", "app").stdout)
     assert after["State"]["Health"]["Status"] == "healthy"
     assert {entry["ExitCode"] for entry in after["State"]["Health"]["Log"]} == {0}  # no frozen probe counted
