@@ -175,7 +175,9 @@ class Monitor:
         if health.enabled(self.config.healthcheck):
             assert self.cgroup is not None
             previous = (records.read_state(self.paths.state) or {}).get("health")
-            self.health = health.HealthChecker(self.config, self.paths.config, tuple(self.cgroup.procs_files()), previous)
+            paused = os.path.join(os.path.dirname(self.paths.state), records.PAUSED)
+            self.health = health.HealthChecker(self.config, self.paths.config, tuple(self.cgroup.procs_files()),
+                                               previous, paused)
 
     def _should_restart(self, code: int) -> bool:
         if self.stopped or os.path.exists(self.paths.stop_request):
