@@ -81,6 +81,7 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        program = self._seccomp_program(config)  # may fail: before anything is made
         paths = self._paths(config.id)
         if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")
@@ -93,21 +94,24 @@ class ContainerStore:
         rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
         with st.locked(paths.lock):
             st.write_record(paths.state, rec)
-        self._compile_seccomp(config, paths.data_dir)
+        if program is not None:
+            from runtime.security.seccomp import BPF_FILE
+
+            (paths.data_dir / BPF_FILE).write_bytes(program)
         st.write_json_atomic(paths.config, config.to_dict())
         return rec.public()
 
-    def _compile_seccomp(self, config: ContainerConfig, data_dir: Path) -> None:
-        """The container's seccomp program, compiled once here (PID 1 and exec load it)."""
+    def _seccomp_program(self, config: ContainerConfig) -> bytes | None:
+        """The container's seccomp program, compiled once at create (PID 1 and exec load it)."""
         from runtime.errors import SecurityError
         from runtime.security import seccomp
         from runtime.security.profile import ProfileError
 
         try:
             resolved = seccomp.filter_for(config.security.seccomp, config.security.capabilities)
-            if resolved is not None:
-                program = seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
-                (data_dir / seccomp.BPF_FILE).write_bytes(program)
+            if resolved is None:
+                return None
+            return seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
         except (ProfileError, OSError) as e:
             raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
 
