@@ -28,7 +28,7 @@ class UserView:
 
 
 class ProcessView:
-    __slots__ = ("args", "env", "cwd", "user", "user_spec")
+    __slots__ = ("args", "env", "cwd", "user", "user_spec", "rlimits", "group_add")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.args: tuple[str, ...] = tuple(d["args"])
@@ -36,16 +36,20 @@ class ProcessView:
         self.cwd: str = d.get("cwd", "/")
         self.user = UserView(d.get("user", {}))
         self.user_spec: str | None = d.get("user_spec")
+        self.rlimits: tuple[tuple[str, int, int], ...] = tuple(
+            (r["type"], r["soft"], r["hard"]) for r in d.get("rlimits", ()))
+        self.group_add: tuple[str, ...] = tuple(d.get("group_add", ()))
 
 
 class MountView:
-    __slots__ = ("destination", "type", "source", "options")
+    __slots__ = ("destination", "type", "source", "options", "create_source")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.destination: str = d["destination"]
         self.type: str = d.get("type", "bind")
         self.source: str = d.get("source", "")
         self.options: tuple[str, ...] = tuple(d.get("options", ()))
+        self.create_source: bool = d.get("create_source", False)
 
 
 class NamespaceView:
@@ -54,6 +58,15 @@ class NamespaceView:
     def __init__(self, d: dict[str, Any]) -> None:
         self.type: str = d["type"]
         self.path: str | None = d.get("path")
+
+
+class DeviceView:
+    __slots__ = ("source", "path", "permissions")
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.source: str = d["source"]
+        self.path: str = d["path"]
+        self.permissions: str = d.get("permissions", "rwm")
 
 
 class RootView:
@@ -82,7 +95,7 @@ class ConfigView:
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
                  "stop_signal", "stop_timeout", "restart", "restart_max_retries", "log_max_size",
-                 "log_max_files", "security")
+                 "log_max_files", "healthcheck", "security", "sysctls", "devices", "init")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -97,9 +110,13 @@ class ConfigView:
         self.restart: str = d.get("restart", "no")
         self.restart_max_retries: int | None = d.get("restart_max_retries")
         self.security = SecurityView(d.get("security", {}))
+        self.sysctls: dict[str, str] = dict(d.get("sysctls", {}))
+        self.devices = tuple(DeviceView(v) for v in d.get("devices", ()))
+        self.init: bool = d.get("init", False)
         log = d.get("log", {})
         self.log_max_size: int | None = log.get("max_size")
         self.log_max_files: int = log.get("max_files", 1)
+        self.healthcheck: dict[str, Any] | None = d.get("healthcheck")  # read by runtime/health.py
 
 
 def read_config(path: str) -> ConfigView:

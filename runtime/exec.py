@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sys
 
-from runtime import init, jsonio, protocol, signals, syscalls
+from runtime import init, jsonio, limits, protocol, signals, syscalls
 from runtime.configview import read_config
 from runtime.errors import ContainerError
 from runtime.records import exit_code_from_status, process_start_time
@@ -148,12 +148,12 @@ def run_command(spec: ExecSpec, config: ConfigView, confinement: Prepared) -> No
 
         take_controlling_terminal()
     process = config.process
-    user = init.user_for(process, spec.user or process.user_spec,
-                         init.read_text("/etc/passwd"), init.read_text("/etc/group"))
+    user = init.process_user(process, spec.user or process.user_spec)
     try:
         os.chdir(spec.cwd)
     except OSError as e:
         raise init.ExecError(f"chdir to cwd ({spec.cwd!r}) set in config.json failed: {(e.strerror or '').lower()}", 126) from e
+    limits.apply_rlimits(process.rlimits)  # as Docker, whose exec reuses the container's process spec
     finalize(confinement, lambda: init.drop_privileges(user))
     os.closerange(3, 1 << 16)
     init.execve(spec.args, init.with_home(spec.env, user.home))

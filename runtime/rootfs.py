@@ -9,7 +9,8 @@ Runs in PID 1 (already in the new pid and mount namespaces), in runc's order:
 3. /proc: a new procfs, which shows the new pid namespace (the mounter's).
 4. /dev: a small tmpfs, so the container sees only the devices we create (not the host's
    devtmpfs); then the device nodes, the /dev/fd & std* symlinks, a NEW devpts instance
-   (its ptys are not the host's) with /dev/ptmx pointing into it, and /dev/shm.
+   (its ptys are not the host's) with /dev/ptmx pointing into it, /dev/shm (unless a
+   configured mount replaces it) and the configured devices (devices.py).
 5. /sys: sysfs read-only (a container must not write kernel tunables).
 6. The configured mounts (binds, tmpfs...), sorted parents first. They come after the
    system mounts, as in runc where the spec lists the defaults first, so that a user
@@ -31,6 +32,7 @@ import errno
 import os
 import stat
 
+from runtime.devices import make_devices
 from runtime.errors import RootfsError
 from runtime.syscalls import (
     MNT_DETACH,
@@ -50,8 +52,8 @@ TYPE_CHECKING = False  # runs in PID 1 under the lean monitor: type-only imports
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from runtime.config import Mount
-    from runtime.configview import MountView
+    from runtime.config import Device, Mount
+    from runtime.configview import DeviceView, MountView
     from runtime.syscalls import Syscalls
 
 DEV_SIZE = "65536k"
@@ -148,7 +150,7 @@ def mount_proc(sc: Syscalls, rootfs: str) -> None:
     sc.mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def mount_dev(sc: Syscalls, rootfs: str) -> None:
+def mount_dev(sc: Syscalls, rootfs: str, shm: bool = True) -> None:
     dev = secure_join(rootfs, "/dev")
     sc.makedirs(dev)
     sc.mount("tmpfs", dev, "tmpfs", MS_NOSUID, f"mode=755,size={DEV_SIZE}")
@@ -159,7 +161,8 @@ def mount_dev(sc: Syscalls, rootfs: str) -> None:
     for target, name in DEV_SYMLINKS:
         sc.symlink(target, f"{dev}/{name}")
     sc.makedirs(f"{dev}/shm")
-    sc.mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={SHM_SIZE}")
+    if shm:  # else a configured mount (e.g. sized by `shm_size`) takes its place
+        sc.mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={SHM_SIZE}")
 
 
 def mount_sys(sc: Syscalls, rootfs: str, readonly: bool = True) -> None:
@@ -213,17 +216,20 @@ def pivot(sc: Syscalls, rootfs: str) -> None:
 def setup_rootfs(
     sc: Syscalls, rootfs: str, layers: Sequence[str], upper: str, work: str,
     mounts: Sequence[Mount | MountView] = (), readonly: bool = False, privileged: bool = False,
+    devices: Sequence[Device | DeviceView] = (), cwd: str = "/",
 ) -> None:
     """Steps 1-8 of the module docstring. Raises RootfsError (or OSError naming the path)."""
     make_private(sc)
     mount_overlay(sc, rootfs, layers, upper, work)
     mount_proc(sc, rootfs)
-    mount_dev(sc, rootfs)
+    mount_dev(sc, rootfs, shm=not any(os.path.normpath(m.destination) == "/dev/shm" for m in mounts))
+    make_devices(sc, rootfs, devices)  # the configured device nodes, next to the standard ones
     if privileged:
         add_host_devices(sc, rootfs)
     mount_sys(sc, rootfs, readonly=not privileged)
     for m in sorted(mounts, key=lambda m: len([p for p in m.destination.split("/") if p])):
         mount_user(sc, rootfs, m)
+    sc.makedirs(secure_join(rootfs, cwd))  # as runc: the working directory exists even on a read-only root
     pivot(sc, rootfs)
     if readonly:
         sc.mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY)
