@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from runtime import jsonio, logs, protocol
 from runtime import state as st
 from runtime.cgroups.joined import describe
-from runtime.config import ContainerConfig
+from runtime.config import ContainerConfig, Resources
 from runtime.errors import ContainerError, NotFoundError, StartError
 from runtime.logs import LogRecord
 from runtime.state import ContainerState, StateRecord
@@ -45,6 +45,14 @@ __all__ = ["ContainerState", "ContainerStore", "LogRecord"]
 
 MONITOR_GRACE = 15.0  # seconds a monitor may take beyond the stop timeout before we act ourselves
 POLL = 0.01
+
+
+def with_device_rules(config: ContainerConfig) -> Resources:
+    """The cgroup's resources, its devices allow list extended by the configured devices."""
+    from runtime.security.devices import rules_for
+
+    extra = rules_for(config.devices)
+    return replace(config.resources, device_rules=config.resources.device_rules + extra) if extra else config.resources
 
 
 def validate(config: ContainerConfig) -> None:
@@ -466,7 +474,7 @@ class _BootedMonitor:
                 os.close(fd)
         booted = cls(proc, report_r, go_w)
         try:
-            booted.cgroup = store.driver.create(store.cgroup_parent, config.id, config.resources)
+            booted.cgroup = store.driver.create(store.cgroup_parent, config.id, with_device_rules(config))
         except ContainerError as e:
             booted.error = str(e)
         return booted
