@@ -213,6 +213,10 @@ class HealthChecker:
                 return self._record(records.now_rfc3339(), now, FAILED, f"cannot start the health check: {e}", now)
             return None
         if probe.status is not None:
+            if self._raced_the_exit(probe):
+                self._close_pipe(probe)
+                self.probe = None
+                return None
             return self._finish(probe, now)
         if not probe.timed_out and now >= probe.deadline:
             probe.timed_out = True
@@ -220,6 +224,14 @@ class HealthChecker:
         elif probe.timed_out and now >= probe.deadline + KILL_GRACE:
             _signal(probe.pid, signals.SIGKILL)
         return None
+
+    def _raced_the_exit(self, probe: Probe) -> bool:
+        """The probe could not enter because PID 1 has just exited (its namespaces are gone
+        though the monitor has not reaped it yet): no result, as Docker drops a probe that
+        the container's stop cancelled."""
+        if probe.timed_out or records.exit_code_from_status(probe.status or 0) != container_exec.ENTER_FAILED:
+            return False
+        return not os.path.exists(f"/proc/{self.pid}/ns/mnt")
 
     def _pause(self, now: float) -> None:
         """Frozen: end a probe under way, without a result; probe again an interval later."""

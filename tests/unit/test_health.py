@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,15 @@ def test_no_probe_runs_while_paused_and_one_under_way_is_dropped(monkeypatch: py
     before = dict(c.health)
     assert c.tick(12.0) is None and c.probe is None and c.health == before  # its result is dropped
     assert c.tick(20.9) is None and c.probe is None  # an interval after the pause
+
+
+def test_a_probe_that_raced_the_exit_of_pid_1_leaves_no_result() -> None:
+    c = checker(interval=1)
+    c.restart(pid=2**22 + 1, pid_start=1, started=0.0)  # no such process: PID 1 has exited
+    probe_done(c, 1.0, health.container_exec.ENTER_FAILED << 8, b"cannot enter the container: ...")
+    assert c.tick(1.1) is None and c.probe is None
+    assert c.health["log"] == [result(1)]  # nothing recorded
+    c.restart(pid=os.getpid(), pid_start=1, started=0.0)  # a live process: a failure to enter counts
+    probe_done(c, 1.0, health.container_exec.ENTER_FAILED << 8, b"cannot enter the container: ...")
+    after = c.tick(1.1)
+    assert after is not None and after["log"][-1]["exit_code"] == health.container_exec.ENTER_FAILED
