@@ -23,4 +23,4 @@ def test_what_changes_the_container_changes_the_hash() -> None:
 
 
 def test_dependencies_and_profiles_do_not_recreate() -> None:
-    assert _hash(depends_on=["db"], profiles=["debug"]) == _hash()
+    assert _hash(depends_on={"db": {"condition": "service_started"}}, profiles=["debug"]) == _hash()
