@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from runtime import jsonio, logs, protocol
 from runtime import state as st
 from runtime.cgroups.joined import describe
-from runtime.config import ContainerConfig
+from runtime.config import ContainerConfig, Resources
 from runtime.errors import ContainerError, NotFoundError, StartError
 from runtime.logs import LogRecord
 from runtime.state import ContainerState, StateRecord
@@ -45,6 +45,14 @@ __all__ = ["ContainerState", "ContainerStore", "LogRecord"]
 
 MONITOR_GRACE = 15.0  # seconds a monitor may take beyond the stop timeout before we act ourselves
 POLL = 0.01
+
+
+def with_device_rules(config: ContainerConfig) -> Resources:
+    """The cgroup's resources, its devices allow list extended by the configured devices."""
+    from runtime.security.devices import rules_for
+
+    extra = rules_for(config.devices)
+    return replace(config.resources, device_rules=config.resources.device_rules + extra) if extra else config.resources
 
 
 def validate(config: ContainerConfig) -> None:
@@ -85,6 +93,7 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        program = self._seccomp_program(config)  # may fail: before anything is made
         from runtime.bindsources import prepare_bind_sources
 
         prepare_bind_sources(config)
@@ -100,21 +109,24 @@ class ContainerStore:
         rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
         with st.locked(paths.lock):
             st.write_record(paths.state, rec)
-        self._compile_seccomp(config, paths.data_dir)
+        if program is not None:
+            from runtime.security.seccomp import BPF_FILE
+
+            (paths.data_dir / BPF_FILE).write_bytes(program)
         st.write_json_atomic(paths.config, config.to_dict())
         return rec.public()
 
-    def _compile_seccomp(self, config: ContainerConfig, data_dir: Path) -> None:
-        """The container's seccomp program, compiled once here (PID 1 and exec load it)."""
+    def _seccomp_program(self, config: ContainerConfig) -> bytes | None:
+        """The container's seccomp program, compiled once at create (PID 1 and exec load it)."""
         from runtime.errors import SecurityError
         from runtime.security import seccomp
         from runtime.security.profile import ProfileError
 
         try:
             resolved = seccomp.filter_for(config.security.seccomp, config.security.capabilities)
-            if resolved is not None:
-                program = seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
-                (data_dir / seccomp.BPF_FILE).write_bytes(program)
+            if resolved is None:
+                return None
+            return seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
         except (ProfileError, OSError) as e:
             raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
 
@@ -462,7 +474,7 @@ class _BootedMonitor:
                 os.close(fd)
         booted = cls(proc, report_r, go_w)
         try:
-            booted.cgroup = store.driver.create(store.cgroup_parent, config.id, config.resources)
+            booted.cgroup = store.driver.create(store.cgroup_parent, config.id, with_device_rules(config))
         except ContainerError as e:
             booted.error = str(e)
         return booted

@@ -29,8 +29,7 @@ def _run_on_a_terminal(stack: Stack, *args: str, keys: bytes = b"") -> tuple[int
     os.close(slave)
     output = b""
     try:
-        if keys:
-            time.sleep(1.5)
+        if keys:  # typed ahead, before the CLI is even up: nothing may be lost
             os.write(master, keys)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
