@@ -19,6 +19,8 @@ import typer
 from composer.errors import PycomposeError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from composer.engine import Engine
     from composer.events import Events
     from composer.models import Project
@@ -117,25 +119,30 @@ def stack_inputs(files: list[Path] | None = None, project_name: str | None = Non
 
 
 def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True,
-         inputs: "StackInputs | None" = None, consistency: bool = True) -> "LoadedProject | None":
+         inputs: "StackInputs | None" = None) -> "LoadedProject | None":
     """Load the stack named by -f (command or global) or found in the project directory."""
     from composer.operations import LoadedProject
-    from composer.spec import load_project
     from composer.upcache import RecordingEnv
 
     inputs = inputs or stack_inputs(files, project_name, required)
     if inputs is None:
         return None
-    chosen = [Path(f) for f in inputs.files]
     env = RecordingEnv(inputs.env)
+    return LoadedProject(load_validated(inputs, env), [Path(f) for f in inputs.files], env)
+
+
+def load_validated(inputs: "StackInputs", env: "Mapping[str, str]", consistency: bool = True) -> "Project":
+    """The validated project of *inputs*, its warnings printed (without the engine's imports)."""
+    from composer.spec import load_project
+
     project = load_project(
-        chosen, env=env, project_name=inputs.project_name,
+        [Path(f) for f in inputs.files], env=env, project_name=inputs.project_name,
         workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
         env_file=Path(inputs.env_file) if inputs.env_file else None, consistency=consistency,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)
-    return LoadedProject(project, chosen, env)
+    return project
 
 
 def events() -> "Events":
@@ -537,15 +544,14 @@ def config(
     if no_interpolate:
         document = _raw_config(inputs)
     else:
-        loaded = load(inputs=inputs, consistency=not no_consistency)
-        assert loaded is not None
+        project = load_validated(inputs, inputs.env, consistency=not no_consistency)
         if hash_ is not None:
-            chosen = configview.hash_selection(loaded.project, hash_)
-            print("\n".join(configview.hash_lines(loaded.project, chosen, _image_ids(loaded.project, chosen))))
+            chosen = configview.hash_selection(project, hash_)
+            print("\n".join(configview.hash_lines(project, chosen, _image_ids(project, chosen))))
             return
         from composer.spec import project_to_dict
 
-        document = project_to_dict(loaded.project)
+        document = project_to_dict(project)
     if quiet:
         return
     if listing is not None:
@@ -678,7 +684,8 @@ def main() -> None:
     except (PycomposeError, ContainerError, NetworkError) as error:
         if G.debug:
             raise
-        print(f"error: {error}", file=sys.stderr)
+        for line in str(error).splitlines():  # several independent problems: one line each
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(1)
     except click.exceptions.ClickException as error:
         error.show()
