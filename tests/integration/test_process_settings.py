@@ -125,7 +125,9 @@ def test_init_runs_tini_as_pid_1(stack: Stack) -> None:
 
 
 def test_devices_are_created_with_the_hosts_numbers(stack: Stack) -> None:
-    up_one(stack, "devices: ['/dev/zero:/dev/myzero', '/dev/fuse']")
+    up_one(stack, "devices: ['/dev/zero:/dev/myzero', '/dev/fuse', '/dev/null:/opt/null']")
+    stack.run("restart", "-t", "1")  # /opt/null, in the writable layer, exists the second time
+    assert sh(stack, "stat -c %F /opt/null").strip() == "character special file"
     zero, fuse = os.stat("/dev/zero").st_rdev, os.stat("/dev/fuse").st_rdev
     out = sh(stack, "stat -c '%t %T %F' /dev/myzero /dev/fuse").splitlines()
     assert out == [f"{os.major(zero):x} {os.minor(zero):x} character special file",
