@@ -81,7 +81,14 @@ def engine() -> "Engine":
         data_root=Path(os.environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
         run_root=Path(os.environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),
         cgroup_parent=os.environ.get("PYCOMPOSE_CGROUP_PARENT") or DEFAULT_CGROUP_PARENT,
+        subnet_pool=subnet_pool_setting(),
+        dns_upstreams=tuple(u for u in os.environ.get("PYCOMPOSE_DNS_UPSTREAMS", "").split(",") if u),
     )
+
+
+def subnet_pool_setting() -> str | None:
+    """PYCOMPOSE_SUBNET_POOL: where network subnets come from, `CIDR[:PREFIX]` (10.89.0.0/16:24)."""
+    return os.environ.get("PYCOMPOSE_SUBNET_POOL") or None
 
 
 def stack_inputs(files: list[Path] | None = None, project_name: str | None = None,
@@ -264,9 +271,11 @@ def ps(
         for state in states:
             sandbox = eng.networks.get_sandbox(state.id)
             networks = tuple(a.network for a in sandbox.attachments) if sandbox else ()
-            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks)))
+            ports = rows.publishers(state, eng.networks.published_ports(state.id))
+            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks, ports)))
     elif format_ == "table":
-        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now) for s in states]
+        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now,
+                                rows.publishers(s, eng.networks.published_ports(s.id))) for s in states]
         print(rows.render_table(rows.TABLE_COLUMNS, table))
     else:
         raise PycomposeError(f'unknown --format "{format_}"', hint="use table or json")
@@ -325,6 +334,21 @@ def exec_(
     tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
     code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
     raise typer.Exit(code)
+
+
+@app.command()
+def port(
+    service: Annotated[str, typer.Argument(help="Service.")],
+    private_port: Annotated[int, typer.Argument(help="The container port.", min=1, max=65535)],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="tcp or udp.")] = "tcp",
+    index: Annotated[int, typer.Option("--index", help="Index of the container if the service has several.")] = 0,
+) -> None:
+    """Print the public address (HOST_IP:PORT) a container port is published on."""
+    from composer.publish import published_address
+
+    print(published_address(engine(), _project_name(file, project_name), service, private_port, protocol, index))
 
 
 @app.command()

@@ -14,8 +14,24 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
+from composer.spec.ports import (
+    parse_expose,
+    parse_host_ip,
+    parse_port,
+    parse_protocol,
+    parse_published,
+    parse_target,
+)
 from composer.spec.process_values import (
     check_device_permissions,
     parse_device,
@@ -110,6 +126,34 @@ def _subnet(value: object) -> object:
     return value
 
 
+def _extra_hosts(value: object) -> object:
+    """``{host: ip | [ip, ...]}`` (the loader turns the list form into this); each address
+    is an IP or ``host-gateway`` (the container's gateway, i.e. this host)."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, tuple[str, ...]] = {}
+    for host, addresses in value.items():
+        items = addresses if isinstance(addresses, list | tuple) else [addresses]
+        for address in items:
+            if address != "host-gateway":
+                _ip_address(address if isinstance(address, str) else str(address))
+        out[str(host)] = tuple(str(a) for a in items)
+    return out
+
+
+def _string_list(value: object) -> object:
+    """``dns``, ``dns_search``: a string or a list of them."""
+    return (value,) if isinstance(value, str) else value
+
+
+def _ip_list(value: object) -> object:
+    value = _string_list(value)
+    if isinstance(value, list | tuple):
+        for item in value:
+            _ip_address(item)
+    return value
+
+
 Size = Annotated[int, BeforeValidator(parse_size, json_schema_input_type=int | str)]
 Cpus = Annotated[float, BeforeValidator(parse_cpus, json_schema_input_type=float | str)]
 Seconds = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=str)]
@@ -201,6 +245,9 @@ class Healthcheck(Model):
 class ServiceNetwork(Model):
     aliases: tuple[str, ...] = ()
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
+    # Higher first: the order of the container's interfaces; the default route comes from
+    # the first network that is not internal (ties: by network key, as Compose).
+    priority: int = 0
 
 
 class ServiceVolume(Model):
@@ -232,6 +279,44 @@ class ServiceVolume(Model):
             if getattr(self, option) is not None and self.type != option:
                 raise InvalidValue(f"`{option}` options do not apply to a {self.type} mount", key=option)
         return self
+
+
+class PortMapping(Model):
+    """One published (or, without `published`, ephemerally published) container port.
+
+    `published` is ``"8080"`` or a range ``"8000-8010"`` to take one free port from.
+    `mode`, `name` and `app_protocol` are descriptive outside a swarm, as in Compose.
+    """
+
+    target: Annotated[int, BeforeValidator(parse_target, json_schema_input_type=int | str)]
+    published: Annotated[
+        str | None, BeforeValidator(parse_published, json_schema_input_type=str | int | None)
+    ] = None
+    host_ip: Annotated[str | None, BeforeValidator(parse_host_ip)] = None
+    protocol: Annotated[
+        Literal["tcp", "udp"], BeforeValidator(parse_protocol, json_schema_input_type=str)
+    ] = "tcp"
+    mode: Literal["ingress", "host"] = "ingress"
+    name: str | None = None
+    app_protocol: str | None = None
+
+    @property
+    def published_range(self) -> tuple[int, int] | None:
+        if self.published is None:
+            return None
+        first, _, last = self.published.partition("-")
+        return int(first), int(last or first)
+
+
+def _ports(value: object) -> object:
+    """Short entries expand (a range gives one mapping per port); exact duplicates go."""
+    if not isinstance(value, list | tuple):
+        return value
+    return [m for item in value for m in (parse_port(item) if not isinstance(item, PortMapping) else [item])]
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))
 
 
 # --- process settings: read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices ---
@@ -379,7 +464,31 @@ class Service(ProcessSettings):
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
     profiles: tuple[str, ...] = ()
+    # Name resolution: /etc/hosts additions and the container's resolv.conf.
+    extra_hosts: Annotated[
+        dict[str, tuple[str, ...]],
+        BeforeValidator(_extra_hosts, json_schema_input_type=dict[str, str | list[str]] | list[str]),
+    ] = Field(default_factory=dict)
+    dns: Annotated[tuple[str, ...], BeforeValidator(_ip_list, json_schema_input_type=str | list[str])] = ()
+    dns_search: Annotated[
+        tuple[str, ...], BeforeValidator(_string_list, json_schema_input_type=str | list[str])
+    ] = ()
+    dns_opt: tuple[str, ...] = ()
     healthcheck: Healthcheck | None = None
+    ports: Annotated[
+        tuple[PortMapping, ...],
+        BeforeValidator(_ports, json_schema_input_type=list[str | int | PortMapping]),
+        AfterValidator(_distinct),
+    ] = ()
+    expose: Annotated[
+        tuple[Annotated[str, BeforeValidator(parse_expose, json_schema_input_type=str | int)], ...],
+        AfterValidator(_distinct),
+    ] = ()
+    # Isolation (composer/security.py turns these into the runtime's Security).
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    security_opt: tuple[str, ...] = ()
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.
     annotations: StringMap = Field(default_factory=dict)
@@ -427,6 +536,8 @@ class Service(ProcessSettings):
     userns_mode: str | None = None
     uts: str | None = None
     volumes_from: tuple[str, ...] = ()
+    # none | host | service:NAME | container:NAME (checked by composer.spec.netrules)
+    network_mode: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -469,6 +580,7 @@ class Network(Model):
     external: External = False
     driver_opts: StringMap = Field(default_factory=dict)
     ipam: Ipam | None = None
+    enable_ipv6: bool = False
 
 
 class Volume(Model):

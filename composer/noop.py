@@ -34,9 +34,15 @@ def up_if_unchanged(engine: Engine, cached: StackOutline, events: Events, option
         services.append(DesiredService(cached_service.name, config_hash_of(cached_service.document, image.id),
                                        cached_service.depends_on, cached_service.networks))
     networks = [DesiredNetwork(name, key, external) for name, key, external in cached.networks]
+    if networks and engine.networks.dns.server_pid() is None:
+        return False  # the embedded DNS server died: the full path restarts it
     plan = plan_up(cached.project, services, networks, observe(engine, cached.project), options)
     if plan.changes_anything:
         return False
+    from composer.publish import ports_serving
+
+    if not all(ports_serving(engine, a.container_id) for a in plan.actions if a.verb == "keep" and a.container_id):
+        return False  # a proxy died: the full path restarts it
     for warning in cached.warnings:
         events.warn(warning)
     for action in plan.actions:

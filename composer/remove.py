@@ -7,7 +7,7 @@ from functools import partial
 
 from composer.engine import Engine
 from composer.events import Events
-from composer.lifecycle import HostsTable, remove_container
+from composer.lifecycle import NameTable, remove_container
 from composer.naming import LABEL_SERVICE
 from composer.observe import project_containers
 from composer.steps import run_step
@@ -33,7 +33,7 @@ def remove_stopped(engine: Engine, project: str, services: Sequence[str], events
             return []
         if not confirm([s.name for s in doomed]):
             return []
-        hosts = HostsTable(engine)
+        hosts = NameTable(engine)
         for state in doomed:
             run_step(events, "Container", state.name, ("Removing", "Removed"),
                      partial(remove_container, engine, state.id, 0, hosts))

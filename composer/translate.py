@@ -7,7 +7,7 @@ resolution against the image, environment, resources and mounts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from composer.errors import PlanError
@@ -20,6 +20,7 @@ from composer.process_settings import (
     settings_mounts,
     tmpfs_volume_options,
 )
+from composer.security import device_rules, service_security
 from runtime.config import (
     ContainerConfig,
     Healthcheck,
@@ -47,6 +48,8 @@ class ContainerPlacement:
     etc_dir: str  # holds the hosts, hostname and resolv.conf files bind-mounted into the container
     volume_paths: Mapping[str, str]  # named volume (key in the stack file) -> host directory
     labels: Mapping[str, str]
+    project_dir: str = "."  # what a relative seccomp profile path is relative to
+    host_network: bool = False  # `network_mode: host`: no network namespace of its own
 
 
 def container_config(
@@ -66,9 +69,9 @@ def container_config(
             Namespace("mount"),
             Namespace("uts"),
             Namespace("ipc"),
-            Namespace("network", placement.netns_path),
+            *(() if placement.host_network else (Namespace("network", placement.netns_path),)),
         ),
-        resources=resources(service_name, service),
+        resources=replace(resources(service_name, service), device_rules=device_rules(service)),
         stop_signal=service.stop_signal or "SIGTERM",
         stop_timeout=service.stop_grace_period if service.stop_grace_period is not None else 10.0,
         restart=service.restart,
@@ -77,6 +80,7 @@ def container_config(
         **container_settings(service),
         log=log_config(service_name, service),
         healthcheck=healthcheck(service),
+        security=service_security(service_name, service, placement.project_dir),
     )
 
 

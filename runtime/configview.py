@@ -10,6 +10,8 @@ the same names, and `read_config` fills them the way `ContainerConfig.from_dict`
 from __future__ import annotations
 
 from runtime import jsonio
+from runtime.security.caps import DEFAULT_CAPABILITIES
+from runtime.security.paths import MASKED_PATHS, READONLY_PATHS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,13 +77,25 @@ class RootView:
         self.readonly: bool = d.get("readonly", False)
 
 
+class SecurityView:
+    __slots__ = ("capabilities", "no_new_privileges", "seccomp", "masked_paths", "readonly_paths", "privileged")
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.capabilities: tuple[str, ...] = tuple(d.get("capabilities", DEFAULT_CAPABILITIES))
+        self.no_new_privileges: bool = d.get("no_new_privileges", False)
+        self.seccomp: str | dict[str, Any] = d.get("seccomp", "default")
+        self.masked_paths: tuple[str, ...] = tuple(d.get("masked_paths", MASKED_PATHS))
+        self.readonly_paths: tuple[str, ...] = tuple(d.get("readonly_paths", READONLY_PATHS))
+        self.privileged: bool = d.get("privileged", False)
+
+
 class ConfigView:
     """What the monitor and PID 1 read of a container's config.json (no resources: the
     caller creates the cgroup)."""
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
                  "stop_signal", "stop_timeout", "restart", "restart_max_retries", "log_max_size",
-                 "log_max_files", "healthcheck", "sysctls", "devices", "init")
+                 "log_max_files", "healthcheck", "security", "sysctls", "devices", "init")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -95,6 +109,7 @@ class ConfigView:
         self.stop_timeout: float = d.get("stop_timeout", 10.0)
         self.restart: str = d.get("restart", "no")
         self.restart_max_retries: int | None = d.get("restart_max_retries")
+        self.security = SecurityView(d.get("security", {}))
         self.sysctls: dict[str, str] = dict(d.get("sysctls", {}))
         self.devices = tuple(DeviceView(v) for v in d.get("devices", ()))
         self.init: bool = d.get("init", False)

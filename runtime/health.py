@@ -25,6 +25,8 @@ import select
 
 from runtime import exec as container_exec
 from runtime import records, signals
+from runtime.security import seccomp
+from runtime.security.process import prepare
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -274,13 +276,16 @@ def _probe_child(spec: container_exec.ExecSpec, config: ConfigView, out_fd: int)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.closerange(3, 1 << 16)  # the monitor's pipes, fifo and log are not the probe's
+        # Probes are confined as the container is (capabilities, seccomp), like `docker exec`.
+        bpf_path = os.path.join(os.path.dirname(spec.config_path), seccomp.BPF_FILE)
+        confinement = prepare(config.security, bpf_path, all_capabilities=False)
         container_exec.enter(spec, config)
     except BaseException as e:  # noqa: BLE001 - the child must never return into the monitor
         _die(f"cannot enter the container: {e}", container_exec.ENTER_FAILED)
     command = os.fork()
     if command == 0:
         try:
-            container_exec.run_command(spec, config)
+            container_exec.run_command(spec, config, confinement)
         except BaseException as e:  # noqa: BLE001
             _die(str(e), getattr(e, "code", 126))
     signals.signal(signals.SIGTERM, lambda *_: _signal(command, signals.SIGKILL))

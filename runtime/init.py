@@ -17,8 +17,11 @@ PID 1 runs `container_init`:
      for `init: true`), hostname, then pivot_root.
   7. Resolve the user against the container's /etc/passwd and /etc/group (only readable
      after pivot_root); create and enter the working directory while still root.
-  8. Set the rlimits (limits.py), then drop to the user: setgroups, then setgid, then setuid (setuid last: afterwards the
-     other two are no longer permitted).
+  8. Set the rlimits (limits.py). Read-only and masked paths (rootfs.restrict_paths; none
+     when privileged). Then security/process.py, in runc's order: no_new_privs, capabilities
+     around the change to the user (setgroups, setgid, then setuid: afterwards the other two
+     are no longer permitted), seccomp last (its program is read before step 6, from the
+     host). Inherited fds are closed.
   9. Look the command up in the container's PATH (as the user, so permissions are the
      user's), restore default signal handling Python changed (SIGPIPE...), execve.
      The sync pipe is CLOEXEC: a successful exec closes it, which the monitor reads as
@@ -34,6 +37,7 @@ import stat
 from runtime import limits, protocol, rootfs, signals, syscalls, sysctls, tini
 from runtime.configview import MountView
 from runtime.errors import ContainerError, StartError
+from runtime.security import process, seccomp
 from runtime.users import entries, group_add_ids
 
 TYPE_CHECKING = False  # this runs in the lean monitor (see monitor.py): type-only imports
@@ -237,6 +241,8 @@ class ContainerInit:
         self.stdout_fd = stdout_fd
         self.stderr_fd = stderr_fd
         self.sync_fd = sync_fd
+        # Compiled at create time into the container's data dir (upper's parent).
+        self.seccomp_path = os.path.join(os.path.dirname(upper), seccomp.BPF_FILE)
 
     def run(self) -> NoReturn:
         step = "preparing the container process"
@@ -250,16 +256,21 @@ class ContainerInit:
                 os.close(fd)
             os.umask(0o022)
             c = self.config
+            step = "preparing the seccomp filter"
+            confinement = process.prepare(c.security, self.seccomp_path)
             # Sysctls first: they must be written before any later step makes /proc/sys
             # read-only (the masked and read-only paths come after pivot_root).
             step = "setting sysctls"
             sysctls.write_sysctls(c.sysctls)
             step = "setting up the root filesystem"
             rootfs.setup_rootfs(syscalls.LinuxSyscalls(), self.rootfs, c.root.layers, self.upper, self.work,
-                                self._mounts(), c.root.readonly, devices=c.devices, cwd=c.process.cwd)
+                                self._mounts(), c.root.readonly, privileged=c.security.privileged,
+                                devices=c.devices, cwd=c.process.cwd)
             if any(ns.type == "uts" for ns in c.namespaces):
                 step = "setting the hostname"
                 syscalls.sethostname(c.hostname)
+            step = "masking paths"
+            rootfs.restrict_paths(syscalls.LinuxSyscalls(), c.security.masked_paths, c.security.readonly_paths)
             step = "resolving the user"
             user = process_user(c.process, c.process.user_spec)
             step = f"entering the working directory {c.process.cwd}"
@@ -267,8 +278,8 @@ class ContainerInit:
             os.chdir(c.process.cwd)
             step = "setting ulimits"
             limits.apply_rlimits(c.process.rlimits)
-            step = "switching to the user"
-            drop_privileges(user)
+            step = "switching to the user and applying capabilities and seccomp"
+            process.finalize(confinement, lambda: drop_privileges(user))
             os.closerange(3, self.sync_fd)
             os.closerange(self.sync_fd + 1, 1 << 16)
             step = "starting the command"

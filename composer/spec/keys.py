@@ -51,6 +51,7 @@ SERVICE_NETWORK_KEYS = frozenset(
     """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
     mac_address priority""".split()
 )
+PORT_KEYS = frozenset("app_protocol host_ip mode name protocol published target".split())
 MOUNT_KEYS = frozenset("bind consistency image read_only source target tmpfs type volume".split())
 NETWORK_KEYS = frozenset(
     "attachable driver driver_opts enable_ipv4 enable_ipv6 external internal ipam labels name".split()
@@ -109,11 +110,12 @@ SERVICE = Shape(
         "depends_on": _shape(DEPENDS_ON_KEYS, models.DependsOn),
         "networks": _shape(SERVICE_NETWORK_KEYS, models.ServiceNetwork),
     },
-    items={"volumes": _shape(MOUNT_KEYS, models.ServiceVolume)},
+    items={
+        "volumes": _shape(MOUNT_KEYS, models.ServiceVolume),
+        "ports": _shape(PORT_KEYS, models.PortMapping),
+    },
 )
-NETWORK = _shape(
-    NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}
-)
+NETWORK = _shape(NETWORK_KEYS, models.Network, maps={"ipam": _IPAM})
 VOLUME = _shape(VOLUME_KEYS, models.Volume)
 
 

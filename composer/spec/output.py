@@ -17,6 +17,7 @@ from composer.models import (
     Healthcheck,
     Model,
     Network,
+    PortMapping,
     Project,
     Service,
     ServiceVolume,
@@ -73,6 +74,10 @@ def _service(svc: Service) -> dict[str, Any]:
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
         "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
+        **_name_resolution(svc),
+        "ports": [_port(p) for p in svc.ports] or None,
+        "expose": list(svc.expose) or None,
+        "network_mode": svc.network_mode,
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
@@ -101,6 +106,16 @@ def _healthcheck(check: Healthcheck) -> dict[str, Any]:
     out["retries"] = check.retries
     out["disable"] = True if check.disable else None
     return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _name_resolution(svc: Service) -> dict[str, Any]:
+    """As Compose prints them: extra_hosts as "HOST=IP" lines, the rest as lists."""
+    return {
+        "extra_hosts": [f"{host}={ip}" for host, ips in sorted(svc.extra_hosts.items()) for ip in ips] or None,
+        "dns": list(svc.dns) or None,
+        "dns_search": list(svc.dns_search) or None,
+        "dns_opt": list(svc.dns_opt) or None,
+    }
 
 
 def _restart(svc: Service) -> str:
@@ -138,6 +153,8 @@ def _service_network(net: Any) -> dict[str, Any] | None:
         out["aliases"] = list(net.aliases)
     if net.ipv4_address:
         out["ipv4_address"] = net.ipv4_address
+    if net.priority:
+        out["priority"] = net.priority
     return out or None
 
 
@@ -152,6 +169,13 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
     return out
 
 
+def _port(port: PortMapping) -> dict[str, Any]:
+    """As `docker compose config` writes a port: `published` a string, unset keys left out."""
+    values = port.model_dump(exclude_none=True)
+    order = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
+    return {key: values[key] for key in order if key in values}
+
+
 def _network(project: str, key: str, net: Network) -> dict[str, Any]:
     out: dict[str, Any] = {"name": net.name or f"{project}_{key}"}
     if net.driver:
@@ -160,6 +184,8 @@ def _network(project: str, key: str, net: Network) -> dict[str, Any]:
         out["driver_opts"] = dict(net.driver_opts)
     if net.internal:
         out["internal"] = True
+    if net.enable_ipv6:
+        out["enable_ipv6"] = True
     if net.external:
         out["external"] = True
     if net.labels:

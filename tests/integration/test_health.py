@@ -9,7 +9,6 @@ from tests.integration import test_stack
 from tests.integration.stackkit import Stack
 
 SLEEPER = test_stack.SLEEPER
-stack = test_stack.stack  # the fixture: a project directory with its own roots, cleaned up after
 
 
 def sleeper(name: str, healthcheck: str = "", extra: str = "") -> str:

@@ -120,7 +120,7 @@ def test_models_are_frozen_and_strict() -> None:
     with pytest.raises(ValidationError):
         service.image = "y"  # type: ignore[misc]
     with pytest.raises(ValidationError):
-        Service(image="x", ports=["80"])  # type: ignore[call-arg]
+        Service(image="x", bogus=["db"])  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         ServiceVolume(type="tmpfs", source="x", target="/t")
 

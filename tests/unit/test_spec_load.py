@@ -70,6 +70,7 @@ services:
     depends_on: [db]
 networks:
   front:
+    ipam: {config: [{subnet: 10.1.0.0/24}]}
 volumes:
   data:
 """
@@ -129,11 +130,8 @@ def test_unsupported_keys_warn_once_per_key_and_service(tmp_path: Path) -> None:
         "secrets:\n  s:\n    file: ./s\n"
     )
     project = load(tmp_path, text)
-    assert project.warnings == (
-        "version: obsolete, ignored",
-        "services.web.ports: not supported yet, ignored",
-        "services.db.ports: not supported yet, ignored",
-    )
+    assert project.warnings == ("version: obsolete, ignored",)  # every other key is modelled
+    assert [p.published for p in project.services["web"].ports] == ["80"]
     # Kept in the model (config prints it), reported as inert when a stack is run.
     assert project.secrets["s"].file == str(tmp_path / "s")
     assert "secrets: not supported yet, ignored" in unsupported_settings(project)
