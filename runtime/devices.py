@@ -4,9 +4,8 @@ Each device is a node made with mknod(2) from the host node's type, major/minor,
 and owner, read when the container starts (as runc does for linux.devices), so the
 container sees the device under the path it asked for.
 
-The `permissions` (r, w, m) are what a devices cgroup would enforce. Containers here
-join no devices cgroup (runtime/cgroups joins memory, cpu, cpuacct, pids, freezer), so
-they are not enforced: composer warns when a service asks for less than rwm.
+The `permissions` (r, w, m) are enforced by the devices cgroup: the container's allow
+list gets one rule per device (runtime/security/devices.py, `rules_for`).
 """
 
 from __future__ import annotations
