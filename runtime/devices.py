@@ -56,6 +56,9 @@ def make_devices(sc: Syscalls, rootfs: str, devices: Iterable[Device | DeviceVie
         target = secure_join(rootfs, d.path)
         sc.makedirs(os.path.dirname(target))
         kind = stat.S_IFCHR if stat.S_ISCHR(st.st_mode) else stat.S_IFBLK
-        sc.mknod(target, kind | stat.S_IMODE(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev))
+        try:
+            sc.mknod(target, kind | stat.S_IMODE(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev))
+        except FileExistsError:
+            continue  # made by an earlier run (outside /dev, nodes live in the writable layer), as runc
         if st.st_uid or st.st_gid:
             sc.chown(target, st.st_uid, st.st_gid)

@@ -340,3 +340,12 @@ def test_missing_bind_sources_are_made_or_refused_at_create(tmp_path: Path) -> N
     (tmp_path / "afile").write_text("")
     with pytest.raises(ContainerError, match="error while creating mount source path .*afile/sub': Not a directory"):
         prepare_bind_sources(config(Mount("/a", "bind", str(tmp_path / "afile" / "sub"), create_source=True)))
+
+
+
+def test_a_uid_missing_from_passwd_with_a_group_name() -> None:
+    """`user: "1000:staff"`: the other forms are covered in test_runtime_core."""
+    from runtime.init import resolve_user
+
+    user = resolve_user("1000:staff", "root:x:0:0:root:/root:/bin/sh\n", "root:x:0:\nstaff:x:50:\n")
+    assert (user.uid, user.gid, user.groups, user.home) == (1000, 50, (50,), "/")
