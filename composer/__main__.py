@@ -1,5 +1,5 @@
 """`python -m composer` runs the CLI (tests use it with sys.executable)."""
 
-from composer.cli import main
+from composer.entry import main
 
 main()

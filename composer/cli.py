@@ -1,7 +1,8 @@
 """The `pycompose` command line (typer). Flags and output shapes follow `docker compose`.
 
-This is the only module that reads os.environ, the working directory or argv, or
-exits: everything below gets plain arguments. A `PycomposeError` (or a runtime/network
+This module (with composer/entry.py, which answers a no-op `up -d` before typer is
+imported: composer/fastpath.py) is the only one that reads os.environ, the working
+directory or argv, or exits: everything below gets plain arguments. A `PycomposeError` (or a runtime/network
 error) is printed as one line on stderr with exit code 1; `--debug` adds the traceback.
 
 No `from __future__ import annotations` here: typer reads every command's signature at
@@ -77,45 +78,18 @@ def _main(
 
 
 def engine() -> "Engine":
-    from composer.engine import DEFAULT_CGROUP_PARENT, DEFAULT_DATA_ROOT, DEFAULT_RUN_ROOT, Engine
+    from composer.inputs import engine_from
 
-    return Engine(
-        data_root=Path(os.environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
-        run_root=Path(os.environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),
-        cgroup_parent=os.environ.get("PYCOMPOSE_CGROUP_PARENT") or DEFAULT_CGROUP_PARENT,
-        subnet_pool=subnet_pool_setting(),
-        dns_upstreams=tuple(u for u in os.environ.get("PYCOMPOSE_DNS_UPSTREAMS", "").split(",") if u),
-    )
-
-
-def subnet_pool_setting() -> str | None:
-    """PYCOMPOSE_SUBNET_POOL: where network subnets come from, `CIDR[:PREFIX]` (10.89.0.0/16:24)."""
-    return os.environ.get("PYCOMPOSE_SUBNET_POOL") or None
+    return engine_from(os.environ)
 
 
 def stack_inputs(files: list[Path] | None = None, project_name: str | None = None,
                  required: bool = True) -> "StackInputs | None":
     """Everything the loader depends on: the stack files (-f, or found), env, profiles, name."""
-    from composer.spec import find_files
-    from composer.upcache import StackInputs
+    from composer.inputs import stack_inputs_from
 
-    workdir = (G.project_directory or Path.cwd()).absolute()
-    chosen = [f.absolute() for f in (files or G.files)]
-    if not chosen:
-        try:
-            chosen = find_files(workdir)
-        except PycomposeError:
-            if required:
-                raise
-            return None
-    return StackInputs(
-        files=tuple(str(f) for f in chosen),
-        env=dict(os.environ),
-        profiles=tuple(G.profiles or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]),
-        project_name=project_name or G.project_name or os.environ.get("COMPOSE_PROJECT_NAME"),
-        workdir=str(G.project_directory.absolute()) if G.project_directory else None,
-        env_file=str(G.env_file.absolute()) if G.env_file else None,
-    )
+    return stack_inputs_from(files or G.files, project_name or G.project_name, G.project_directory, G.profiles,
+                             G.env_file, os.environ, Path.cwd(), required)
 
 
 def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True,

@@ -1,0 +1,23 @@
+"""The `pycompose` console command: the no-op `up -d` fast path, else the full CLI."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    from composer import fastpath
+
+    args = fastpath.parse(sys.argv[1:])
+    if args is not None:
+        try:
+            done = fastpath.noop_up(args, os.environ, Path.cwd())
+        except Exception:  # noqa: BLE001 - any doubt: the full CLI does it all and reports errors
+            done = False
+        if done:
+            sys.exit(0)
+    from composer.cli import main as full
+
+    full()
