@@ -376,7 +376,9 @@ class ContainerStore:
     @property
     def driver(self) -> CgroupDriver:
         if self._driver is None:
-            from runtime.cgroups import detect
+            # The submodule, not the package's lazy attribute: parallel creates (threads)
+            # can see the attribute while it is still the `detect` module.
+            from runtime.cgroups.detect import detect
 
             self._driver = detect()
         return self._driver
