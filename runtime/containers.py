@@ -376,9 +376,7 @@ class ContainerStore:
     @property
     def driver(self) -> CgroupDriver:
         if self._driver is None:
-            # The submodule, not the package's lazy attribute: parallel creates (threads)
-            # can see the attribute while it is still the `detect` module.
-            from runtime.cgroups.detect import detect
+            from runtime.cgroups import detect  # safe from threads: see runtime/cgroups/__init__.py
 
             self._driver = detect()
         return self._driver
