@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from composer.engine import Engine
 from composer.events import Events
+from composer.logtime import record_time
 from composer.logview import Follower, LogPrinter, LogSource, interleaved, merged
 from composer.naming import LABEL_PROJECT, LABEL_SERVICE
 from composer.observe import project_containers
@@ -30,21 +31,23 @@ def _prefix(state: ContainerState) -> str:
 
 
 def _sources(engine: Engine, states: list[ContainerState], follow: bool, tail: int | None,
-             since: str | None = None) -> list[LogSource]:
+             since: str | None = None, until: str | None = None) -> list[LogSource]:
     def reader(cid: str) -> Callable[[], Iterator[LogRecord]]:
         def records() -> Iterator[LogRecord]:
             for record in engine.containers.logs(cid, follow=follow, tail=tail):
-                if since is None or record.time >= since:
+                if (since is None or record.time >= since) and (until is None or record.time < until):
                     yield record
         return records
     return [LogSource(_prefix(s), reader(s.id)) for s in states]
 
 
 def print_logs(engine: Engine, project: str, services: Sequence[str], *, follow: bool, tail: int | None,
-               timestamps: bool, colour: bool, prefix: bool) -> None:
+               timestamps: bool, colour: bool, prefix: bool, since: str | None = None,
+               until: str | None = None) -> None:
+    """`since`/`until` are log-record times (composer.logtime): records in [since, until)."""
     states = project_containers(engine, project, services)
     printer = LogPrinter([_prefix(s) for s in states], colour, timestamps, prefix)
-    sources = _sources(engine, states, follow, tail)
+    sources = _sources(engine, states, follow, tail, since, until)
     if not follow:
         for name, record in merged(sources):
             print(printer.format(name, record), flush=False)
@@ -105,4 +108,4 @@ def _follow_until_exit(engine: Engine, loaded: LoadedProject, services: Sequence
 
 def log_timestamp() -> str:
     """Now, in the runtime's log-record time format (so the two compare as strings)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+    return record_time(datetime.now(UTC))

@@ -10,6 +10,7 @@ each start, and string annotations make it eval them all (~25 ms per command).
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +21,7 @@ from composer.errors import PycomposeError
 if TYPE_CHECKING:
     from composer.engine import Engine
     from composer.events import Events
+    from composer.models import Project
     from composer.operations import LoadedProject
     from composer.outline import StackOutline
     from composer.upcache import StackInputs
@@ -109,7 +111,7 @@ def stack_inputs(files: list[Path] | None = None, project_name: str | None = Non
 
 
 def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True,
-         inputs: "StackInputs | None" = None) -> "LoadedProject | None":
+         inputs: "StackInputs | None" = None, consistency: bool = True) -> "LoadedProject | None":
     """Load the stack named by -f (command or global) or found in the project directory."""
     from composer.operations import LoadedProject
     from composer.spec import load_project
@@ -123,7 +125,7 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
     project = load_project(
         chosen, env=env, project_name=inputs.project_name,
         workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
-        env_file=Path(inputs.env_file) if inputs.env_file else None,
+        env_file=Path(inputs.env_file) if inputs.env_file else None, consistency=consistency,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)
@@ -253,14 +255,22 @@ def logs(
     timestamps: Annotated[bool, typer.Option("--timestamps", "-t", help="Show timestamps.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     no_log_prefix: Annotated[bool, typer.Option("--no-log-prefix", help="No service prefix.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only logs since a timestamp (2024-05-01T12:00:00Z) or a relative time (42m).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only logs before a timestamp or a relative time.")] = None,
 ) -> None:
     """Show container output."""
-    from composer.attach import print_logs
+    from datetime import UTC, datetime
 
+    from composer.attach import print_logs
+    from composer.logtime import parse_log_time
+
+    now = datetime.now(UTC)
+    begin = None if since is None else parse_log_time("--since", since, now)
+    end = None if until is None else parse_log_time("--until", until, now)
     name = _project_name(file, project_name)
     lines = None if tail in (None, "all") else _int_option("--tail", tail)
     print_logs(engine(), name, services or (), follow=follow, tail=lines, timestamps=timestamps,
-               colour=_colour(no_color), prefix=not no_log_prefix)
+               colour=_colour(no_color), prefix=not no_log_prefix, since=begin, until=end)
 
 
 @app.command(name="exec", context_settings={"allow_interspersed_args": False})
@@ -269,7 +279,9 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="Command and arguments.")],
     file: FileOpt = None,
     project_name: ProjectOpt = None,
-    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Accepted for compatibility: no pseudo-TTY is allocated yet; the command shares this terminal's stdio.")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Disable pseudo-TTY allocation (by default one is allocated when this is a terminal).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Keep STDIN open (always so; accepted as in docker compose).")] = True,
+    allocate_tty: Annotated[bool, typer.Option("--tty", "-t", help="Allocate a pseudo-TTY (the default when this is a terminal).")] = True,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
@@ -282,8 +294,49 @@ def exec_(
     running = [s for s in project_containers(eng, name, [service]) if s.status == "running"]
     if not running:
         raise PycomposeError(f'service "{service}" is not running')
-    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user)
+    del interactive, allocate_tty  # both are the defaults; accepted so that `exec -it` reads as with Docker
+    tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
     raise typer.Exit(code)
+
+
+@app.command()
+def rm(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Don't ask to confirm removal.")] = False,
+    stop_first: Annotated[bool, typer.Option("--stop", "-s", help="Stop the containers first if needed.")] = False,
+    volumes: Annotated[bool, typer.Option("--volumes", "-v", help="Remove anonymous volumes (pycompose makes none: named volumes stay, as with Docker Compose).")] = False,
+) -> None:
+    """Remove stopped service containers."""
+    from composer.remove import remove_stopped
+
+    def confirm(names: list[str]) -> bool:
+        print("Going to remove " + ", ".join(names), flush=True)
+        if force:
+            return True
+        answer = input("? Are you sure? (y/N) ") if sys.stdin.isatty() else sys.stdin.readline()
+        return answer.strip().lower() in ("y", "yes")
+
+    stack = None if (project_name or G.project_name) and not (file or G.files) else stack_outline(file, project_name)
+    name = stack.project if stack is not None else _project_name(file, project_name)
+
+    def grace(service: str) -> float | None:
+        known = stack.service(service) if stack is not None else None
+        return known.stop_grace_period if known is not None else None
+
+    remove_stopped(engine(), name, services or (), events(), stop_first=stop_first, grace=grace, confirm=confirm)
+
+
+@app.command()
+def top(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Display the running processes of each service container."""
+    from composer.top import top as process_blocks
+
+    output = process_blocks(engine(), _project_name(file, project_name), list(services or ()))
+    if output:
+        print(output)
 
 
 @app.command()
@@ -321,34 +374,122 @@ def restart(services: ServicesArg = None, file: FileOpt = None, project_name: Pr
 
 
 @app.command()
+def pause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Pause the running containers of services (cgroup freezer)."""
+    from composer import control
+
+    control.pause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def unpause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Unpause paused containers of services."""
+    from composer import control
+
+    control.unpause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def kill(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    signal: Annotated[str, typer.Option("--signal", "-s", help="Signal to send to the containers.")] = "SIGKILL",
+) -> None:
+    """Send a signal (default SIGKILL) to the running containers of services."""
+    from composer import control
+
+    control.kill(engine(), _project_name(file, project_name), services or (), events(), signal)
+
+
+@app.command()
+def stats(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show all containers (default shows just running).")] = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print one result and exit.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Do not truncate container IDs.")] = False,
+) -> None:
+    """Live resource use of the containers: CPU, memory, network and block I/O, pids."""
+    from composer import stats as usage
+
+    usage.show(engine(), _project_name(file, project_name), services or (), all_=all_,
+               stream=not no_stream, fmt=format_, truncate=not no_trunc)
+
+
+@app.command()
 def config(
     file: FileOpt = None,
     project_name: ProjectOpt = None,
     format_: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
     services: Annotated[bool, typer.Option("--services", help="Print the service names.")] = False,
+    volumes: Annotated[bool, typer.Option("--volumes", help="Print the volume names.")] = False,
+    networks: Annotated[bool, typer.Option("--networks", help="Print the network names.")] = False,
+    profiles: Annotated[bool, typer.Option("--profiles", help="Print the profile names.")] = False,
+    images: Annotated[bool, typer.Option("--images", help="Print the image names.")] = False,
+    hash_: Annotated[str | None, typer.Option("--hash", help='Print "service hash" for these services (comma-separated, or "*").')] = None,
+    no_interpolate: Annotated[bool, typer.Option("--no-interpolate", help="Keep ${VAR} as written.")] = False,
+    no_consistency: Annotated[bool, typer.Option("--no-consistency", help="Skip the cross-reference checks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only validate.")] = False,
 ) -> None:
     """Validate the stack and print it resolved and normalised."""
-    from composer.spec import project_to_dict
+    from composer import configview
 
-    loaded = load(file, project_name)
-    assert loaded is not None
+    configview.check_format(format_)
+    listing = next((k for k, on in (("services", services), ("volumes", volumes), ("networks", networks),
+                                    ("profiles", profiles), ("images", images)) if on), None)
+    if hash_ is not None and no_interpolate:
+        raise PycomposeError("--hash needs the interpolated stack: drop --no-interpolate")
+    inputs = stack_inputs(file, project_name)
+    assert inputs is not None
+    if listing == "profiles":  # every profile of the file, not only the active ones
+        inputs = replace(inputs, profiles=("*",))
+    if no_interpolate:
+        document = _raw_config(inputs)
+    else:
+        loaded = load(inputs=inputs, consistency=not no_consistency)
+        assert loaded is not None
+        if hash_ is not None:
+            chosen = configview.hash_selection(loaded.project, hash_)
+            print("\n".join(configview.hash_lines(loaded.project, chosen, _image_ids(loaded.project, chosen))))
+            return
+        from composer.spec import project_to_dict
+
+        document = project_to_dict(loaded.project)
     if quiet:
         return
-    if services:
-        print("\n".join(loaded.project.services))
+    if listing is not None:
+        names = configview.LISTINGS[listing](document)
+        if names:
+            print("\n".join(names))
         return
-    document = project_to_dict(loaded.project)
-    if format_ == "json":
-        import json
+    print(configview.render(document, format_), end="")
 
-        print(json.dumps(document, indent=2))
-    elif format_ == "yaml":
-        import yaml
 
-        print(yaml.safe_dump(document, sort_keys=False, default_flow_style=False), end="")
-    else:
-        raise PycomposeError(f'unknown --format "{format_}"', hint="use yaml or json")
+def _raw_config(inputs: "StackInputs") -> dict[str, object]:
+    from composer.spec import load_tree
+
+    document, warnings = load_tree(
+        [Path(f) for f in inputs.files], env=inputs.env, project_name=inputs.project_name,
+        workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
+        env_file=Path(inputs.env_file) if inputs.env_file else None,
+    )
+    for warning in warnings:
+        print(f"WARN: {warning}", file=sys.stderr)
+    return document
+
+
+def _image_ids(project: "Project", services: list[str]) -> dict[str, str]:
+    """The id of each service's image in the store, for the config hash (absent: not there)."""
+    store = engine().images
+    found = {name: store.find(ref) if (ref := project.services[name].image) else None for name in services}
+    for name, image in found.items():
+        if image is None:
+            print(f'WARN: service "{name}": image not in the image store; its hash is computed without '
+                  "the image id and will differ from the one of a running container", file=sys.stderr)
+    return {name: image.id for name, image in found.items() if image is not None}
 
 
 @app.command()

@@ -45,7 +45,8 @@ def _age(timestamp: str | None, now: datetime) -> float:
 
 def status_text(state: ContainerState, now: datetime) -> str:
     if state.status == "running":
-        return f"Up {human_duration(_age(state.started_at, now))}"
+        up = f"Up {human_duration(_age(state.started_at, now))}"
+        return f"{up} (Paused)" if state.paused else up
     if state.status == "exited":
         return f"Exited ({state.exit_code}) {human_duration(_age(state.finished_at, now))} ago"
     return "Created"
@@ -81,7 +82,7 @@ def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
         "RunningFor": f"{human_duration(_age(state.created_at, now))} ago",
         "Service": labels.get(LABEL_SERVICE, ""),
         "Size": "0B",
-        "State": state.status,
+        "State": "paused" if state.paused else state.status,
         "Status": status_text(state, now),
     }
 

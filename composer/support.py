@@ -7,7 +7,22 @@ gets one warning naming where it is, so nothing is ignored silently.
 
 from __future__ import annotations
 
-from composer.models import Network, Project, Service
+from pydantic import BaseModel
+
+from composer.logconfig import logging_warnings
+from composer.models import Deploy, Network, Project, Service, ServiceVolume
+
+# Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
+INERT_SERVICE_KEYS = (
+    "annotations attach blkio_config build cgroup cgroup_parent configs cpu_count cpu_percent "
+    "cpu_rt_period cpu_rt_runtime credential_spec develop device_cgroup_rules domainname "
+    "external_links gpus ipc isolation links mac_address mem_swappiness models "
+    "oom_score_adj pid platform post_start pre_start pre_stop provider pull_policy "
+    "pull_refresh_after runtime secrets stdin_open storage_opt tty use_api_socket userns_mode "
+    "uts volumes_from"
+).split()
+INERT_DEPLOY_KEYS = "mode endpoint_mode labels placement restart_policy rollback_config update_config".split()
+INERT_MOUNT_KEYS = "consistency bind volume tmpfs image".split()
 
 
 def unsupported_settings(project: Project) -> list[str]:
@@ -19,7 +34,44 @@ def unsupported_settings(project: Project) -> list[str]:
     for key, volume in sorted(project.volumes.items()):
         if volume.driver not in (None, "local"):
             warnings.append(f"volumes.{key}.driver: only local volumes are supported, using local")
+        if volume.driver_opts:
+            warnings.append(f"volumes.{key}.driver_opts: not supported yet, ignored")
+    for section in ("secrets", "configs", "models"):
+        if getattr(project, section):
+            warnings.append(f"{section}: not supported yet, ignored")
     return warnings
+
+
+def _set_fields(model: BaseModel, keys: list[str]) -> list[str]:
+    """Those of *keys* whose value in *model* differs from the default."""
+    fields = type(model).model_fields
+    return [key for key in keys
+            if getattr(model, key) != fields[key].get_default(call_default_factory=True)]
+
+
+def _kept_settings(where: str, service: Service) -> list[str]:
+    """Service keys kept in the model that nothing acts on yet."""
+    warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(service, INERT_SERVICE_KEYS)]
+    warnings.extend(logging_warnings(where, service))
+    if service.deploy is not None:
+        warnings.extend(_deploy(f"{where}.deploy", service.deploy))
+    for index, mount in enumerate(service.volumes):
+        warnings.extend(_mount(f"{where}.volumes[{index}]", mount))
+    return warnings
+
+
+def _deploy(where: str, deploy: Deploy) -> list[str]:
+    warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(deploy, INERT_DEPLOY_KEYS)]
+    reservations = deploy.resources.reservations
+    for key in _set_fields(reservations, ["devices", "generic_resources"]):
+        warnings.append(f"{where}.resources.reservations.{key}: not supported yet, ignored")
+    return warnings
+
+
+def _mount(where: str, mount: ServiceVolume) -> list[str]:
+    if mount.type not in ("bind", "volume", "tmpfs"):
+        return [f"{where}: {mount.type} mounts are not supported yet, ignored"]
+    return [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
 
 
 def _service(where: str, service: Service) -> list[str]:
@@ -35,11 +87,13 @@ def _service(where: str, service: Service) -> list[str]:
             warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
                             "an address is allocated instead")
     if service.deploy is not None:
-        reservations = service.deploy.resources.reservations
-        if reservations.memory is not None or reservations.cpus is not None:
-            warnings.append(f"{where}.deploy.resources.reservations: not supported yet, ignored")
+        if service.deploy.resources.reservations.cpus is not None:
+            # A scheduling guarantee for Swarm; docker compose sets nothing for it either.
+            warnings.append(f"{where}.deploy.resources.reservations.cpus: a CPU reservation is only "
+                            "a scheduling hint for Swarm, ignored (as docker compose)")
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
+    warnings.extend(_kept_settings(where, service))
     return warnings
 
 

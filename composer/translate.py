@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from composer.errors import PlanError
+from composer.logconfig import log_config
 from composer.models import Service
 from runtime.config import ContainerConfig, Mount, Namespace, Process, Resources, Root, User
 from runtime.images import ImageConfig
@@ -56,6 +57,7 @@ def container_config(
         restart=service.restart,
         restart_max_retries=service.max_retries,
         labels=dict(placement.labels),
+        log=log_config(service_name, service),
     )
 
 
@@ -106,23 +108,51 @@ def _numeric_user(spec: str | None) -> User:
 
 
 def resources(service_name: str, service: Service) -> Resources:
-    limits = service.deploy.resources.limits if service.deploy and service.deploy.resources else None
+    """The service's cgroup settings, with Docker's defaults and conflicts
+    (daemon verifyPlatformContainerResources, compose-go's deploy mapping)."""
+    deploy = service.deploy.resources if service.deploy else None
+    limits = deploy.limits if deploy else None
     memory = _one_of(service_name, "mem_limit", service.mem_limit, limits.memory if limits else None)
     cpus = _one_of(service_name, "cpus", service.cpus, limits.cpus if limits else None)
     pids = _one_of(service_name, "pids_limit", service.pids_limit, limits.pids if limits else None)
+    reservation = _one_of(service_name, "mem_reservation", service.mem_reservation,
+                          deploy.reservations.memory if deploy else None, "reservations")
+    if cpus and (service.cpu_quota or service.cpu_period):
+        raise PlanError(f"services.{service_name}: cpus and cpu_quota/cpu_period cannot both be set "
+                        "(as Docker: conflicting options)", hint="use either cpus or cpu_quota with cpu_period")
+    quota = round(cpus * CPU_PERIOD) if cpus else service.cpu_quota
     return Resources(
         memory_limit=memory,
-        cpu_quota=round(cpus * CPU_PERIOD) if cpus else None,
-        cpu_period=CPU_PERIOD,
+        cpu_quota=None if quota in (None, 0, -1) else quota,
+        cpu_period=service.cpu_period or CPU_PERIOD,
         pids_limit=pids,
+        memory_swap=_memory_swap(service_name, memory, service.memswap_limit),
+        memory_reservation=reservation or None,
+        cpu_shares=service.cpu_shares or None,  # 0 means the default, as `docker run --cpu-shares 0`
+        cpuset_cpus=service.cpuset or None,
+        oom_kill_disable=bool(service.oom_kill_disable),
     )
 
 
-def _one_of(service_name: str, key: str, direct: float | int | None, deploy: float | int | None) -> Any:
+def _memory_swap(service_name: str, memory: int | None, memswap: int | None) -> int | None:
+    """Docker: memory + swap; unset (or 0) with a memory limit means twice the memory, -1 unlimited."""
+    if memswap in (None, 0):
+        return None if memory is None else 2 * memory
+    if memory is None:
+        raise PlanError(f"services.{service_name}: memswap_limit needs mem_limit",
+                        hint="set mem_limit too (Docker: memory swap limit needs a memory limit)")
+    if memswap != -1 and memswap < memory:
+        raise PlanError(f"services.{service_name}: memswap_limit ({memswap}) is less than mem_limit ({memory})",
+                        hint="memswap_limit counts memory plus swap: set it to at least mem_limit")
+    return memswap
+
+
+def _one_of(service_name: str, key: str, direct: float | int | None, deploy: float | int | None,
+            section: str = "limits") -> Any:
     """Compose refuses distinct values in `key` and `deploy.resources.limits` (compose-go does too)."""
     if direct is not None and deploy is not None and direct != deploy:
         raise PlanError(
-            f"services.{service_name}: {key} and deploy.resources.limits disagree ({direct} vs {deploy})",
+            f"services.{service_name}: {key} and deploy.resources.{section} disagree ({direct} vs {deploy})",
             hint="set only one of them",
         )
     return direct if direct is not None else deploy

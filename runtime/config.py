@@ -62,6 +62,21 @@ class Resources:
     cpu_quota: int | None = None  # microseconds per period
     cpu_period: int = 100_000  # microseconds
     pids_limit: int | None = None
+    # Docker's semantics: memory + swap in bytes, -1 = unlimited swap; None = no swap at all
+    # when memory_limit is set (composer passes Docker's default of twice the memory).
+    memory_swap: int | None = None
+    memory_reservation: int | None = None  # soft limit (v1 soft_limit_in_bytes, v2 memory.low)
+    cpu_shares: int | None = None  # relative weight, v1 scale (2..262144, default 1024)
+    cpuset_cpus: str | None = None  # e.g. "0-1,3"
+    oom_kill_disable: bool = False
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """The json-file log's rotation (Docker's `max-size` / `max-file`); no rotation by default."""
+
+    max_size: int | None = None  # bytes
+    max_files: int = 1
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,7 @@ class ContainerConfig:
     restart: RestartPolicy = "no"
     restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
+    log: LogConfig = field(default_factory=LogConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -116,4 +132,5 @@ class ContainerConfig:
             restart=data.get("restart", "no"),
             restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
+            log=LogConfig(**data.get("log", {})),
         )

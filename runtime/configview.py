@@ -67,7 +67,8 @@ class ConfigView:
     caller creates the cgroup)."""
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
-                 "stop_signal", "stop_timeout", "restart", "restart_max_retries")
+                 "stop_signal", "stop_timeout", "restart", "restart_max_retries", "log_max_size",
+                 "log_max_files")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -81,6 +82,9 @@ class ConfigView:
         self.stop_timeout: float = d.get("stop_timeout", 10.0)
         self.restart: str = d.get("restart", "no")
         self.restart_max_retries: int | None = d.get("restart_max_retries")
+        log = d.get("log", {})
+        self.log_max_size: int | None = log.get("max_size")
+        self.log_max_files: int = log.get("max_files", 1)
 
 
 def read_config(path: str) -> ConfigView:

@@ -38,10 +38,11 @@ NAMESPACE_ORDER = ("ipc", "uts", "network", "cgroup", "pid", "mount")
 class ExecSpec:
     """What the caller hands the helper, as JSON on its command line."""
 
-    __slots__ = ("config_path", "pid", "pid_start", "procs_files", "args", "env", "cwd", "user")
+    __slots__ = ("config_path", "pid", "pid_start", "procs_files", "args", "env", "cwd", "user", "tty")
 
     def __init__(self, config_path: str, pid: int, pid_start: int, procs_files: tuple[str, ...],
-                 args: tuple[str, ...], env: tuple[str, ...], cwd: str, user: str | None) -> None:
+                 args: tuple[str, ...], env: tuple[str, ...], cwd: str, user: str | None,
+                 tty: bool = False) -> None:
         self.config_path = config_path
         self.pid = pid
         self.pid_start = pid_start
@@ -50,6 +51,7 @@ class ExecSpec:
         self.env = env
         self.cwd = cwd
         self.user = user
+        self.tty = tty  # stdin is a pty slave: the command gets it as its controlling terminal
 
     def to_json(self) -> str:
         return jsonio.dumps({name: getattr(self, name) for name in self.__slots__})
@@ -60,7 +62,7 @@ class ExecSpec:
         return cls(
             config_path=str(d["config_path"]), pid=int(d["pid"]), pid_start=int(d["pid_start"]),
             procs_files=tuple(d["procs_files"]), args=tuple(d["args"]), env=tuple(d["env"]),
-            cwd=str(d["cwd"]), user=d["user"],
+            cwd=str(d["cwd"]), user=d["user"], tty=bool(d.get("tty", False)),
         )
 
 
@@ -73,24 +75,35 @@ def merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:
 
 
 def run_exec(spec: ExecSpec) -> int:
-    """Caller side: start the helper with our stdio, wait, return the command's exit code."""
+    """Caller side: start the helper with our stdio (or a new pty relayed to it, with
+    `spec.tty`), wait, return the command's exit code."""
     import subprocess  # caller side only: the helper itself must not pay for it
 
     status_r, status_w = os.pipe()
+    master = slave = -1
     try:
         encoded = spec.to_json()
+        if spec.tty:
+            from runtime import terminal
+
+            master, slave = terminal.open_pty()
+        stdio = slave if slave >= 0 else None
         proc = subprocess.Popen(
             protocol.helper_argv("runtime.exec", encoded, str(status_w)),
-            pass_fds=(status_w,), cwd="/",
+            pass_fds=(status_w,), cwd="/", stdin=stdio, stdout=stdio, stderr=stdio,
         )
         os.close(status_w)
         status_w = -1
+        if slave >= 0:
+            os.close(slave)
+            slave = -1
+            terminal.relay(master, lambda: proc.poll() is not None)
         code = proc.wait()
         error = os.read(status_r, 65536).decode("utf-8", "replace").strip()
     finally:
-        os.close(status_r)
-        if status_w >= 0:
-            os.close(status_w)
+        for fd in (status_r, status_w, master, slave):
+            if fd >= 0:
+                os.close(fd)
     if error:
         raise ContainerError(error)
     return code
@@ -119,6 +132,12 @@ def enter(spec: ExecSpec, config: ConfigView) -> None:
 
 def run_command(spec: ExecSpec, config: ConfigView) -> None:
     """Step 3, in the command's process (inside the container). Never returns normally."""
+    if spec.tty:
+        from runtime.terminal import (
+            take_controlling_terminal,  # imported before entering: see main()
+        )
+
+        take_controlling_terminal()
     process = config.process
     user = init.user_for(process, spec.user or process.user_spec,
                          init.read_text("/etc/passwd"), init.read_text("/etc/group"))
@@ -136,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     spec = ExecSpec.from_json(args[0])
     status_fd = int(args[1])
     os.set_inheritable(status_fd, False)
+    if spec.tty:  # after entering, the container's mount namespace no longer has our code
+        import runtime.terminal  # noqa: F401
     try:
         config = read_config(spec.config_path)
         enter(spec, config)

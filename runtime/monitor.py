@@ -108,7 +108,7 @@ class Monitor:
             if not handover:
                 return 1  # the caller could not create the cgroup; it reports and records that
             self.cgroup = JoinedCgroup.from_dict(jsonio.loads(handover.decode()))
-            self.log = LogWriter(self.paths.log)
+            self.log = LogWriter(self.paths.log, self.config.log_max_size, self.config.log_max_files)
             pid = self._launch()
         except BaseException as e:  # noqa: BLE001 - every failure must reach the caller
             self._start_failed(describe(e), e.code if isinstance(e, StartFailed) else 1)

@@ -43,6 +43,7 @@ class ContainerState:
     started_at: str | None
     finished_at: str | None
     labels: dict[str, str]
+    paused: bool = False  # running, with every process frozen (pause); status stays "running"
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,11 @@ class ContainerPaths:
     def stop_request(self) -> Path:
         """Present while an explicit stop/kill is in force: the monitor never restarts then."""
         return self.run_dir / records.STOP_REQUEST
+
+    @property
+    def paused(self) -> Path:
+        """Present while the container is paused (frozen); removed on unpause, stop and start."""
+        return self.run_dir / "paused"
 
     @property
     def exit_fifo(self) -> Path:

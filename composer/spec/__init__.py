@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_FILES",
+    "OVERRIDE_FILES",
     "find_files",
     "load_project",
+    "load_tree",
     "normalize_project_name",
     "project_to_dict",
 ]
@@ -33,12 +35,23 @@ DEFAULT_FILES = (
 )
 
 
+# Read after the default file when present, as Docker Compose does (the first found).
+OVERRIDE_FILES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+    "stack.override.yaml",
+)
+
+
 def find_files(workdir: Path) -> list[Path]:
-    """The first default stack file present in *workdir*."""
+    """The first default stack file present in *workdir*, then its override file if any."""
     for name in DEFAULT_FILES:
         candidate = workdir / name
         if candidate.is_file():
-            return [candidate]
+            override = next((workdir / o for o in OVERRIDE_FILES if (workdir / o).is_file()), None)
+            return [candidate] if override is None else [candidate, override]
     raise SpecError(f"no stack file found in {workdir} (looked for {', '.join(DEFAULT_FILES)})")
 
 
@@ -66,6 +79,22 @@ def load_project(
 
     return load(files, env=env, project_name=project_name, workdir=workdir, consistency=consistency,
                 profiles=profiles, env_file=env_file)
+
+
+def load_tree(
+    files: Sequence[Path],
+    *,
+    env: Mapping[str, str],
+    project_name: str | None = None,
+    workdir: Path | None = None,
+    profiles: Sequence[str] = (),
+    env_file: Path | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The merged stack with ``${VAR}`` kept as written, and the warnings (``--no-interpolate``)."""
+    from composer.spec.loader import load_tree as tree
+
+    return tree(files, env=env, project_name=project_name, workdir=workdir, profiles=profiles,
+                env_file=env_file)
 
 
 def project_to_dict(project: Project) -> dict[str, Any]:

@@ -101,3 +101,22 @@ def read_env_files(root: Any, where: tuple[PathPart, ...], spec: Any, project_di
             raise spec_error(root, here, f"env file {path} not found", "set `required: false` to make it optional")
         values.update(found or {})
     return values
+
+
+def read_label_files(root: Any, where: tuple[PathPart, ...], spec: Any, project_dir: str,
+                     env: Mapping[str, str], read: list[str]) -> dict[str, str]:
+    """A service's `label_file` (a path or a list of them, `KEY=VALUE` lines as in `.env`),
+    relative to the project directory; later files win. Each path read is appended to `read`."""
+    entries = spec if isinstance(spec, list) else [spec]
+    values: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        here = (*where, "label_file", index) if isinstance(spec, list) else (*where, "label_file")
+        if not isinstance(entry, str):
+            raise spec_error(root, here, "expected a file path")
+        path = Path(project_dir, entry)
+        read.append(str(path))
+        found = read_dotenv(path, env)
+        if found is None:
+            raise spec_error(root, here, f"label file {path} not found")
+        values.update(found)
+    return values

@@ -27,6 +27,7 @@ _SECTIONS = ("services", "networks", "volumes")
 class FileLoader:
     interpolator: Interpolator
     home: str | None
+    interpolate: bool = True  # False: variables stay as written (`config --no-interpolate`)
     warnings: list[str] = field(default_factory=list)
     _cache: dict[tuple[str, str], PosDict] = field(default_factory=dict)
 
@@ -46,8 +47,8 @@ class FileLoader:
         raw = load_file(path)
         if raw is None:
             self.warnings.append(f"{path}: file is empty")
-        tree = interpolate_tree(raw, self.interpolator)
-        normalizer = FileNormalizer(tree, base_dir, self.home)
+        tree = interpolate_tree(raw, self.interpolator) if self.interpolate else raw
+        normalizer = FileNormalizer(tree, base_dir, self.home, interpolated=self.interpolate)
         result = normalizer.normalize()
         self.warnings.extend(normalizer.warnings)
         if "include" in result:

@@ -1,10 +1,11 @@
 """Which keys the Compose spec allows where, and which of them pycompose acts on.
 
 The key lists are copied from the official schema (``compose-spec.json``; a unit
-test keeps them in sync). A key the spec knows but pycompose does not model yet is
-dropped with one warning (``services.web.ports: not supported yet, ignored``); a key
-the spec does not know is an error with a did-you-mean hint; ``x-*`` extensions are
-allowed wherever the spec allows them.
+test keeps them in sync). The keys a shape supports are the fields of its model, so
+a field added to `composer.models` is kept from then on. A key the spec knows but
+no model has yet is dropped with one warning (``services.web.ports: not supported
+yet, ignored``); a key the spec does not know is an error with a did-you-mean hint;
+``x-*`` extensions are allowed wherever the spec allows them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
+from composer import models
 from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
 from composer.spec.values import describe
 
@@ -68,8 +72,11 @@ class Shape:
     items: dict[str, Shape] = field(default_factory=dict)
 
 
-def _shape(spec: frozenset[str], supported: str, **children: Any) -> Shape:
-    return Shape(spec, frozenset(supported.split()), **children)
+def _shape(spec: frozenset[str], supported: str | type[BaseModel], **children: Any) -> Shape:
+    """*supported*: the keys a model has (plus any the loader consumes, as a string)."""
+    if isinstance(supported, str):
+        return Shape(spec, frozenset(supported.split()), **children)
+    return Shape(spec, spec & frozenset(supported.model_fields), **children)
 
 
 _IPAM = _shape(
@@ -79,28 +86,29 @@ _IPAM = _shape(
 )
 _RESOURCES = _shape(
     RESOURCES_KEYS,
-    "limits reservations",
+    models.Resources,
     maps={
-        "limits": _shape(LIMITS_KEYS, "cpus memory pids"),
-        "reservations": _shape(RESERVATIONS_KEYS, "cpus memory"),
+        "limits": _shape(LIMITS_KEYS, models.ResourceLimits),
+        "reservations": _shape(RESERVATIONS_KEYS, models.ResourceReservations),
     },
 )
-SERVICE = _shape(
+# Service keys consumed before the model: extends is resolved per file, env_file and
+# label_file are read into environment and labels, scale becomes deploy.replicas.
+LOADER_KEYS = frozenset({"extends", "env_file", "label_file", "scale"})
+SERVICE = Shape(
     SERVICE_KEYS,
-    """image command entrypoint environment working_dir user hostname container_name
-    depends_on mem_limit cpus pids_limit deploy restart stop_signal stop_grace_period labels
-    networks volumes profiles env_file extra_hosts dns dns_search dns_opt""",
-    maps={"deploy": _shape(DEPLOY_KEYS, "replicas resources", maps={"resources": _RESOURCES})},
+    _shape(SERVICE_KEYS, models.Service).supported | LOADER_KEYS,
+    maps={"deploy": _shape(DEPLOY_KEYS, models.Deploy, maps={"resources": _RESOURCES})},
     each={
-        "depends_on": _shape(DEPENDS_ON_KEYS, "condition required restart"),
-        "networks": _shape(SERVICE_NETWORK_KEYS, "aliases ipv4_address"),
+        "depends_on": _shape(DEPENDS_ON_KEYS, models.DependsOn),
+        "networks": _shape(SERVICE_NETWORK_KEYS, models.ServiceNetwork),
     },
-    items={"volumes": _shape(MOUNT_KEYS, "type source target read_only")},
+    items={"volumes": _shape(MOUNT_KEYS, models.ServiceVolume)},
 )
 NETWORK = _shape(
     NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}
 )
-VOLUME = _shape(VOLUME_KEYS, "name driver labels external")
+VOLUME = _shape(VOLUME_KEYS, models.Volume)
 
 
 @dataclass
@@ -109,6 +117,7 @@ class KeyChecker:
 
     root: Any
     warnings: list[str] = field(default_factory=list)
+    keep_all: bool = False  # keep spec keys no model has yet (raw output), still warning
 
     def check(self, node: Any, shape: Shape, path: tuple[PathPart, ...]) -> Any:
         """A copy of the mapping *node* without ignored keys; unknown keys raise."""
@@ -123,7 +132,8 @@ class KeyChecker:
                 raise self.unknown(here, key, shape.spec)
             if key not in shape.supported:
                 self.warnings.append(f"{key_path(here)}: not supported yet, ignored")
-                continue
+                if not self.keep_all:
+                    continue
             out[key] = self._descend(value, shape, key, here)
             out.copy_positions(node, key)
         return out

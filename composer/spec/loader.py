@@ -12,12 +12,13 @@ from __future__ import annotations
 import os.path
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from composer.errors import SpecError
-from composer.models import Network, Project, Service, Volume
-from composer.spec.dotenv import read_dotenv, read_env_files
+from composer.models import Config, ModelDefinition, Network, Project, Secret, Service, Volume
+from composer.spec.dotenv import read_dotenv, read_env_files, read_label_files
 from composer.spec.files import FileLoader
 from composer.spec.interpolate import Interpolator
 from composer.spec.keys import NETWORK, SERVICE, TOP_KEYS, VOLUME, KeyChecker
@@ -27,7 +28,8 @@ from composer.spec.references import check_references
 from composer.spec.source import PosDict, spec_error
 from composer.spec.validate import build
 
-_SUPPORTED_TOP = frozenset({"name", "services", "networks", "volumes"})
+_SUPPORTED_TOP = frozenset({"name", "services", "networks", "volumes", "secrets", "configs", "models"})
+_RESOURCES: dict[str, Any] = {"secrets": Secret, "configs": Config, "models": ModelDefinition}
 
 
 def load_project(
@@ -40,6 +42,56 @@ def load_project(
     profiles: Sequence[str] = (),
     env_file: Path | None = None,
 ) -> Project:
+    read = _read(files, env, workdir, profiles, env_file, interpolate=True)
+    project = _build_project(read.root, read.env, project_name, read.project_dir, read.warnings, consistency)
+    # The .env file counts as a source even when absent: one appearing changes the stack.
+    return project.model_copy(update={"sources": (*read.sources, *project.sources)})
+
+
+def load_tree(
+    files: Sequence[Path],
+    *,
+    env: Mapping[str, str],
+    project_name: str | None = None,
+    workdir: Path | None = None,
+    profiles: Sequence[str] = (),
+    env_file: Path | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The merged stack with variables as written (``config --no-interpolate``), and warnings.
+
+    Files are merged, includes, extends and profiles applied and keys checked (unknown
+    ones fail), but values are not typed: a typed value may still be a ``${VAR}``.
+    """
+    read = _read(files, env, workdir, profiles, env_file, interpolate=False)
+    checker = KeyChecker(read.root, read.warnings, keep_all=True)
+    _check_top_keys(read.root, checker)
+    tree: dict[str, Any] = {}
+    for section, shape in (("services", SERVICE), ("networks", NETWORK), ("volumes", VOLUME)):
+        entries = read.root.get(section) or {}
+        tree[section] = {name: checker.check(raw, shape, (section, name)) for name, raw in entries.items()}
+    for key, value in read.root.items():
+        if key not in tree and key not in ("version", "include") and not key.startswith("x-"):
+            tree[key] = value
+    written = read.root.get("name")
+    if isinstance(written, str) and "$" in written and not project_name:
+        tree["name"] = written  # a variable: resolved only with interpolation
+    else:
+        tree["name"] = _project_name(read.root, project_name, read.project_dir, read.warnings)
+    return tree, list(dict.fromkeys(read.warnings))
+
+
+@dataclass
+class _Read:
+    root: PosDict
+    env: Mapping[str, str]
+    project_dir: str
+    warnings: list[str]
+    sources: tuple[str, ...]
+
+
+def _read(files: Sequence[Path], env: Mapping[str, str], workdir: Path | None, profiles: Sequence[str],
+          env_file: Path | None, *, interpolate: bool) -> _Read:
+    """The phases up to the merged tree: .env, read, interpolate, normalise, merge, profiles."""
     if not files:
         raise SpecError("no stack file given")
     project_dir = os.path.abspath(workdir if workdir is not None else files[0].parent)
@@ -50,15 +102,13 @@ def load_project(
     if dotenv:
         env = ChainMap(env, dotenv)  # type: ignore[arg-type]  # the shell's variables win
     interpolator = Interpolator(env)
-    files_loader = FileLoader(interpolator, env.get("HOME"))
+    files_loader = FileLoader(interpolator, env.get("HOME"), interpolate)
     trees = [files_loader.load(path, project_dir) for path in files]
     warnings = files_loader.warnings
     root = merge_files(trees)
     warnings[:0] = interpolator.warnings()
     _drop_inactive_profiles(root, frozenset(profiles))
-    project = _build_project(root, env, project_name, project_dir, warnings, consistency)
-    # The .env file counts as a source even when absent: one appearing changes the stack.
-    return project.model_copy(update={"sources": (*files_loader.sources, str(dotenv_path), *project.sources)})
+    return _Read(root, env, project_dir, warnings, (*files_loader.sources, str(dotenv_path)))
 
 
 def _build_project(
@@ -92,6 +142,11 @@ def _build_project(
     }
     networks = {name: _external_name(name, net) for name, net in networks.items()}
     volumes = {name: _external_name(name, vol) for name, vol in volumes.items()}
+    resources = {
+        section: {name: _external_name(name, build(model, raw, root, (section, name)))
+                  for name, raw in (root.get(section) or {}).items()}
+        for section, model in _RESOURCES.items()
+    }
     if consistency:
         services = check_references(root, services, set(networks), set(volumes), builds, warnings)
     if any("default" in svc.networks for svc in services.values()):
@@ -103,6 +158,7 @@ def _build_project(
         services=services,
         networks=networks,
         volumes=volumes,
+        **resources,
         warnings=tuple(dict.fromkeys(warnings)),
         sources=tuple(env_files),
     )
@@ -150,13 +206,16 @@ def _service(
         if "env_file" in data:
             from_files = read_env_files(root, path, data.pop("env_file"), project_dir, env, env_files)
             data["environment"] = {**from_files, **(data.get("environment") or {})}
+        if "label_file" in data:
+            labels = read_label_files(root, path, data.pop("label_file"), project_dir, env, env_files)
+            data["labels"] = {**labels, **(data.get("labels") or {})}
         if not data.get("networks"):
             data["networks"] = {"default": None}
     return build(Service, data, root, path)
 
 
 def _external_name(key: str, model: Any) -> Any:
-    if model.external and model.name is None:
+    if getattr(model, "external", False) and model.name is None:
         return model.model_copy(update={"name": key})
     return model
 

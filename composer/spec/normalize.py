@@ -3,8 +3,9 @@
 List-or-map keys become maps (``environment``, ``labels``, ``depends_on``,
 ``networks``), volume entries become long-form mappings with absolute bind sources
 (relative paths are resolved against the file's base directory *before* merging, so
-an override file in another directory cannot change their meaning), and null
-entries become empty mappings. Positions are carried over so errors still point
+an override file in another directory cannot change their meaning, as are build
+contexts and the files of secrets and configs), and null entries become empty
+mappings. Positions are carried over so errors still point
 at the line the user wrote.
 """
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from composer.models import parse_extra_host
 from composer.spec.keys import expect_mapping
 from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
 from composer.spec.values import InvalidValue, list_or_dict
-from composer.spec.volumes import parse_volume
+from composer.spec.volumes import parse_volume, resolve_path
 
 _LIST_OR_MAP = ("environment", "labels")
 _NAME_LISTS = ("depends_on", "networks")
@@ -30,6 +32,7 @@ class FileNormalizer:
     base_dir: str
     home: str | None
     warnings: list[str] = field(default_factory=list)
+    interpolated: bool = True  # False: a `${VAR}` may stand for any part of a short syntax
 
     def normalize(self) -> PosDict:
         top = expect_mapping(self.root, self.root, (), "a mapping of top-level keys")
@@ -42,7 +45,7 @@ class FileNormalizer:
                 "a mapping of service names to definitions",
             )
             out["services"] = self._map_values(services, ("services",), self.service)
-        for section in ("networks", "volumes"):
+        for section in ("networks", "volumes", "secrets", "configs", "models"):
             if section in top:
                 entries = expect_mapping(
                     self.root, top[section], (section,), f"a mapping of {section}"
@@ -73,6 +76,8 @@ class FileNormalizer:
                 out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
         if isinstance(node.get("volumes"), PosList):
             out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
+        if "build" in node:
+            out["build"] = self._build(node["build"])
         self._name_resolution(node, out, path)
         return out
 
@@ -80,24 +85,46 @@ class FileNormalizer:
         """``extra_hosts`` as a map (so override files merge it by host name); ``dns`` and
         ``dns_search`` as lists (so they append)."""
         if isinstance(node.get("extra_hosts"), PosList):
-            out["extra_hosts"] = self._extra_hosts(node["extra_hosts"], (*path, "extra_hosts"))
+            out["extra_hosts"] = self._extra_hosts(node["extra_hosts"])
         for key in ("dns", "dns_search"):
             if isinstance(node.get(key), str):
                 out[key] = PosList([node[key]], pos=node.value_pos.get(key))
                 out[key].item_pos = [node.value_pos.get(key)]
 
-    def _extra_hosts(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict:
+    def _extra_hosts(self, node: PosList) -> PosList | PosDict:
+        """The map form; the list as it is when an entry does not parse (the model then
+        names it, or the tree is printed uninterpolated)."""
         out = PosDict(pos=node.pos)
         for index, item in enumerate(node):
             host, address = parse_extra_host(item)
             if not host or not address:
-                raise spec_error(self.root, (*path, index), f"invalid extra host {item!r}",
-                                 'use "HOST:IP" or "HOST=IP"')
+                return node
             out.setdefault(host, []).append(address)
             if node.item_pos[index] is not None:
                 out.key_pos.setdefault(host, node.item_pos[index])  # type: ignore[arg-type]
                 out.value_pos.setdefault(host, node.item_pos[index])  # type: ignore[arg-type]
         return out
+
+    def _build(self, node: Any) -> Any:
+        """``build: dir`` → ``{context: dir}``; local contexts become absolute paths."""
+        build = PosDict({"context": node}, pos=None) if isinstance(node, str) else node
+        if not isinstance(build, PosDict):
+            return node
+        out = _copy(build)
+        if isinstance(build.get("context"), str):
+            out["context"] = self._local_path(build["context"])
+        if isinstance(build.get("additional_contexts"), dict):
+            contexts = _copy(build["additional_contexts"])
+            for key, value in contexts.items():
+                contexts[key] = self._local_path(value) if isinstance(value, str) else value
+            out["additional_contexts"] = contexts
+        return out
+
+    def _local_path(self, value: str) -> str:
+        """*value* resolved against the base directory, unless it is a URL or a reference."""
+        if "://" in value or value.startswith(("git@", "github.com/", "service:", "docker-image:")):
+            return value
+        return resolve_path(value, self.base_dir, self.home)
 
     def definition(self, node: Any, path: tuple[PathPart, ...]) -> Any:
         """A top-level network or volume; null means all defaults."""
@@ -112,8 +139,16 @@ class FileNormalizer:
                 out.key_pos["name"] = legacy.key_pos["name"]
                 out.value_pos["name"] = legacy.value_pos["name"]
                 self.warnings.append(f"{key_path(path)}.external.name: deprecated, use `name`")
-            return out
-        return node
+            return self._resolve_file(out)
+        return self._resolve_file(node)
+
+    def _resolve_file(self, node: Any) -> Any:
+        """The ``file`` of a secret or config, resolved against the base directory."""
+        if not isinstance(node, PosDict) or not isinstance(node.get("file"), str):
+            return node
+        out = _copy(node)
+        out["file"] = resolve_path(node["file"], self.base_dir, self.home)
+        return out
 
     def _pairs(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict:
         try:
@@ -132,7 +167,8 @@ class FileNormalizer:
         for index, item in enumerate(node):
             if not isinstance(item, str):
                 raise spec_error(self.root, (*path, index), f"expected a name, got {_kind(item)}")
-            out[item] = PosDict(pos=node.item_pos[index]) if empty else None
+            # As Compose normalises `depends_on: [db]`: started, required.
+            out[item] = _started(node.item_pos[index]) if empty else None
             if node.item_pos[index] is not None:
                 out.key_pos[item] = out.value_pos[item] = node.item_pos[index]  # type: ignore[assignment]
         return out
@@ -142,6 +178,9 @@ class FileNormalizer:
         out.item_pos = list(node.item_pos)
         for index, item in enumerate(node):
             here = (*path, index)
+            if not self.interpolated and isinstance(item, str) and "$" in item:
+                out.append(item)  # its parts are known only once interpolated
+                continue
             try:
                 parsed = parse_volume(item, self.base_dir, self.home)
             except InvalidValue as exc:
@@ -150,7 +189,7 @@ class FileNormalizer:
                 raise spec_error(self.root, here, f'cannot expand "~" in "{item}": HOME is not set')
             for option in parsed.ignored_options:
                 self.warnings.append(
-                    f'{key_path(here)}: option "{option}" not supported yet, ignored'
+                    f'{key_path(here)}: option "{option}" does not apply to a {parsed.mount["type"]} mount, ignored'
                 )
             mount = PosDict(parsed.mount, pos=getattr(item, "pos", None) or node.item_pos[index])
             if isinstance(item, PosDict):
@@ -163,28 +202,18 @@ class FileNormalizer:
         return out
 
 
-def parse_extra_host(item: object) -> tuple[str, str]:
-    """("db", "10.0.0.2") from "db:10.0.0.2" or "db=10.0.0.2"; IPv6 may be bracketed
-    ("h:[::1]", "h=::1"). ("", "") when malformed."""
-    if not isinstance(item, str):
-        return "", ""
-    host, sep, address = item.partition("=")
-    if not sep:
-        host, _, address = item.partition(":")
-    address = address.strip()
-    if address.startswith("[") and address.endswith("]"):
-        address = address[1:-1]
-    return host.strip(), address
-
-
 def _copy(node: PosDict, values: bool = True) -> PosDict:
     out = PosDict(node if values else (), pos=node.pos)
     out.key_pos, out.value_pos = dict(node.key_pos), dict(node.value_pos)
     return out
 
 
+def _started(pos: Any) -> PosDict:
+    return PosDict({"condition": "service_started", "required": True}, pos=pos)
+
+
 def _empty_if_null(value: Any, path: tuple[PathPart, ...]) -> Any:
-    return PosDict() if value is None else value
+    return _started(None) if value is None else value
 
 
 def _kind(value: object) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from composer.models import Deploy, Network, Project, Service, ServiceVolume, Volume
+from pydantic import BaseModel
+
+from composer.models import Deploy, Model, Network, Project, Service, ServiceVolume, Volume
 from composer.spec.values import format_duration
 
 
@@ -28,6 +30,10 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         out["volumes"] = {
             name: _volume(project.name, name, vol) for name, vol in sorted(project.volumes.items())
         }
+    for section in ("secrets", "configs", "models"):
+        entries: dict[str, Model] = getattr(project, section)
+        if entries:
+            out[section] = {name: _named(project.name, name, entry) for name, entry in sorted(entries.items())}
     escaped: dict[str, Any] = _escape(out)
     return escaped
 
@@ -59,6 +65,7 @@ def _service(svc: Service) -> dict[str, Any]:
         "volumes": [_mount(m) for m in svc.volumes] or None,
         **_name_resolution(svc),
     }
+    out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
 
 
@@ -72,6 +79,23 @@ def _name_resolution(svc: Service) -> dict[str, Any]:
     }
 
 
+def _other_fields(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
+    """The set fields of *model* not in *exclude*, in their JSON form, defaults left out."""
+    return {
+        key: value
+        for key, value in model.model_dump(mode="json", exclude_defaults=True).items()
+        if key not in exclude
+    }
+
+
+def _named(project: str, key: str, entry: Model) -> dict[str, Any]:
+    """A secret, config or model; external ones and those named in the file keep their name."""
+    out = entry.model_dump(mode="json", exclude_defaults=True)
+    if "external" in type(entry).model_fields and "name" not in out:
+        out["name"] = f"{project}_{key}"
+    return out
+
+
 def _restart(svc: Service) -> str:
     return f"{svc.restart}:{svc.max_retries}" if svc.max_retries is not None else svc.restart
 
@@ -79,9 +103,13 @@ def _restart(svc: Service) -> str:
 def _deploy(deploy: Deploy) -> dict[str, Any]:
     resources = {
         "limits": _compact(deploy.resources.limits.model_dump()),
-        "reservations": _compact(deploy.resources.reservations.model_dump()),
+        "reservations": _compact(deploy.resources.reservations.model_dump(include={"memory", "cpus"})),
     }
+    resources["reservations"].update(
+        _other_fields(deploy.resources.reservations, exclude={"memory", "cpus"})
+    )
     out = {"replicas": deploy.replicas, "resources": _compact(resources)}
+    out.update(_other_fields(deploy, exclude={"replicas", "resources"}))
     return _compact(out)
 
 
@@ -113,6 +141,7 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
     out["target"] = mount.target
     if mount.read_only:
         out["read_only"] = True
+    out.update(_other_fields(mount, exclude={"type", "source", "target", "read_only"}))
     return out
 
 
@@ -143,6 +172,8 @@ def _volume(project: str, key: str, vol: Volume) -> dict[str, Any]:
         out["external"] = True
     if vol.labels:
         out["labels"] = dict(sorted(vol.labels.items()))
+    if vol.driver_opts:
+        out["driver_opts"] = dict(vol.driver_opts)
     return out
 
 

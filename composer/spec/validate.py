@@ -59,6 +59,9 @@ def to_spec_error(exc: ValidationError, root: Any, path: tuple[PathPart, ...]) -
     if kind in ("greater_than_equal", "greater_than"):
         bound = ctx.get("ge", ctx.get("gt"))
         return spec_error(root, loc, f"invalid value {_quote(value)} (must be at least {bound})")
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        return spec_error(root, loc, f"invalid value {_quote(value)} (must be at most {bound})")
     message = str(error["msg"]).removeprefix("Value error, ")
     return spec_error(root, loc, message)
 

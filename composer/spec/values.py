@@ -231,3 +231,46 @@ def _quote(value: object) -> str:
     if isinstance(value, str):
         return '"' + value.replace('"', '\\"') + '"'
     return scalar_text(value) if value is not None else "null"
+
+
+# --- keys kept for fidelity ----------------------------------------------------------
+
+_PULL_POLICY = re.compile(r"^(always|never|build|missing|refresh|daily|weekly|every_(\d+[wdhms])+)$")
+
+
+def parse_pull_policy(value: object) -> object:
+    """A pull policy; ``if_not_present`` is the old spelling of ``missing``."""
+    if value is None or not isinstance(value, str):
+        return value
+    if value == "if_not_present":
+        return "missing"
+    if not _PULL_POLICY.match(value):
+        raise InvalidValue(
+            f"invalid pull policy {_quote(value)}",
+            "expected always, never, missing, build, daily, weekly or every_<duration>",
+        )
+    return value
+
+
+def parse_micros(value: object) -> int:
+    """Microseconds from an integer (already microseconds) or a duration (``10ms``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return round(parse_duration(value) * 1_000_000)
+
+
+def parse_file_mode(value: object) -> object:
+    """A file mode: an integer, or an octal string (``"0440"``)."""
+    if isinstance(value, str):
+        try:
+            return int(value, 8)
+        except ValueError:
+            raise InvalidValue(f"invalid file mode {_quote(value)}", "use an octal mode such as 0440") from None
+    return value
+
+
+def string_or_list(value: object) -> object:
+    """``x`` → ``[x]``; lists are kept (``dns``-like keys that take one value or several)."""
+    return [value] if isinstance(value, str) else value

@@ -14,23 +14,15 @@ from typing import Any
 from composer.spec.values import InvalidValue, describe
 
 _ACCESS = {"ro": True, "rw": False}
-# Accepted for compatibility; pycompose does not act on them yet.
-_IGNORED = frozenset(
-    {
-        "z",
-        "Z",
-        "nocopy",
-        "shared",
-        "slave",
-        "private",
-        "rshared",
-        "rslave",
-        "rprivate",
-        "consistent",
-        "cached",
-        "delegated",
-    }
-)
+# Short-syntax options and where the long form keeps them (mount type, key, option, value).
+_OPTIONS: dict[str, tuple[str, str, str, object]] = {
+    "z": ("bind", "bind", "selinux", "z"),
+    "Z": ("bind", "bind", "selinux", "Z"),
+    "nocopy": ("volume", "volume", "nocopy", True),
+    **{p: ("bind", "bind", "propagation", p)
+       for p in ("shared", "slave", "private", "rshared", "rslave", "rprivate")},
+    **{c: ("", "consistency", "", c) for c in ("consistent", "cached", "delegated")},
+}
 SHORT_HINT = "use [SOURCE:]TARGET[:ro|rw]"
 
 
@@ -66,22 +58,26 @@ def _parse_short(text: str, base_dir: str | None, home: str | None) -> ParsedVol
     if len(parts) == 1:
         return ParsedVolume({"type": "volume", "target": parts[0]})
     source, target = parts[0], parts[1]
-    read_only = False
-    ignored: list[str] = []
-    for option in parts[2].split(",") if len(parts) == 3 else ():
-        if option in _ACCESS:
-            read_only = _ACCESS[option]
-        elif option in _IGNORED:
-            ignored.append(option)
-        else:
-            raise InvalidValue(f'invalid volume option "{option}" in "{text}"', SHORT_HINT)
     mount: dict[str, Any]
     if is_path(source):
         mount = {"type": "bind", "source": resolve_path(source, base_dir, home), "target": target}
     else:
         mount = {"type": "volume", "source": source, "target": target}
-    if read_only:
-        mount["read_only"] = True
+    ignored: list[str] = []
+    for option in parts[2].split(",") if len(parts) == 3 else ():
+        if option in _ACCESS:
+            if _ACCESS[option]:
+                mount["read_only"] = True
+            continue
+        if option not in _OPTIONS:
+            raise InvalidValue(f'invalid volume option "{option}" in "{text}"', SHORT_HINT)
+        kind, key, sub, value = _OPTIONS[option]
+        if kind and kind != mount["type"]:
+            ignored.append(option)  # e.g. nocopy on a bind mount: meaningless, as in Compose
+        elif sub:
+            mount.setdefault(key, {})[sub] = value
+        else:
+            mount[key] = value
     return ParsedVolume(mount, tuple(ignored))
 
 

@@ -20,7 +20,6 @@ import pytest
 from dnslib import QTYPE, RCODE, RR, A, DNSRecord
 
 from tests.integration.stackkit import Stack, processes_mentioning
-from tests.integration.test_stack import stack  # noqa: F401  (the fixture: roots, image, cleanup checks)
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 
@@ -59,7 +58,7 @@ def server_pid(s: Stack) -> int:
     return int((dns_dir(s) / "server.pid").read_text())
 
 
-def test_services_resolve_by_service_container_alias_and_hostname(stack: Stack) -> None:  # noqa: F811
+def test_services_resolve_by_service_container_alias_and_hostname(stack: Stack) -> None:
     p = stack.project
     stack.write(f"""
     services:
@@ -91,7 +90,7 @@ def test_services_resolve_by_service_container_alias_and_hostname(stack: Stack) 
     assert "web" not in stack.exec("client", "cat", "/etc/hosts").stdout
 
 
-def test_names_are_scoped_to_the_networks_a_container_is_on(stack: Stack) -> None:  # noqa: F811
+def test_names_are_scoped_to_the_networks_a_container_is_on(stack: Stack) -> None:
     p = stack.project
     stack.write(f"""
     services:
@@ -115,7 +114,7 @@ def test_names_are_scoped_to_the_networks_a_container_is_on(stack: Stack) -> Non
     assert lookup(stack, "db", "proxy") == (0, [addresses(stack)[f"{p}-proxy-1@{p}_back"]])
 
 
-def test_a_recreated_or_removed_container_is_seen_by_its_peers_at_once(stack: Stack) -> None:  # noqa: F811
+def test_a_recreated_or_removed_container_is_seen_by_its_peers_at_once(stack: Stack) -> None:
     p = stack.project
     stack.write(f"services:\n  web:{service(4)}\n    hostname: web-v1\n  old:{service(4)}\n  client:{service(4)}\n")
     stack.run("up", "-d")
@@ -176,7 +175,7 @@ def stubs() -> Iterator[tuple[StubResolver, StubResolver]]:
 
 
 def test_other_names_are_forwarded_to_the_upstream_or_the_services_dns(
-        stack: Stack, stubs: tuple[StubResolver, StubResolver]) -> None:  # noqa: F811
+        stack: Stack, stubs: tuple[StubResolver, StubResolver]) -> None:
     default, own = stubs
     stack.write(f"""
     services:
@@ -202,7 +201,7 @@ def test_other_names_are_forwarded_to_the_upstream_or_the_services_dns(
     assert "10.1.2.3\tprinter.lan\n" in hosts and f"{gateway}\thost.lan\n" in hosts
 
 
-def test_a_killed_server_is_restarted_by_up_and_down_leaves_nothing(stack: Stack) -> None:  # noqa: F811
+def test_a_killed_server_is_restarted_by_up_and_down_leaves_nothing(stack: Stack) -> None:
     stack.write(f"services:\n  web:{service(4)}\n  client:{service(4)}\n")
     stack.run("up", "-d")
     first = server_pid(stack)

@@ -7,50 +7,14 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import Roots
 from tests.integration.stackkit import (
     Stack,
-    cgroup_dirs,
-    host_links,
-    links_of,
-    mounts_under,
-    processes_mentioning,
 )
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
-
-
-@pytest.fixture
-def stack(roots: Roots, busybox_tar: Path, tmp_path: Path) -> Iterator[Stack]:
-    directory = tmp_path / "proj"
-    directory.mkdir()
-    project = f"t{uuid.uuid4().hex[:8]}"
-    s = Stack(roots, directory, project)
-    s.run("image", "import", str(busybox_tar), "busybox")
-    made_links: set[str] = set()
-    try:
-        yield s
-    finally:
-        made_links = links_of(roots)
-        down = s.run("down", "-v", "--remove-orphans", "-t", "1", check=False)
-        if down.returncode != 0 and "error: " + str(directory) in down.stderr:
-            for path in directory.glob("*.yaml"):  # a test's deliberately broken file: down by -p alone
-                path.unlink()
-            down = s.run("down", "-v", "--remove-orphans", "-t", "1", check=False)
-        if down.returncode != 0:
-            s.force_cleanup()
-        procs = processes_mentioning(str(roots.run)) + processes_mentioning(str(roots.data))
-        netns = list((roots.run / "netns").glob("*")) if (roots.run / "netns").exists() else []
-        assert down.returncode == 0, down.stderr
-        assert made_links & host_links() == set()
-        assert mounts_under(roots.run, roots.data, tmp_path) == []
-        assert procs == [] and cgroup_dirs(roots.cgroup_parent) == [] and netns == []
 
 
 def three_services(extra_web: str = "") -> str:
@@ -497,3 +461,30 @@ def test_a_dotenv_appearing_or_changing_is_seen_even_on_the_fast_path(stack: Sta
     (stack.directory / ".env").write_text("MODE=three\n")
     assert "Recreated" in stack.run("up", "-d").stderr
     assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "three"
+
+
+def test_config_hash_is_the_hash_up_records(stack: Stack) -> None:
+    stack.write(three_services())
+    stack.run("up", "-d")
+    labels = {name: dict(pair.split("=", 1) for pair in str(row["Labels"]).split(","))
+              for name, row in stack.by_service().items()}
+    printed = stack.run("config", "--hash", "*").stdout.splitlines()
+    assert printed == [f"{name} {labels[name]['com.docker.compose.config-hash']}" for name in sorted(labels)]
+
+
+def test_an_override_file_appearing_is_seen_even_on_the_fast_path(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app:
+        image: busybox
+        command: {json.dumps(SLEEPER)}
+        environment: {{MODE: one}}
+    """, name="compose.yaml")
+    stack.run("up", "-d")
+    assert "Running" in stack.run("up", "-d").stderr
+    stack.write("services:\n  app:\n    environment: {MODE: two}\n", name="compose.override.yaml")
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "two"
+    (stack.directory / "compose.override.yaml").unlink()
+    assert "Recreated" in stack.run("up", "-d").stderr
+    assert stack.exec("app", "sh", "-c", "echo $MODE").stdout.strip() == "one"

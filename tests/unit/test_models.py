@@ -102,7 +102,14 @@ def test_volume_short_syntax() -> None:
         "read_only": True,
     }
     assert parse_volume("~/c:/c", "/proj", "/home/u").mount["source"] == "/home/u/c"
-    assert parse_volume("data:/d:nocopy").ignored_options == ("nocopy",)
+    assert parse_volume("data:/d:nocopy").mount == {
+        "type": "volume", "source": "data", "target": "/d", "volume": {"nocopy": True}
+    }
+    assert parse_volume("/a:/d:ro,Z,rshared,cached").mount == {
+        "type": "bind", "source": "/a", "target": "/d", "read_only": True,
+        "bind": {"selinux": "Z", "propagation": "rshared"}, "consistency": "cached",
+    }
+    assert parse_volume("/a:/d:nocopy").ignored_options == ("nocopy",)
     assert parse_volume("/only").mount == {"type": "volume", "target": "/only"}
 
 
@@ -124,8 +131,9 @@ def test_supported_keys_are_exactly_the_model_fields() -> None:
     def fields(model: type[models.Model]) -> frozenset[str]:
         return frozenset(model.model_fields)
 
-    # env_file is consumed by the loader (merged into environment), max_retries comes from restart.
-    assert keys.SERVICE.supported - {"env_file"} == fields(models.Service) - {"max_retries"}
+    # LOADER_KEYS are consumed by the loader (env_file, ...), max_retries comes from restart.
+    assert keys.SERVICE.supported - keys.LOADER_KEYS == fields(models.Service) - {"max_retries"}
+    assert keys.LOADER_KEYS <= keys.SERVICE_KEYS
     assert keys.NETWORK.supported == fields(models.Network)
     assert keys.VOLUME.supported == fields(models.Volume)
     assert keys.SERVICE.maps["deploy"].supported == fields(models.Deploy)
@@ -135,3 +143,25 @@ def test_supported_keys_are_exactly_the_model_fields() -> None:
     resources = keys.SERVICE.maps["deploy"].maps["resources"]
     assert resources.maps["limits"].supported == fields(models.ResourceLimits)
     assert resources.maps["reservations"].supported == fields(models.ResourceReservations)
+
+
+# Service keys other branches are modelling (security, processes, cgroups, health, dns,
+# ports, network modes); every other Compose service key must be kept, never dropped.
+PENDING_ELSEWHERE = frozenset(
+    """cap_add cap_drop privileged security_opt read_only tmpfs shm_size group_add ulimits
+    sysctls init devices mem_reservation memswap_limit cpu_shares cpuset cpu_period cpu_quota
+    oom_kill_disable healthcheck extra_hosts dns dns_search dns_opt ports expose
+    network_mode""".split()
+)
+
+
+def test_every_service_key_is_modelled() -> None:
+    from composer.spec import keys
+
+    assert keys.SERVICE_KEYS - keys.SERVICE.supported <= PENDING_ELSEWHERE
+    deploy = keys.SERVICE.maps["deploy"]
+    assert deploy.supported == deploy.spec
+    assert keys.SERVICE.items["volumes"].supported == keys.MOUNT_KEYS
+    assert keys.VOLUME.supported == keys.VOLUME_KEYS
+    resources = deploy.maps["resources"]
+    assert all(shape.supported == shape.spec for shape in resources.maps.values())

@@ -48,3 +48,11 @@ def test_command_is_truncated_like_docker_ps() -> None:
 
 def test_table_aligns_columns() -> None:
     assert render_table(("A", "LONGER"), [("xx", "y")]) == "A    LONGER\nxx   y"
+
+
+def test_a_paused_container_shows_as_docker_shows_it() -> None:
+    from dataclasses import replace
+
+    paused = replace(state("running"), paused=True)
+    assert status_text(paused, NOW) == "Up 5 seconds (Paused)"
+    assert json_row(paused, ("sh",), NOW)["State"] == "paused"

@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 
+from composer.configview import render
 from composer.errors import GraphError, PycomposeError, SpecError
-from composer.spec import load_project, project_to_dict
+from composer.spec import load_project, load_tree, project_to_dict
+from composer.support import unsupported_settings
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 CORPUS = REFERENCE / "compose-corpus"
@@ -53,7 +55,7 @@ NOT_A_STACK = {
     # it with consistency checks off). Loads with consistency=False.
     "compose-go/loader/testdata/extends/base.yaml": "services.with-port: service has neither",
     # Schema fixture: ${VARIABLE} in every typed field (ints, sizes, enums, volume
-    # specs); no value of VARIABLE makes all of them valid.
+    # specs); no value of VARIABLE makes all of them valid. Prints with --no-interpolate.
     "compose-go/schema/using-variables.yaml": "services.foo.volumes[0]: invalid volume",
     # Its env_file app.env is a data file the corpus did not copy (see SOURCES.md);
     # Docker Compose stops on a missing required env_file too.
@@ -63,6 +65,7 @@ CONSISTENCY_ONLY = {
     "compose-go/loader/full-example.yml",
     "compose-go/loader/testdata/extends/base.yaml",
 }
+RAW_ONLY = {"compose-go/schema/using-variables.yaml"}
 
 
 def corpus_files() -> list[str]:
@@ -90,13 +93,24 @@ def test_corpus_file(name: str) -> None:
         with pytest.raises(PycomposeError) as failed:
             load_project([path], env=ENV)
         assert NOT_A_STACK[name] in str(failed.value)
+        if name in RAW_ONLY:
+            tree, _ = load_tree([path], env=ENV)
+            validate_against_official_schema(printed_json(tree))
         if name not in CONSISTENCY_ONLY:
             return
         project = load_project([path], env=ENV, consistency=False)
     else:
         project = load_project([path], env=ENV)
     assert project.services or name.endswith("empty.yaml") or "include" in name
-    validate_against_official_schema(project_to_dict(project))
+    validate_against_official_schema(printed_json(project_to_dict(project)))
+    # Interpolation off, the merged file as written validates too (`config --no-interpolate`).
+    validate_against_official_schema(printed_json(load_tree([path], env=ENV)[0]))
+
+
+def printed_json(document: dict[str, Any]) -> dict[str, Any]:
+    """What `pycompose config --format json` prints, parsed back."""
+    parsed: dict[str, Any] = json.loads(render(document, "json"))
+    return parsed
 
 
 def validate_against_official_schema(config: dict[str, object]) -> None:
@@ -123,5 +137,14 @@ def test_override_pair_from_corpus() -> None:
 def test_warnings_name_each_ignored_key() -> None:
     project = load_project([CORPUS / "awesome-compose/nginx-flask-mysql/compose.yaml"], env=ENV)
     assert "services.db.healthcheck: not supported yet, ignored" in project.warnings
-    assert "secrets: not supported yet, ignored" in project.warnings
-    assert "services.backend.build: not supported yet, ignored" in project.warnings
+    inert = unsupported_settings(project)
+    assert "secrets: not supported yet, ignored" in inert
+    assert "services.backend.build: not supported yet, ignored" in inert
+    assert "services.backend.secrets: not supported yet, ignored" in inert
+    assert project.secrets["db-password"].file == str(
+        CORPUS / "awesome-compose/nginx-flask-mysql/db/password.txt"
+    )
+    assert project.services["backend"].build is not None
+    assert project.services["backend"].build.context == str(
+        CORPUS / "awesome-compose/nginx-flask-mysql/backend"
+    )

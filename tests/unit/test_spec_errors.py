@@ -221,9 +221,10 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
     ),
     (
         "volume type",
-        "services:\n  web:\n    image: x\n    volumes:\n      - type: npipe\n        source: a\n        target: /b\n",
+        "services:\n  web:\n    image: x\n    volumes:\n      - type: nfs\n        source: a\n        target: /b\n",
         SpecError,
-        'stack.yaml:5:15: services.web.volumes[0].type: invalid value "npipe" (expected bind, volume or tmpfs)',
+        'stack.yaml:5:15: services.web.volumes[0].type: invalid value "nfs" '
+        "(expected bind, volume, tmpfs, image, npipe or cluster)",
     ),
     (
         "volume missing target",

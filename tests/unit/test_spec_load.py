@@ -9,7 +9,8 @@ import yaml
 
 from composer.errors import SpecError
 from composer.models import DependsOn, Project, ServiceNetwork, ServiceVolume
-from composer.spec import DEFAULT_FILES, find_files, load_project, project_to_dict
+from composer.spec import DEFAULT_FILES, OVERRIDE_FILES, find_files, load_project, project_to_dict
+from composer.support import unsupported_settings
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -129,11 +130,13 @@ def test_unsupported_keys_warn_once_per_key_and_service(tmp_path: Path) -> None:
     project = load(tmp_path, text)
     assert project.warnings == (
         "version: obsolete, ignored",
-        "secrets: not supported yet, ignored",
         "services.web.ports: not supported yet, ignored",
         "services.web.healthcheck: not supported yet, ignored",
         "services.db.ports: not supported yet, ignored",
     )
+    # Kept in the model (config prints it), reported as inert when a stack is run.
+    assert project.secrets["s"].file == str(tmp_path / "s")
+    assert "secrets: not supported yet, ignored" in unsupported_settings(project)
 
 
 @pytest.mark.parametrize(
@@ -277,6 +280,22 @@ def test_find_files(tmp_path: Path) -> None:
     write(tmp_path, "docker-compose.yml", "services: {}\n")
     assert find_files(tmp_path) == [tmp_path / "docker-compose.yml"]
     assert DEFAULT_FILES[0] == "compose.yaml"
+
+
+@pytest.mark.parametrize("override", OVERRIDE_FILES)
+def test_an_override_file_next_to_the_default_one_is_read_after_it(tmp_path: Path, override: str) -> None:
+    write(tmp_path, "compose.yaml", "services:\n  web: {image: a, environment: {A: '1', B: '1'}}\n")
+    write(tmp_path, override, "services:\n  web: {environment: {B: '2'}}\n")
+    files = find_files(tmp_path)
+    assert files == [tmp_path / "compose.yaml", tmp_path / override]
+    assert load_project(files, env={}).services["web"].environment == {"A": "1", "B": "2"}
+
+
+def test_the_first_override_file_found_wins(tmp_path: Path) -> None:
+    write(tmp_path, "docker-compose.yml", "services: {}\n")
+    for name in ("docker-compose.override.yaml", "compose.override.yaml"):
+        write(tmp_path, name, "services: {}\n")
+    assert find_files(tmp_path) == [tmp_path / "docker-compose.yml", tmp_path / "compose.override.yaml"]
 
 
 def test_loader_does_not_touch_process_state(

@@ -21,7 +21,7 @@ services:
       back: {ipv4_address: 10.1.2.3}
     deploy:
       replicas: 3
-      resources: {reservations: {memory: 64m}}
+      resources: {reservations: {memory: 64m, cpus: 0.5}}
 networks:
   back: {internal: true, driver: overlay, driver_opts: {mtu: "1400"}}
 """)
@@ -30,7 +30,8 @@ networks:
         "waiting for service_started instead",
         "services.web.depends_on.db.restart: not supported yet, ignored",
         "services.web.networks.back.ipv4_address: not supported yet, an address is allocated instead",
-        "services.web.deploy.resources.reservations: not supported yet, ignored",
+        "services.web.deploy.resources.reservations.cpus: a CPU reservation is only a scheduling hint "
+        "for Swarm, ignored (as docker compose)",
         "services.web.deploy.replicas: only 1 replica is supported yet, running 1",
         "networks.back.internal: not enforced yet",
         "networks.back.driver: only bridge is supported, using bridge",

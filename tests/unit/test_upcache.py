@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from composer import upcache
 from composer.outline import outline
 from composer.spec import load_project
@@ -82,3 +84,36 @@ volumes:
     stack = outline(load_project([path], env={}, project_name="demo"), ["db"])
     assert stack.service("db") is not None and stack.service("db").stop_grace_period == 90.0  # type: ignore[union-attr]
     assert stack.volumes == ("demo_data",)
+
+
+def test_an_override_file_appearing_or_going_away_is_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found files (the default one and its override) are part of the cache key: `up -d`
+    on the fast path looks for them again each time."""
+    from composer import cli
+
+    monkeypatch.setattr(cli.G, "project_directory", tmp_path)
+    monkeypatch.setattr(cli.G, "files", [])
+    (tmp_path / "compose.yaml").write_text(MORE)
+    run_root = tmp_path / "run"
+
+    def cache_current() -> StackInputs:
+        inputs = cli.stack_inputs(project_name="demo")
+        assert inputs is not None
+        seen = RecordingEnv(inputs.env)
+        project = load_project([Path(f) for f in inputs.files], env=seen, project_name="demo")
+        upcache.save(run_root, inputs, project, outline(project, ["db"]), seen)
+        return inputs
+
+    plain = cache_current()
+    override = tmp_path / "compose.override.yaml"
+    override.write_text("services:\n  db: {command: [echo, overridden]}\n")
+    with_override = cli.stack_inputs(project_name="demo")
+    assert with_override is not None and with_override.files[-1] == str(override)
+    assert upcache.load(run_root, with_override) is None
+    cache_current()
+    cached = upcache.load(run_root, with_override)
+    assert cached is not None and cached.services[0].document["command"] == ["echo", "overridden"]
+    override.unlink()
+    assert cli.stack_inputs(project_name="demo") == plain
+    again = upcache.load(run_root, plain)
+    assert again is not None and again.services[0].document["command"] == ["true"]

@@ -1,0 +1,86 @@
+"""`exec` with a pseudo-terminal when run from one, as `docker compose exec`."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+from tests.integration.stackkit import Stack
+
+SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+
+
+def _run_on_a_terminal(stack: Stack, *args: str, keys: bytes = b"") -> tuple[int, str]:
+    """Run the CLI with a pty of 30x100 as its stdin/stdout/stderr; (exit code, output)."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "composer", "-p", stack.project, *args],
+        cwd=stack.directory, env=stack.roots.env(), stdin=slave, stdout=slave, stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    output = b""
+    try:
+        if keys:
+            time.sleep(1.5)
+            os.write(master, keys)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the CLI and all its children closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                break
+        return process.wait(timeout=30), output.decode(errors="replace")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+
+
+def test_exec_from_a_terminal_gets_its_own_pty_with_our_size(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app: {{image: busybox, command: {json.dumps(SLEEPER)}}}
+    """)
+    stack.run("up", "-d")
+    code, out = _run_on_a_terminal(stack, "exec", "app", "sh", "-c",
+                                   "[ -t 0 ] && [ -t 1 ] && echo on-a-tty; stty size; exit 3")
+    assert code == 3, out
+    assert "on-a-tty" in out and "30 100" in out
+
+
+def test_exec_it_reads_keys_from_the_terminal(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app: {{image: busybox, command: {json.dumps(SLEEPER)}}}
+    """)
+    stack.run("up", "-d")
+    code, out = _run_on_a_terminal(stack, "exec", "-it", "app", "sh", "-c", "read line; echo got:$line",
+                                   keys=b"hello\r")
+    assert code == 0 and "got:hello" in out
+
+
+def test_exec_T_or_without_a_terminal_has_no_tty(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app: {{image: busybox, command: {json.dumps(SLEEPER)}}}
+    """)
+    stack.run("up", "-d")
+    assert stack.exec("app", "sh", "-c", "[ -t 0 ] || echo no-tty").stdout.strip() == "no-tty"
+    code, out = _run_on_a_terminal(stack, "exec", "-T", "app", "sh", "-c", "[ -t 0 ] || echo no-tty")
+    assert code == 0  # -T on a terminal: the command shares our terminal's stdio, no pty of its own
