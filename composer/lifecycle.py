@@ -143,15 +143,24 @@ def create_container(
 
 
 def ensure_sandbox(engine: Engine, cid: str, networks: list[str], hosts: NameTable) -> None:
-    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade."""
-    if engine.networks.get_sandbox(cid) is not None:
-        return
-    _, attachments = _make_sandbox(engine, cid, networks)
+    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is
+    remade, and the container's names are published again (`stop` withdrew them)."""
+    sandbox = engine.networks.get_sandbox(cid)
     config = engine.containers.config(cid)
     service = config.labels.get(LABEL_SERVICE, "")
-    spec = hosts.project.services.get(service) if hosts.project else None
-    _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
+    if sandbox is not None:
+        attachments = sandbox.attachments
+    else:
+        _, attachments = _make_sandbox(engine, cid, networks)
+        spec = hosts.project.services.get(service) if hosts.project else None
+        _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
     hosts.put(cid, service, config.name, config.hostname, attachments)
+
+
+def stop_container(engine: Engine, cid: str, timeout: float | None) -> None:
+    """`stop`: as in Docker, a stopped container's names no longer resolve."""
+    engine.networks.dns.withdraw(cid)
+    engine.containers.stop(cid, timeout)
 
 
 def remove_container(engine: Engine, cid: str, timeout: float | None, hosts: NameTable | None = None) -> None:

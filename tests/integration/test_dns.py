@@ -127,6 +127,10 @@ def test_a_recreated_or_removed_container_is_seen_by_its_peers_at_once(stack: St
         assert time.monotonic() < deadline, lookup(stack, "client", "web-v2")
     assert lookup(stack, "client", "web") == (0, [new])
     assert lookup(stack, "client", "web-v1")[1] == [] and lookup(stack, "client", "old")[1] == []
+    stack.run("stop", "-t", "1", "web")  # as in Docker, a stopped container does not resolve
+    assert lookup(stack, "client", "web")[1] == []
+    stack.run("start", "web")
+    assert lookup(stack, "client", "web") == (0, [new])
 
 
 class StubResolver:
@@ -227,3 +231,27 @@ def test_a_killed_server_is_restarted_by_up_and_down_leaves_nothing(stack: Stack
 def _hex_endpoint(address: str, port: int) -> str:
     """How /proc/net/{udp,tcp} print a local endpoint."""
     return f"{socket.inet_aton(address)[::-1].hex().upper()}:{port:04X}"
+
+
+def test_concurrent_starts_make_one_server_and_the_last_zone_stops_it(tmp_path: Path) -> None:
+    """Four `up`s at once (threads here) find or start the same single server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from network.dns import EmbeddedDns
+
+    dns = EmbeddedDns(tmp_path / "dns")
+    dns.add_zone("t_a", "127.0.0.61", "127.0.0.0/24")  # loopback: nothing leaves the host
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            pids = set(pool.map(lambda _: dns.ensure_running(("127.0.0.1:9",)), range(4)))
+        assert len(pids) == 1 and processes_mentioning(str(tmp_path / "dns")) == list(pids)
+        dns.publish("c1", "t_a", "127.0.0.62", ["late"])
+        deadline = time.monotonic() + 0.5
+        while True:
+            reply = DNSRecord.parse(DNSRecord.question("late").send("127.0.0.61", 53, timeout=2))
+            if [str(rr.rdata) for rr in reply.rr] == ["127.0.0.62"]:
+                break
+            assert time.monotonic() < deadline
+    finally:
+        dns.remove_zone("t_a")
+    assert processes_mentioning(str(tmp_path / "dns")) == [] and not (tmp_path / "dns").exists()
