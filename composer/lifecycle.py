@@ -11,6 +11,8 @@ would ignore network scoping. A container's own /etc/hosts holds its hostname an
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,6 +74,28 @@ class NameTable:
             if settings is not None and network_name(self.project, key) == network:
                 return settings.aliases
         return ()
+
+
+@contextmanager
+def dns_started(engine: Engine, wanted: bool) -> Iterator[None]:
+    """The embedded DNS server is spawned before the block, so its start-up overlaps the
+    block's work (creating networks), and waited for after it. If the block fails, a
+    server left with no network to serve is stopped again."""
+    from network import NetworkError
+
+    if not wanted:
+        yield
+        return
+    try:
+        engine.networks.dns.start(engine.dns_upstreams)
+    except NetworkError as error:
+        raise ApplyError(f"embedded DNS server: {error}") from error
+    try:
+        yield
+    except BaseException:
+        engine.networks.dns.stop_if_idle()
+        raise
+    ensure_dns(engine)
 
 
 def ensure_dns(engine: Engine) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -138,19 +139,25 @@ class StubResolver:
 
     def __init__(self, host: str, port: int, answer: str) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, port))
-        self.port = self.sock.getsockname()[1]
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.settimeout(0.1)
+        self.host, self.port = self.sock.getsockname()
         self.answer = answer
         self.asked: list[str] = []
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
+            except TimeoutError:
+                continue
             query = DNSRecord.parse(data)
             self.asked.append(str(query.q.qname))
             reply = query.reply()
@@ -161,18 +168,25 @@ class StubResolver:
             self.sock.sendto(reply.pack(), peer)
 
     def close(self) -> None:
-        self.sock.close()
+        self.stopping.set()
         self.thread.join(timeout=5)
+        self.sock.close()
 
 
 @pytest.fixture
 def stubs() -> Iterator[tuple[StubResolver, StubResolver]]:
+    """The default upstream (any port), and one for a service's `dns:` (port 53 only, so
+    on a random loopback address: parallel test runs never collide)."""
     default = StubResolver("127.0.0.1", 0, "192.0.2.7")
-    try:
-        own = StubResolver("127.0.0.3", 53, "192.0.2.8")  # for a service's `dns:` (port 53 only)
-    except OSError as error:
+    for _ in range(20):
+        try:
+            own = StubResolver(f"127.53.{random.randrange(256)}.{random.randrange(1, 255)}", 53, "192.0.2.8")
+            break
+        except OSError:
+            continue
+    else:
         default.close()
-        pytest.skip(f"cannot bind 127.0.0.3:53 for the stub: {error}")
+        pytest.fail("no free loopback address for a stub resolver on port 53")
     yield default, own
     default.close()
     own.close()
@@ -185,7 +199,7 @@ def test_other_names_are_forwarded_to_the_upstream_or_the_services_dns(
     services:
       plain:{service()}
       custom:{service()}
-        dns: 127.0.0.3
+        dns: {own.host}
         dns_search: corp.test
         dns_opt: [timeout:1]
         extra_hosts: ["printer.lan:10.1.2.3", "host.lan=host-gateway"]
