@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from composer.conditions import Never, has_healthcheck, judge, wait_until
 from composer.desired import Desired, network_name, volume_name
 from composer.engine import Engine
 from composer.errors import ApplyError, PycomposeError
@@ -31,6 +32,7 @@ from composer.lifecycle import (
 from composer.models import Project
 from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
 from composer.plan import Action, Plan
+from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
 from network import NetworkSpec
 from runtime.containers import PendingStart
@@ -54,6 +56,7 @@ class Applier:
                 ensure_dns(self.engine)  # a killed server is restarted even when nothing else changes
             for action in plan.actions:
                 if action.verb == "keep":
+                    self._ensure_published(action)
                     self.events.progress("Container", action.target, "Running")
             return
         # The DNS server listens on every network's gateway before a container starts.
@@ -137,11 +140,13 @@ class Applier:
             _cancel(created)
             raise
         if action.verb == "keep" and action.container_id:
+            self._ensure_published(action)
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
+            self._ensure_published(action)
         elif action.verb == "recreate" and action.container_id:
             timeout = self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
             old = action.container_id
@@ -180,26 +185,47 @@ class Applier:
         return holder[0]
 
     def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
-        """`service_completed_successfully`: the dependency must exit with code 0 first."""
-        if self.project.services[service].depends_on[dependency].condition != "service_completed_successfully":
+        """Wait until the dependency meets the condition `service` declares on it (Compose's
+        waitDependencies); an optional dependency that never will is skipped with a warning."""
+        spec = self.project.services[service].depends_on[dependency]
+        if spec.condition == "service_started":
             return
-        state = self.engine.containers.state(dependency_id)
+        containers = self.engine.containers
+        state = containers.state(dependency_id)
         self.events.progress("Container", state.name, "Waiting")
-        if state.status == "running":
-            state = self.engine.containers.wait(dependency_id)
-        if state.exit_code != 0:
+        try:
+            if spec.condition == "service_completed_successfully":
+                state = containers.wait(dependency_id) if state.status == "running" else state
+                if not judge(state, spec.condition, False):
+                    raise Never(f"{state.name} has not run")
+                self.events.progress("Container", state.name, "Exited")
+            else:
+                checked = has_healthcheck(containers.config(dependency_id))
+                wait_until(lambda: containers.state(dependency_id), spec.condition, checked)
+                self.events.progress("Container", state.name, "Healthy")
+        except Never as never:
+            if not spec.required:
+                self.events.warn(f'optional dependency "{dependency}" of service "{service}" failed: {never}')
+                return
             self.events.progress("Container", state.name, "Error")
-            raise ApplyError(
-                f'service "{service}" depends on "{dependency}" with condition service_completed_successfully, '
-                f"but {state.name} exited with code {state.exit_code}"
-            )
-        self.events.progress("Container", state.name, "Exited")
+            raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
+
+    def _ensure_published(self, action: Action) -> None:
+        """A kept or started container's ports are served (its proxy restarted if it died)."""
+        if action.service and action.container_id:
+            ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
 
     def _networks_of(self, service: str) -> list[str]:
         return [network_name(self.project, key) for key in self.project.services[service].networks]
 
     def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
         run_step(self.events, kind, name, statuses, work)
+
+
+def _dependency_failed(service: str, dependency: str, condition: str, reason: str) -> str:
+    if condition == "service_completed_successfully":  # the wording tests and users already know
+        return f'service "{service}" depends on "{dependency}" with condition {condition}, but {reason}'
+    return f'dependency failed to start: {reason}; service "{service}" depends on "{dependency}" with condition {condition}'
 
 
 def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:

@@ -150,17 +150,20 @@ def up(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     timeout: TimeoutOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for services to be running|healthy. Implies detached mode.")] = False,
+    wait_timeout: Annotated[int | None, typer.Option("--wait-timeout", help="Maximum duration in seconds to wait for the project to be running|healthy.")] = None,
 ) -> None:
     """Create and start containers; reconcile what is already there."""
     from composer.plan import PlanOptions
 
+    detach = detach or wait
     if force_recreate and no_recreate:
         raise PycomposeError("--force-recreate and --no-recreate are incompatible")
     options = PlanOptions(remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate)
     eng = engine()
     inputs = stack_inputs(file, project_name)
     assert inputs is not None
-    if detach and not (force_recreate or services or dry_run):
+    if detach and not (force_recreate or services or dry_run or wait):
         from composer import upcache
 
         cached = upcache.load(eng.run_root, inputs)
@@ -183,11 +186,36 @@ def up(
         print(plan.render())
         return
     remember(eng.run_root, inputs, loaded)
+    if wait:
+        _wait(eng, loaded, services or (), wait_timeout)
     if not detach:
         from composer.attach import attach_until_exit
 
         code = attach_until_exit(eng, loaded, services or (), colour=_colour(no_color), timeout=timeout, since=began)
         raise typer.Exit(code)
+
+
+def _wait(eng: "Engine", loaded: "LoadedProject", services: list[str] | tuple[()], wait_timeout: int | None) -> None:
+    """`up --wait`: every selected service running, or healthy when it has a healthcheck."""
+    from composer.conditions import wait_for_stack
+    from composer.operations import selected_services
+
+    chosen = selected_services(loaded.project, services)
+    wait_for_stack(eng, loaded.project, chosen, events(), float(wait_timeout) if wait_timeout else None)
+
+
+@app.command()
+def inspect(
+    names: Annotated[list[str], typer.Argument(help="Services or containers (names or ids).")],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+) -> None:
+    """Show containers in detail, as JSON shaped like `docker inspect`."""
+    import json
+
+    from composer.inspect import inspect as inspect_containers
+
+    print(json.dumps(inspect_containers(engine(), _project_name(file, project_name), names), indent=4))
 
 
 @app.command()
@@ -237,9 +265,11 @@ def ps(
         for state in states:
             sandbox = eng.networks.get_sandbox(state.id)
             networks = tuple(a.network for a in sandbox.attachments) if sandbox else ()
-            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks)))
+            ports = rows.publishers(state, eng.networks.published_ports(state.id))
+            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks, ports)))
     elif format_ == "table":
-        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now) for s in states]
+        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now,
+                                rows.publishers(s, eng.networks.published_ports(s.id))) for s in states]
         print(rows.render_table(rows.TABLE_COLUMNS, table))
     else:
         raise PycomposeError(f'unknown --format "{format_}"', hint="use table or json")
@@ -298,6 +328,21 @@ def exec_(
     tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
     code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
     raise typer.Exit(code)
+
+
+@app.command()
+def port(
+    service: Annotated[str, typer.Argument(help="Service.")],
+    private_port: Annotated[int, typer.Argument(help="The container port.", min=1, max=65535)],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="tcp or udp.")] = "tcp",
+    index: Annotated[int, typer.Option("--index", help="Index of the container if the service has several.")] = 0,
+) -> None:
+    """Print the public address (HOST_IP:PORT) a container port is published on."""
+    from composer.publish import published_address
+
+    print(published_address(engine(), _project_name(file, project_name), service, private_port, protocol, index))
 
 
 @app.command()

@@ -136,15 +136,17 @@ def create_container(
 
     On failure everything made here is removed again, so a failed create leaves nothing.
     """
+    from composer.publish import publish_ports, reserve_ports
     from composer.translate import ContainerPlacement, container_config
 
     cid = secrets.token_hex(32)
+    spec = project.services[service]
+    reservation = reserve_ports(service, spec)  # a taken host port fails before anything is made
     record = engine.creating_dir(project.name) / cid
     record.parent.mkdir(parents=True, exist_ok=True)
     record.touch()
     try:
         netns_path, attachments = _make_sandbox(engine, cid, networks)
-        spec = project.services[service]
         placement = ContainerPlacement(
             container_id=cid,
             name=spec.container_name or container_name(project.name, service),
@@ -153,14 +155,18 @@ def create_container(
             etc_dir=str(engine.etc_dir(cid)),
             volume_paths=volume_paths,
             labels=labels,
+            project_dir=project.working_dir,
         )
         config = container_config(service, spec, image.config, placement)
         _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
+        publish_ports(engine, cid, spec, reservation)
         engine.containers.create(config)
     except BaseException:
         discard_container(engine, cid)
         record.unlink(missing_ok=True)
         raise
+    finally:
+        reservation.close()
     record.unlink()
     hosts.put(cid, service, config.name, config.hostname, attachments)
     return cid

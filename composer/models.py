@@ -14,8 +14,32 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
+from composer.spec.ports import (
+    parse_expose,
+    parse_host_ip,
+    parse_port,
+    parse_protocol,
+    parse_published,
+    parse_target,
+)
+from composer.spec.process_values import (
+    check_device_permissions,
+    parse_device,
+    parse_group_add,
+    parse_sysctls,
+    parse_tmpfs,
+    parse_ulimit,
+)
 from composer.spec.values import (
     InvalidValue,
     describe,
@@ -200,6 +224,47 @@ class DependsOn(Model):
     restart: bool = False
 
 
+def _healthcheck_test(value: object) -> object:
+    """A string is CMD-SHELL (as Compose); a list must start with NONE, CMD or CMD-SHELL."""
+    if isinstance(value, str):
+        return ("CMD-SHELL", value)
+    if not isinstance(value, list | tuple):
+        raise InvalidValue(f"expected a string or a list of strings, got {describe(value)}")
+    if not value:
+        return None  # Docker: an empty test inherits the image's
+    if any(isinstance(item, dict | list | tuple) or item is None for item in value):
+        raise InvalidValue("expected a list of strings")
+    kind, *args = (scalar_text(item) for item in value)
+    if kind == "NONE" and args:
+        raise InvalidValue("NONE takes no arguments")
+    if kind in ("CMD", "CMD-SHELL") and not args:
+        raise InvalidValue(f"{kind} needs a command")
+    if kind not in ("NONE", "CMD", "CMD-SHELL"):
+        raise InvalidValue(f'unknown test type "{kind}"', 'start the list with "CMD", "CMD-SHELL" or "NONE"')
+    return (kind, *args)
+
+
+class Healthcheck(Model):
+    """`healthcheck:` with `test` normalised to Docker's form (("CMD-SHELL", "cmd"), ...)."""
+
+    test: Annotated[
+        tuple[str, ...] | None,
+        BeforeValidator(_healthcheck_test, json_schema_input_type=str | list[str]),
+    ] = None
+    interval: Seconds | None = None
+    timeout: Seconds | None = None
+    start_period: Seconds | None = None
+    start_interval: Seconds | None = None
+    retries: Annotated[int, Field(ge=0)] | None = None
+    disable: bool = False
+
+    @model_validator(mode="after")
+    def _disable_alone(self) -> Healthcheck:
+        if self.disable and self.test is not None and self.test != ("NONE",):
+            raise InvalidValue("`disable: true` cannot be combined with a test", key="disable")
+        return self
+
+
 class ServiceNetwork(Model):
     aliases: tuple[str, ...] = ()
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
@@ -236,6 +301,120 @@ class ServiceVolume(Model):
         return self
 
 
+class PortMapping(Model):
+    """One published (or, without `published`, ephemerally published) container port.
+
+    `published` is ``"8080"`` or a range ``"8000-8010"`` to take one free port from.
+    `mode`, `name` and `app_protocol` are descriptive outside a swarm, as in Compose.
+    """
+
+    target: Annotated[int, BeforeValidator(parse_target, json_schema_input_type=int | str)]
+    published: Annotated[
+        str | None, BeforeValidator(parse_published, json_schema_input_type=str | int | None)
+    ] = None
+    host_ip: Annotated[str | None, BeforeValidator(parse_host_ip)] = None
+    protocol: Annotated[
+        Literal["tcp", "udp"], BeforeValidator(parse_protocol, json_schema_input_type=str)
+    ] = "tcp"
+    mode: Literal["ingress", "host"] = "ingress"
+    name: str | None = None
+    app_protocol: str | None = None
+
+    @property
+    def published_range(self) -> tuple[int, int] | None:
+        if self.published is None:
+            return None
+        first, _, last = self.published.partition("-")
+        return int(first), int(last or first)
+
+
+def _ports(value: object) -> object:
+    """Short entries expand (a range gives one mapping per port); exact duplicates go."""
+    if not isinstance(value, list | tuple):
+        return value
+    return [m for item in value for m in (parse_port(item) if not isinstance(item, PortMapping) else [item])]
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+# --- process settings: read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices ---
+
+
+def _ulimit_json(limit: Ulimit) -> int | dict[str, int]:
+    """As Compose writes it: one number when soft and hard agree."""
+    return limit.soft if limit.soft == limit.hard else {"soft": limit.soft, "hard": limit.hard}
+
+
+def _tmpfs_json(mounts: tuple[TmpfsMount, ...]) -> list[str]:
+    """As written: ``/path[:options]``."""
+    return [f"{m.target}:{','.join(m.options)}" if m.options else m.target for m in mounts]
+
+
+class Ulimit(Model):
+    soft: int  # -1: unlimited
+    hard: int
+
+
+class TmpfsMount(Model):
+    target: str
+    options: tuple[str, ...] = ()  # validated flags and data options, e.g. ("size=64m", "noexec")
+
+
+class DeviceMapping(Model):
+    source: str
+    target: str | None = None  # None: the same path as on the host
+    permissions: Annotated[str, BeforeValidator(check_device_permissions)] = "rwm"
+
+
+def _ulimits(value: object) -> object:
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for name, limit in value.items():
+        try:
+            out[name] = parse_ulimit(limit, str(name))
+        except InvalidValue as exc:
+            exc.key = str(name)
+            raise
+    return out
+
+
+Ulimits = Annotated[
+    dict[str, Annotated[Ulimit, PlainSerializer(_ulimit_json, when_used="json")]],
+    BeforeValidator(_ulimits, json_schema_input_type=dict[str, int | str | Ulimit]),
+]
+TmpfsList = Annotated[
+    tuple[TmpfsMount, ...],
+    BeforeValidator(parse_tmpfs, json_schema_input_type=str | list[str]),
+    PlainSerializer(_tmpfs_json, when_used="json"),
+]
+Devices = tuple[
+    Annotated[DeviceMapping, BeforeValidator(parse_device, json_schema_input_type=str | DeviceMapping)], ...
+]
+Sysctls = Annotated[
+    dict[str, str],
+    BeforeValidator(parse_sysctls, json_schema_input_type=dict[str, str | float | bool] | list[str]),
+]
+GroupAdd = Annotated[
+    tuple[str, ...], BeforeValidator(parse_group_add, json_schema_input_type=list[str | int])
+]
+
+
+class ProcessSettings(Model):
+    """The service keys of the process block (a mixin of Service, kept together for merges)."""
+
+    read_only: bool = False
+    tmpfs: TmpfsList = ()
+    shm_size: Size | None = None
+    group_add: GroupAdd = ()
+    ulimits: Ulimits = Field(default_factory=dict)
+    sysctls: Sysctls = Field(default_factory=dict)
+    init: bool | None = None
+    devices: Devices = ()
+
+
 class ResourceLimits(Model):
     memory: Size | None = None
     cpus: Cpus | None = None
@@ -266,7 +445,7 @@ class Deploy(Model):
     update_config: UpdateConfig | None = None
 
 
-class Service(Model):
+class Service(ProcessSettings):
     image: str | None = None
     command: Argv = None
     entrypoint: Argv = None
@@ -315,6 +494,21 @@ class Service(Model):
         tuple[str, ...], BeforeValidator(_string_list, json_schema_input_type=str | list[str])
     ] = ()
     dns_opt: tuple[str, ...] = ()
+    healthcheck: Healthcheck | None = None
+    ports: Annotated[
+        tuple[PortMapping, ...],
+        BeforeValidator(_ports, json_schema_input_type=list[str | int | PortMapping]),
+        AfterValidator(_distinct),
+    ] = ()
+    expose: Annotated[
+        tuple[Annotated[str, BeforeValidator(parse_expose, json_schema_input_type=str | int)], ...],
+        AfterValidator(_distinct),
+    ] = ()
+    # Isolation (composer/security.py turns these into the runtime's Security).
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    security_opt: tuple[str, ...] = ()
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.
     annotations: StringMap = Field(default_factory=dict)

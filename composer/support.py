@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
+from composer.security import security_warnings
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
 INERT_SERVICE_KEYS = (
@@ -22,13 +23,15 @@ INERT_SERVICE_KEYS = (
     "uts volumes_from"
 ).split()
 INERT_DEPLOY_KEYS = "mode endpoint_mode labels placement restart_policy rollback_config update_config".split()
-INERT_MOUNT_KEYS = "consistency bind volume tmpfs image".split()
+INERT_MOUNT_KEYS = "consistency volume image".split()
+INERT_BIND_KEYS = "propagation recursive selinux".split()  # create_host_path is acted on
 
 
 def unsupported_settings(project: Project) -> list[str]:
     warnings = []
     for name, service in sorted(project.services.items()):
         warnings.extend(_service(f"services.{name}", service))
+        warnings.extend(security_warnings(name, service))
     for key, network in sorted(project.networks.items()):
         warnings.extend(_network(f"networks.{key}", network))
     for key, volume in sorted(project.volumes.items()):
@@ -71,17 +74,20 @@ def _deploy(where: str, deploy: Deploy) -> list[str]:
 def _mount(where: str, mount: ServiceVolume) -> list[str]:
     if mount.type not in ("bind", "volume", "tmpfs"):
         return [f"{where}: {mount.type} mounts are not supported yet, ignored"]
-    return [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    if mount.bind is not None:
+        warnings += [f"{where}.bind.{key}: not supported yet, ignored" for key in _set_fields(mount.bind, INERT_BIND_KEYS)]
+    return warnings
 
 
 def _service(where: str, service: Service) -> list[str]:
     warnings = []
     for dependency, spec in sorted(service.depends_on.items()):
-        if spec.condition == "service_healthy":
-            warnings.append(f"{where}.depends_on.{dependency}: condition service_healthy is not supported "
-                            "yet (no healthchecks); waiting for service_started instead")
         if spec.restart:
             warnings.append(f"{where}.depends_on.{dependency}.restart: not supported yet, ignored")
+    check = service.healthcheck
+    if check is not None and check.test is None and not check.disable:
+        warnings.append(f"{where}.healthcheck: no test given (images carry no healthcheck here), ignored")
     for network, settings in sorted(service.networks.items()):
         if settings is not None and settings.ipv4_address:
             warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
@@ -94,7 +100,14 @@ def _service(where: str, service: Service) -> list[str]:
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
     warnings.extend(_kept_settings(where, service))
+    warnings.extend(_devices(where, service))
     return warnings
+
+
+def _devices(where: str, service: Service) -> list[str]:
+    """Device permissions belong to a devices cgroup, which containers here do not join."""
+    return [f"{where}.devices[{i}]: permissions \"{d.permissions}\" are not enforced (no devices cgroup), "
+            "the device is fully accessible" for i, d in enumerate(service.devices) if set(d.permissions) != set("rwm")]
 
 
 def _network(where: str, network: Network) -> list[str]:

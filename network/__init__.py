@@ -6,6 +6,8 @@ Never imports `composer` or `runtime`. The public API is re-exported here:
                       sandboxes (a named network namespace the runtime joins by path),
                       attach/detach a sandbox to a network (veth, address, default route)
     write_hosts_file  render a container's /etc/hosts and write it in place
+    reserve           bind host ports to publish (before the container exists); the
+                      manager's publish_ports hands them to a proxy process
     NetworkError      root of every error raised here (see network.errors)
 
 Module map: names (interface names, pure), ipam (pure), hosts (pure rendering),
@@ -26,6 +28,7 @@ from network.errors import (
 from network.hosts import render_hosts, write_hosts_file
 from network.manager import NetworkManager
 from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+from network.ports import PortAllocatedError, PortRequest, PublishedPort, SandboxPorts, reserve
 
 __all__ = [
     "Attachment",
@@ -38,9 +41,14 @@ __all__ = [
     "NetworkNotFoundError",
     "NetworkSpec",
     "PoolExhaustedError",
+    "PortAllocatedError",
+    "PortRequest",
+    "PublishedPort",
     "Sandbox",
     "SandboxNotFoundError",
+    "SandboxPorts",
     "StateError",
     "render_hosts",
+    "reserve",
     "write_hosts_file",
 ]

@@ -122,6 +122,10 @@ def _store(path: Path, data: dict[str, Any], durable: bool) -> None:
         raise StateError(f"cannot write network state {path}: {exc.strerror}") from exc
 
 
+# Other records of the package (network.proxies) are kept the same way.
+load_json, store_json = _load, _store
+
+
 class StateStore:
     """Loads and saves `State`; `transaction()` is the only way to change it."""
 

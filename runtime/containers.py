@@ -69,6 +69,9 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.cwd.startswith("/"):
         raise ContainerError(f"container {config.name}: the working directory {config.process.cwd!r} must be absolute")
     protocol.signal_number(config.stop_signal)
+    from runtime.process_settings import check_process_settings
+
+    check_process_settings(config)
 
 
 class ContainerStore:
@@ -82,6 +85,9 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        from runtime.bindsources import prepare_bind_sources
+
+        prepare_bind_sources(config)
         paths = self._paths(config.id)
         if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")
@@ -94,8 +100,23 @@ class ContainerStore:
         rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
         with st.locked(paths.lock):
             st.write_record(paths.state, rec)
+        self._compile_seccomp(config, paths.data_dir)
         st.write_json_atomic(paths.config, config.to_dict())
         return rec.public()
+
+    def _compile_seccomp(self, config: ContainerConfig, data_dir: Path) -> None:
+        """The container's seccomp program, compiled once here (PID 1 and exec load it)."""
+        from runtime.errors import SecurityError
+        from runtime.security import seccomp
+        from runtime.security.profile import ProfileError
+
+        try:
+            resolved = seccomp.filter_for(config.security.seccomp, config.security.capabilities)
+            if resolved is not None:
+                program = seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
+                (data_dir / seccomp.BPF_FILE).write_bytes(program)
+        except (ProfileError, OSError) as e:
+            raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
 
     def start(self, container_id: str) -> ContainerState:
         return self.prepare_start(container_id).finish()
@@ -313,9 +334,10 @@ class ContainerStore:
         return logs.follow_log(paths.log, active, tail)
 
     def exec(self, container_id: str, args: Sequence[str], env: Sequence[str] = (),
-             cwd: str | None = None, user: str | None = None, tty: bool = False) -> int:
+             cwd: str | None = None, user: str | None = None, tty: bool = False,
+             privileged: bool = False) -> int:
         """Run `args` in the container with our stdio (a new pseudo-terminal with `tty`);
-        its exit code."""
+        its exit code. `privileged`: every capability for the command (`docker exec --privileged`)."""
         config = self.config(container_id)
         rec = self._observe(container_id)
         if rec.status != "running" or rec.pid is None or rec.pid_start is None:
@@ -331,7 +353,7 @@ class ContainerStore:
             config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
             procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
             args=tuple(args), env=tuple(merge_env(config.process.env, env)),
-            cwd=cwd or config.process.cwd, user=user, tty=tty,
+            cwd=cwd or config.process.cwd, user=user, tty=tty, privileged=privileged,
         )
         return run_exec(spec)
 

@@ -43,11 +43,15 @@ DEPLOY_KEYS = frozenset(
 RESOURCES_KEYS = frozenset({"limits", "reservations"})
 LIMITS_KEYS = frozenset({"cpus", "memory", "pids"})
 RESERVATIONS_KEYS = frozenset({"cpus", "devices", "generic_resources", "memory"})
+HEALTHCHECK_KEYS = frozenset(
+    "disable interval retries start_interval start_period test timeout".split()
+)
 DEPENDS_ON_KEYS = frozenset({"condition", "required", "restart"})
 SERVICE_NETWORK_KEYS = frozenset(
     """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
     mac_address priority""".split()
 )
+PORT_KEYS = frozenset("app_protocol host_ip mode name protocol published target".split())
 MOUNT_KEYS = frozenset("bind consistency image read_only source target tmpfs type volume".split())
 NETWORK_KEYS = frozenset(
     "attachable driver driver_opts enable_ipv4 enable_ipv6 external internal ipam labels name".split()
@@ -98,12 +102,18 @@ LOADER_KEYS = frozenset({"extends", "env_file", "label_file", "scale"})
 SERVICE = Shape(
     SERVICE_KEYS,
     _shape(SERVICE_KEYS, models.Service).supported | LOADER_KEYS,
-    maps={"deploy": _shape(DEPLOY_KEYS, models.Deploy, maps={"resources": _RESOURCES})},
+    maps={
+        "deploy": _shape(DEPLOY_KEYS, models.Deploy, maps={"resources": _RESOURCES}),
+        "healthcheck": Shape(HEALTHCHECK_KEYS, HEALTHCHECK_KEYS),
+    },
     each={
         "depends_on": _shape(DEPENDS_ON_KEYS, models.DependsOn),
         "networks": _shape(SERVICE_NETWORK_KEYS, models.ServiceNetwork),
     },
-    items={"volumes": _shape(MOUNT_KEYS, models.ServiceVolume)},
+    items={
+        "volumes": _shape(MOUNT_KEYS, models.ServiceVolume),
+        "ports": _shape(PORT_KEYS, models.PortMapping),
+    },
 )
 NETWORK = _shape(
     NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}

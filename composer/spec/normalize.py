@@ -1,6 +1,6 @@
 """Per-file normalisation: bring one interpolated file into the shape merging needs.
 
-List-or-map keys become maps (``environment``, ``labels``, ``depends_on``,
+List-or-map keys become maps (``environment``, ``labels``, ``sysctls``, ``depends_on``,
 ``networks``), volume entries become long-form mappings with absolute bind sources
 (relative paths are resolved against the file's base directory *before* merging, so
 an override file in another directory cannot change their meaning, as are build
@@ -16,11 +16,12 @@ from typing import Any
 
 from composer.models import parse_extra_host
 from composer.spec.keys import expect_mapping
+from composer.spec.ports import parse_port
 from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
 from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
 
-_LIST_OR_MAP = ("environment", "labels")
+_LIST_OR_MAP = ("environment", "labels", "sysctls")
 _NAME_LISTS = ("depends_on", "networks")
 
 
@@ -76,6 +77,8 @@ class FileNormalizer:
                 out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
         if isinstance(node.get("volumes"), PosList):
             out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
+        if isinstance(node.get("ports"), PosList):
+            out["ports"] = self._ports(node["ports"], (*path, "ports"))
         if "build" in node:
             out["build"] = self._build(node["build"])
         self._name_resolution(node, out, path)
@@ -85,20 +88,22 @@ class FileNormalizer:
         """``extra_hosts`` as a map (so override files merge it by host name); ``dns`` and
         ``dns_search`` as lists (so they append)."""
         if isinstance(node.get("extra_hosts"), PosList):
-            out["extra_hosts"] = self._extra_hosts(node["extra_hosts"])
+            out["extra_hosts"] = self._extra_hosts(node["extra_hosts"], (*path, "extra_hosts"))
         for key in ("dns", "dns_search"):
             if isinstance(node.get(key), str):
                 out[key] = PosList([node[key]], pos=node.value_pos.get(key))
                 out[key].item_pos = [node.value_pos.get(key)]
 
-    def _extra_hosts(self, node: PosList) -> PosList | PosDict:
-        """The map form; the list as it is when an entry does not parse (the model then
-        names it, or the tree is printed uninterpolated)."""
+    def _extra_hosts(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict | PosList:
+        """The map form, so override files merge it by host name."""
+        if not self.interpolated and any(isinstance(item, str) and "$" in item for item in node):
+            return node  # its parts are known only once interpolated
         out = PosDict(pos=node.pos)
         for index, item in enumerate(node):
             host, address = parse_extra_host(item)
             if not host or not address:
-                return node
+                raise spec_error(self.root, (*path, index), f"invalid extra host {item!r}",
+                                 'use "HOST:IP" or "HOST=IP"')
             out.setdefault(host, []).append(address)
             if node.item_pos[index] is not None:
                 out.key_pos.setdefault(host, node.item_pos[index])  # type: ignore[arg-type]
@@ -200,6 +205,20 @@ class FileNormalizer:
                 mount.value_pos = dict(mount.key_pos)
             out.append(mount)
         return out
+
+
+    def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
+        """Short entries are checked here, where their position is known; the model expands
+        them (a range gives one mapping per port), so indexes stay those of the file."""
+        for index, item in enumerate(node):
+            if not self.interpolated and isinstance(item, str) and "$" in item:
+                continue  # its parts are known only once interpolated
+            if not isinstance(item, PosDict):
+                try:
+                    parse_port(item)
+                except InvalidValue as exc:
+                    raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
+        return node
 
 
 def _copy(node: PosDict, values: bool = True) -> PosDict:

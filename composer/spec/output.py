@@ -12,7 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from composer.models import Deploy, Model, Network, Project, Service, ServiceVolume, Volume
+from composer.models import (
+    Deploy,
+    Healthcheck,
+    Model,
+    Network,
+    PortMapping,
+    Project,
+    Service,
+    ServiceVolume,
+    Volume,
+)
 from composer.spec.values import format_duration
 
 
@@ -63,20 +73,13 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
         **_name_resolution(svc),
+        "ports": [_port(p) for p in svc.ports] or None,
+        "expose": list(svc.expose) or None,
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
-
-
-def _name_resolution(svc: Service) -> dict[str, Any]:
-    """As Compose prints them: extra_hosts as "HOST=IP" lines, the rest as lists."""
-    return {
-        "extra_hosts": [f"{host}={ip}" for host, ips in sorted(svc.extra_hosts.items()) for ip in ips] or None,
-        "dns": list(svc.dns) or None,
-        "dns_search": list(svc.dns_search) or None,
-        "dns_opt": list(svc.dns_opt) or None,
-    }
 
 
 def _other_fields(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
@@ -94,6 +97,24 @@ def _named(project: str, key: str, entry: Model) -> dict[str, Any]:
     if "external" in type(entry).model_fields and "name" not in out:
         out["name"] = f"{project}_{key}"
     return out
+def _healthcheck(check: Healthcheck) -> dict[str, Any]:
+    out: dict[str, Any] = {"test": list(check.test) if check.test is not None else None}
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        seconds = getattr(check, key)
+        out[key] = format_duration(seconds) if seconds is not None else None
+    out["retries"] = check.retries
+    out["disable"] = True if check.disable else None
+    return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _name_resolution(svc: Service) -> dict[str, Any]:
+    """As Compose prints them: extra_hosts as "HOST=IP" lines, the rest as lists."""
+    return {
+        "extra_hosts": [f"{host}={ip}" for host, ips in sorted(svc.extra_hosts.items()) for ip in ips] or None,
+        "dns": list(svc.dns) or None,
+        "dns_search": list(svc.dns_search) or None,
+        "dns_opt": list(svc.dns_opt) or None,
+    }
 
 
 def _restart(svc: Service) -> str:
@@ -143,6 +164,13 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
         out["read_only"] = True
     out.update(_other_fields(mount, exclude={"type", "source", "target", "read_only"}))
     return out
+
+
+def _port(port: PortMapping) -> dict[str, Any]:
+    """As `docker compose config` writes a port: `published` a string, unset keys left out."""
+    values = port.model_dump(exclude_none=True)
+    order = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
+    return {key: values[key] for key in order if key in values}
 
 
 def _network(project: str, key: str, net: Network) -> dict[str, Any]:

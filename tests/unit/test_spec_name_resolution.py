@@ -54,7 +54,7 @@ def test_override_files_merge_extra_hosts_by_host_and_append_dns(tmp_path: Path)
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ('extra_hosts: ["db"]', "s0.yaml:4:18: services.a.extra_hosts: invalid extra host 'db'"),
+    ('extra_hosts: ["db"]', "s0.yaml:4:19: services.a.extra_hosts[0]: invalid extra host 'db'"),
     ('extra_hosts: ["db:not-an-ip"]', 'invalid IP address "not-an-ip"'),
     ("dns: [nope]", 'services.a.dns: invalid IP address "nope"'),
 ])

@@ -15,6 +15,7 @@ services:
   db: {image: busybox}
   web:
     image: busybox
+    healthcheck: {interval: 5s}
     depends_on:
       db: {condition: service_healthy, restart: true}
     networks:
@@ -26,9 +27,8 @@ networks:
   back: {internal: true, driver: overlay, driver_opts: {mtu: "1400"}}
 """)
     assert unsupported_settings(load_project([path], env={})) == [
-        "services.web.depends_on.db: condition service_healthy is not supported yet (no healthchecks); "
-        "waiting for service_started instead",
         "services.web.depends_on.db.restart: not supported yet, ignored",
+        "services.web.healthcheck: no test given (images carry no healthcheck here), ignored",
         "services.web.networks.back.ipv4_address: not supported yet, an address is allocated instead",
         "services.web.deploy.resources.reservations.cpus: a CPU reservation is only a scheduling hint "
         "for Swarm, ignored (as docker compose)",
