@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from composer.conditions import Never, has_healthcheck, judge, wait_until
-from composer.desired import Desired, network_name, volume_name
+from composer.desired import Desired, network_spec, service_networks, volume_name
 from composer.engine import Engine
 from composer.errors import ApplyError, PycomposeError
 from composer.events import Events
+from composer.graph import netns_owner
 from composer.lifecycle import (
     NameTable,
     create_container,
@@ -30,7 +31,8 @@ from composer.lifecycle import (
     remove_container,
 )
 from composer.models import Project
-from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
+from composer.naming import LABEL_PROJECT, LABEL_VOLUME
+from composer.netmode import network_mode_of
 from composer.plan import Action, Plan
 from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
@@ -48,6 +50,7 @@ class Applier:
     config_files: list[Path]
     events: Events
     timeout: float | None = None  # `up -t`: overrides stop_grace_period when a container must go
+    _removed: set[str] = field(default_factory=set)  # containers already removed by this run
 
     def run(self, plan: Plan) -> None:
         hosts = NameTable(self.engine, self.project)
@@ -61,6 +64,7 @@ class Applier:
             return
         # The DNS server listens on every network's gateway before a container starts.
         with dns_started(self.engine, bool(self.desired.networks)):
+            self._recreate_networks(plan, hosts)
             for action in plan.actions:
                 if action.verb == "create-network":
                     self._create_network(action.target)
@@ -72,9 +76,31 @@ class Applier:
 
     def _create_network(self, name: str) -> None:
         key = next(n.key for n in self.desired.networks if n.name == name)
-        labels = {**self.project.networks[key].labels, LABEL_PROJECT: self.project.name, LABEL_NETWORK: key}
-        self._step("Network", name, ("Creating", "Created"),
-                   lambda: self.engine.networks.ensure_network(NetworkSpec(name, labels)))
+        spec = network_spec(self.project, key)
+        self._step("Network", name, ("Creating", "Created"), lambda: self.engine.networks.ensure_network(spec))
+
+    def _recreate_networks(self, plan: Plan, hosts: NameTable) -> None:
+        """A changed network goes with its containers (planned for recreation), then comes back."""
+        changed = [a.target for a in plan.actions if a.verb == "recreate-network"]
+        if not changed:
+            return
+        for action in plan.actions:
+            service = action.service
+            if action.verb == "recreate" and action.container_id and service is not None and \
+                    set(changed) & set(self._network_names(service)):
+                old = action.container_id
+                self._step("Container", action.target, ("Stopping", "Removed"),
+                           partial(remove_container, self.engine, old, self._grace(service), hosts))
+                self._removed.add(old)
+        for name in changed:
+            key = next(n.key for n in self.desired.networks if n.name == name)
+            spec = network_spec(self.project, key)
+
+            def recreate(name: str = name, spec: NetworkSpec = spec) -> None:
+                self.engine.networks.remove_network(name)
+                self.engine.networks.ensure_network(spec)
+
+            self._step("Network", name, ("Recreate", "Recreated"), recreate)
 
     def _ensure_volumes(self, plan: Plan) -> dict[str, str]:
         needed = {
@@ -104,7 +130,7 @@ class Applier:
             # ever waits for tasks queued before it: the pool cannot deadlock.
             created = {
                 a.service: pool.submit(self._create_and_prepare, a, hosts, volume_paths)
-                for a in plan.actions if a.verb == "create" and a.service
+                for a in plan.actions if a.verb == "create" and a.service and not self._joins(a.service)
             }
             for desired in self.desired.services:
                 action = plan.for_service(desired.name)
@@ -129,30 +155,35 @@ class Applier:
         """Bring one service to its planned state; returns the id of its container."""
         service = action.service
         assert service is not None
+        ids: dict[str, str] = {}
         try:
             for dependency, future in deps.items():
                 try:
-                    dependency_id = future.result()
+                    ids[dependency] = future.result()
                 except BaseException as error:
                     raise _DependencyFailed(f"dependency of {service} failed") from error
-                self._await_condition(service, dependency, dependency_id)
+                self._await_condition(service, dependency, ids[dependency])
         except BaseException:
             _cancel(created)
             raise
+        owner = netns_owner(self.project.services[service])
+        owner_id = ids.get(owner) if owner else None
         if action.verb == "keep" and action.container_id:
             self._ensure_published(action)
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
-            ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
+            ensure_sandbox(self.engine, cid, service_networks(self.project, service), hosts)
             self._ensure_published(action)
         elif action.verb == "recreate" and action.container_id:
-            timeout = self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
             old = action.container_id
-            self._step("Container", action.target, ("Recreate", "Recreated"),
-                       lambda: remove_container(self.engine, old, timeout, hosts))
-            cid = self._create(action, hosts, volume_paths)
+            if old not in self._removed:  # not already gone with a recreated network
+                self._step("Container", action.target, ("Recreate", "Recreated"),
+                           lambda: remove_container(self.engine, old, self._grace(service), hosts))
+            cid = self._create(action, hosts, volume_paths, owner_id)
+        elif created is None:  # joins the namespace of a dependency: made once that one is
+            cid = self._create(action, hosts, volume_paths, owner_id)
         else:
             assert created is not None
             try:
@@ -173,22 +204,28 @@ class Applier:
         except HOST_ERRORS as error:
             raise ApplyError(f"container {action.target}: {error}") from error
 
-    def _create(self, action: Action, hosts: NameTable, volume_paths: dict[str, str]) -> str:
+    def _create(self, action: Action, hosts: NameTable, volume_paths: dict[str, str],
+                owner_id: str | None = None) -> str:
         service = action.service
         assert service is not None
         image = self.desired.images[service]
         config_hash = next(s.config_hash for s in self.desired.services if s.name == service)
         labels = labels_for(self.project, service, config_hash, image, self.config_files)
         holder: list[str] = []
-        self._step("Container", action.target, ("Creating", "Created"), lambda: holder.append(create_container(
-            self.engine, self.project, service, image, self._networks_of(service), labels, volume_paths, hosts)))
+
+        def create() -> None:
+            mode = network_mode_of(self.engine, self.project, service, owner_id)
+            holder.append(create_container(
+                self.engine, self.project, service, image, mode, labels, volume_paths, hosts))
+
+        self._step("Container", action.target, ("Creating", "Created"), create)
         return holder[0]
 
     def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
         """Wait until the dependency meets the condition `service` declares on it (Compose's
         waitDependencies); an optional dependency that never will is skipped with a warning."""
-        spec = self.project.services[service].depends_on[dependency]
-        if spec.condition == "service_started":
+        spec = self.project.services[service].depends_on.get(dependency)  # None: network_mode's
+        if spec is None or spec.condition == "service_started":
             return
         containers = self.engine.containers
         state = containers.state(dependency_id)
@@ -215,8 +252,15 @@ class Applier:
         if action.service and action.container_id:
             ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
 
-    def _networks_of(self, service: str) -> list[str]:
-        return [network_name(self.project, key) for key in self.project.services[service].networks]
+    def _network_names(self, service: str) -> list[str]:
+        return [name for name, _ in service_networks(self.project, service)]
+
+    def _joins(self, service: str) -> bool:
+        """Its container shares the network namespace of another service's."""
+        return netns_owner(self.project.services[service]) is not None
+
+    def _grace(self, service: str) -> float | None:
+        return self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
 
     def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
         run_step(self.events, kind, name, statuses, work)

@@ -81,8 +81,14 @@ def engine() -> "Engine":
         data_root=Path(os.environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
         run_root=Path(os.environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),
         cgroup_parent=os.environ.get("PYCOMPOSE_CGROUP_PARENT") or DEFAULT_CGROUP_PARENT,
+        subnet_pool=subnet_pool_setting(),
         dns_upstreams=tuple(u for u in os.environ.get("PYCOMPOSE_DNS_UPSTREAMS", "").split(",") if u),
     )
+
+
+def subnet_pool_setting() -> str | None:
+    """PYCOMPOSE_SUBNET_POOL: where network subnets come from, `CIDR[:PREFIX]` (10.89.0.0/16:24)."""
+    return os.environ.get("PYCOMPOSE_SUBNET_POOL") or None
 
 
 def stack_inputs(files: list[Path] | None = None, project_name: str | None = None,

@@ -31,6 +31,7 @@ from composer.naming import (
     LABEL_WORKING_DIR,
     container_name,
 )
+from composer.netmode import NetworkMode, owns_sandbox, place_network, write_host_etc
 from composer.resolvconf import container_resolv_conf, hosts_entries
 from network import Attachment, write_hosts_file
 
@@ -129,7 +130,7 @@ def labels_for(project: Project, service: str, config_hash: str, image: Image,
 
 
 def create_container(
-    engine: Engine, project: Project, service: str, image: Image, networks: list[str],
+    engine: Engine, project: Project, service: str, image: Image, mode: NetworkMode,
     labels: dict[str, str], volume_paths: dict[str, str], hosts: NameTable,
 ) -> str:
     """Sandbox + addresses + etc files + runtime container; returns the new container id.
@@ -146,20 +147,27 @@ def create_container(
     record.parent.mkdir(parents=True, exist_ok=True)
     record.touch()
     try:
-        netns_path, attachments = _make_sandbox(engine, cid, networks)
+        net = place_network(engine, cid, service, mode)
+        if net.hostname is not None:  # the host's, or that of the container whose netns it joins
+            spec = spec.model_copy(update={"hostname": net.hostname})
         placement = ContainerPlacement(
             container_id=cid,
             name=spec.container_name or container_name(project.name, service),
             layer_dirs=engine.images.layer_dirs(image),
-            netns_path=netns_path,
-            etc_dir=str(engine.etc_dir(cid)),
+            netns_path=net.netns_path,
+            etc_dir=str(net.etc_dir),
             volume_paths=volume_paths,
             labels=labels,
             project_dir=project.working_dir,
+            host_network=net.host,
         )
         config = container_config(service, spec, image.config, placement)
-        _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
-        publish_ports(engine, cid, spec, reservation)
+        if net.own_etc and net.host:
+            write_host_etc(net.etc_dir, config.hostname)
+        elif net.own_etc:
+            _write_etc(net.etc_dir, config.hostname, net.attachments, spec)
+        if net.attachments:  # host, none, service:/container: modes publish nothing (see support.py)
+            publish_ports(engine, cid, spec, reservation)
         engine.containers.create(config)
     except BaseException:
         discard_container(engine, cid)
@@ -168,20 +176,27 @@ def create_container(
     finally:
         reservation.close()
     record.unlink()
-    hosts.put(cid, service, config.name, config.hostname, attachments)
+    hosts.put(cid, service, config.name, config.hostname, net.attachments)
     return cid
 
 
-def ensure_sandbox(engine: Engine, cid: str, networks: list[str], hosts: NameTable) -> None:
+def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | None]], hosts: NameTable) -> None:
     """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is
-    remade, and the container's names are published again (`stop` withdrew them)."""
-    sandbox = engine.networks.get_sandbox(cid)
+    remade, and the container's names are published again (`stop` withdrew them).
+
+    Only for a container with a sandbox of its own: one with `network_mode: host` has none,
+    one sharing another's namespace joins that container's sandbox, remade with it.
+    """
     config = engine.containers.config(cid)
+    if not owns_sandbox(config, cid):
+        return
     service = config.labels.get(LABEL_SERVICE, "")
+    sandbox = engine.networks.get_sandbox(cid)
     if sandbox is not None:
         attachments = sandbox.attachments
     else:
-        _, attachments = _make_sandbox(engine, cid, networks)
+        engine.networks.create_sandbox(cid)
+        attachments = tuple(engine.networks.attach(cid, network, address) for network, address in networks)
         spec = hosts.project.services.get(service) if hosts.project else None
         _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
     hosts.put(cid, service, config.name, config.hostname, attachments)
@@ -226,12 +241,6 @@ def discard_container(engine: Engine, cid: str) -> None:
     """Remove what surrounds a container (sandbox, etc files); each step tolerates absence."""
     engine.networks.remove_sandbox(cid)
     engine.remove_etc_dir(cid)
-
-
-def _make_sandbox(engine: Engine, cid: str, networks: list[str]) -> tuple[str, tuple[Attachment, ...]]:
-    """The container's network namespace (its path) wired to each of its networks."""
-    sandbox = engine.networks.create_sandbox(cid)
-    return sandbox.netns_path, tuple(engine.networks.attach(cid, network) for network in networks)
 
 
 def _write_etc(etc_dir: Path, hostname: str, attachments: tuple[Attachment, ...],

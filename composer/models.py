@@ -268,6 +268,9 @@ class Healthcheck(Model):
 class ServiceNetwork(Model):
     aliases: tuple[str, ...] = ()
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
+    # Higher first: the order of the container's interfaces; the default route comes from
+    # the first network that is not internal (ties: by network key, as Compose).
+    priority: int = 0
 
 
 class ServiceVolume(Model):
@@ -556,6 +559,8 @@ class Service(ProcessSettings):
     userns_mode: str | None = None
     uts: str | None = None
     volumes_from: tuple[str, ...] = ()
+    # none | host | service:NAME | container:NAME (checked by composer.spec.netrules)
+    network_mode: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -598,6 +603,7 @@ class Network(Model):
     external: External = False
     driver_opts: StringMap = Field(default_factory=dict)
     ipam: Ipam | None = None
+    enable_ipv6: bool = False
 
 
 class Volume(Model):

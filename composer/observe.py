@@ -36,11 +36,17 @@ def observe(engine: Engine, project: str) -> Observed:
         )
         for state in project_containers(engine, project)
     )
-    return Observed(containers, frozenset(project_networks(engine, project)))
+    hashes = network_hashes(engine, project)
+    return Observed(containers, frozenset(hashes), hashes)
 
 
 def project_networks(engine: Engine, project: str) -> list[str]:
-    return [
-        n.name for n in engine.networks.list_networks()
+    return sorted(network_hashes(engine, project))
+
+
+def network_hashes(engine: Engine, project: str) -> dict[str, str]:
+    """The project's networks, each with the config hash it was made from ("" if none)."""
+    return {
+        n.name: n.labels.get(LABEL_CONFIG_HASH, "") for n in engine.networks.list_networks()
         if n.labels.get(LABEL_PROJECT) == project and LABEL_NETWORK in n.labels
-    ]
+    }

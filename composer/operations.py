@@ -12,11 +12,11 @@ from functools import partial
 from pathlib import Path
 
 from composer.apply import Applier
-from composer.desired import desired_state, network_name, volume_name
+from composer.desired import desired_state, network_name, service_networks, volume_name
 from composer.engine import Engine
 from composer.errors import PlanError, PycomposeError
 from composer.events import Events
-from composer.graph import start_order
+from composer.graph import service_dependencies, start_order
 from composer.lifecycle import (
     NameTable,
     discard_unfinished,
@@ -56,7 +56,7 @@ def selected_services(project: Project, services: Sequence[str]) -> list[str]:
         name = stack.pop()
         if name not in wanted:
             wanted.add(name)
-            stack.extend(project.services[name].depends_on)
+            stack.extend(service_dependencies(project.services[name]))
     return [name for name in order if name in wanted]
 
 
@@ -88,7 +88,7 @@ def _check_external(engine: Engine, project: Project, order: Sequence[str]) -> N
     for key in sorted({key for name in order for key in project.services[name].networks}):
         name = network_name(project, key)
         if project.networks[key].external and engine.networks.get_network(name) is None:
-            raise PlanError(f'network "{name}" is declared as external, but it does not exist', hint=hint)
+            raise PlanError(f"network {name} declared as external, but could not be found", hint=hint)
     used = {v.source for name in order for v in project.services[name].volumes if v.type == "volume" and v.source}
     for key in sorted(used):
         name = volume_name(project, key)
@@ -127,8 +127,7 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
             state = existing[name]
             if state.status == "running":
                 continue
-            networks = [network_name(project, key) for key in project.services[name].networks]
-            ensure_sandbox(engine, state.id, networks, hosts)
+            ensure_sandbox(engine, state.id, service_networks(project, name), hosts)
             ensure_published(engine, state.id, name, project.services[name])
             run_step(events, "Container", state.name, ("Starting", "Started"),
                      partial(engine.containers.start, state.id))

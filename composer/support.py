@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
 from composer.security import security_warnings
+from composer.spec.netrules import MTU_OPTION
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
 INERT_SERVICE_KEYS = (
@@ -88,10 +89,6 @@ def _service(where: str, service: Service) -> list[str]:
     check = service.healthcheck
     if check is not None and check.test is None and not check.disable:
         warnings.append(f"{where}.healthcheck: no test given (images carry no healthcheck here), ignored")
-    for network, settings in sorted(service.networks.items()):
-        if settings is not None and settings.ipv4_address:
-            warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
-                            "an address is allocated instead")
     if service.deploy is not None:
         if service.deploy.resources.reservations.cpus is not None:
             # A scheduling guarantee for Swarm; docker compose sets nothing for it either.
@@ -111,11 +108,19 @@ def _devices(where: str, service: Service) -> list[str]:
 
 
 def _network(where: str, network: Network) -> list[str]:
+    """`driver` and the IPAM subnet, gateway and ip_range are checked by the loader."""
     warnings = []
-    if network.internal:
-        warnings.append(f"{where}.internal: not enforced yet")
-    if network.driver not in (None, "bridge"):
-        warnings.append(f"{where}.driver: only bridge is supported, using bridge")
-    if network.ipam is not None or network.driver_opts:
-        warnings.append(f"{where}: ipam and driver_opts are not supported yet, ignored")
+    for option in sorted(network.driver_opts):
+        if option != MTU_OPTION:
+            warnings.append(f"{where}.driver_opts.{option}: not supported yet, ignored")
+    if network.enable_ipv6:
+        warnings.append(f"{where}.enable_ipv6: IPv6 is not supported yet, the network gets IPv4 only")
+    if network.ipam is not None:
+        if network.ipam.driver not in (None, "default"):
+            warnings.append(f"{where}.ipam.driver: only the default IPAM driver is supported, using it")
+        if network.ipam.options:
+            warnings.append(f"{where}.ipam.options: not supported yet, ignored")
+        for index, config in enumerate(network.ipam.config):
+            if config.aux_addresses:
+                warnings.append(f"{where}.ipam.config[{index}].aux_addresses: not supported yet, ignored")
     return warnings

@@ -49,6 +49,7 @@ class ContainerPlacement:
     volume_paths: Mapping[str, str]  # named volume (key in the stack file) -> host directory
     labels: Mapping[str, str]
     project_dir: str = "."  # what a relative seccomp profile path is relative to
+    host_network: bool = False  # `network_mode: host`: no network namespace of its own
 
 
 def container_config(
@@ -68,7 +69,7 @@ def container_config(
             Namespace("mount"),
             Namespace("uts"),
             Namespace("ipc"),
-            Namespace("network", placement.netns_path),
+            *(() if placement.host_network else (Namespace("network", placement.netns_path),)),
         ),
         resources=replace(resources(service_name, service), device_rules=device_rules(service)),
         stop_signal=service.stop_signal or "SIGTERM",

@@ -115,9 +115,7 @@ SERVICE = Shape(
         "ports": _shape(PORT_KEYS, models.PortMapping),
     },
 )
-NETWORK = _shape(
-    NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}
-)
+NETWORK = _shape(NETWORK_KEYS, models.Network, maps={"ipam": _IPAM})
 VOLUME = _shape(VOLUME_KEYS, models.Volume)
 
 

@@ -77,6 +77,7 @@ def _service(svc: Service) -> dict[str, Any]:
         **_name_resolution(svc),
         "ports": [_port(p) for p in svc.ports] or None,
         "expose": list(svc.expose) or None,
+        "network_mode": svc.network_mode,
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
@@ -152,6 +153,8 @@ def _service_network(net: Any) -> dict[str, Any] | None:
         out["aliases"] = list(net.aliases)
     if net.ipv4_address:
         out["ipv4_address"] = net.ipv4_address
+    if net.priority:
+        out["priority"] = net.priority
     return out or None
 
 
@@ -181,6 +184,8 @@ def _network(project: str, key: str, net: Network) -> dict[str, Any]:
         out["driver_opts"] = dict(net.driver_opts)
     if net.internal:
         out["internal"] = True
+    if net.enable_ipv6:
+        out["enable_ipv6"] = True
     if net.external:
         out["external"] = True
     if net.labels:

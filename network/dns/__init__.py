@@ -43,7 +43,7 @@ class EmbeddedDns:
     def remove_zone(self, network: str) -> None:
         """Forget the network; the server stops with the last one."""
         if self.zones.remove_zone(network):
-            stop_server(self.layout)
+            self._stop()
 
     def publish(self, owner: str, network: str, address: str, names: Sequence[str],
                 upstreams: Sequence[str] = ()) -> None:
@@ -69,7 +69,14 @@ class EmbeddedDns:
     def stop_if_idle(self) -> None:
         """Stop the server if no zone is left for it to serve."""
         if not self.zones.networks():
-            stop_server(self.layout)
+            self._stop()
+
+    def _stop(self) -> None:
+        spawned, self._spawned = self._spawned, None
+        if spawned is not None and spawned.poll() is None:
+            spawned.terminate()  # ours and maybe still booting, so not yet behind the pidfile lock
+            spawned.wait()
+        stop_server(self.layout)
 
     def server_pid(self) -> int | None:
         return server_pid(self.layout)

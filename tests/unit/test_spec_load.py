@@ -70,6 +70,7 @@ services:
     depends_on: [db]
 networks:
   front:
+    ipam: {config: [{subnet: 10.1.0.0/24}]}
 volumes:
   data:
 """
