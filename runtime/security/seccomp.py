@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 
 TYPE_CHECKING = False  # loading a program runs in the lean monitor: compiling imports lazily
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def cached_bpf(resolved: Filter, cache_dir: str) -> bytes:
         pass
     program = compile_bpf(resolved)
     os.makedirs(cache_dir, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"  # `up` creates containers in threads
     with open(tmp, "wb") as f:
         f.write(program)
     os.replace(tmp, path)
