@@ -269,3 +269,19 @@ def test_concurrent_starts_make_one_server_and_the_last_zone_stops_it(tmp_path: 
     finally:
         dns.remove_zone("t_a")
     assert processes_mentioning(str(tmp_path / "dns")) == [] and not (tmp_path / "dns").exists()
+
+
+def test_down_stops_a_server_that_a_killed_up_left_without_networks(stack: Stack) -> None:
+    """`up` spawns the server before it makes networks: killed in between, it leaves a
+    server with nothing to serve, which `down` still finds."""
+    from network.dns import EmbeddedDns
+
+    stack.write(f"services:\n  web:{service(4)}\n")
+    dns = EmbeddedDns(dns_dir(stack))
+    dns.start()
+    deadline = time.monotonic() + 10
+    while dns.server_pid() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    stack.run("down")
+    assert processes_mentioning(str(dns_dir(stack))) == [] and not dns_dir(stack).exists()
