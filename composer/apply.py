@@ -76,8 +76,7 @@ class Applier:
 
     def _create_network(self, name: str) -> None:
         key = next(n.key for n in self.desired.networks if n.name == name)
-        spec = network_spec(self.project, key)
-        self._step("Network", name, ("Creating", "Created"), lambda: self.engine.networks.ensure_network(spec))
+        create_network(self.engine, self.project, key, self.events)
 
     def _recreate_networks(self, plan: Plan, hosts: NameTable) -> None:
         """A changed network goes with its containers (planned for recreation), then comes back."""
@@ -108,18 +107,7 @@ class Applier:
             for a in plan.actions if a.verb in ("create", "recreate") and a.service
             for v in self.project.services[a.service].volumes if v.type == "volume" and v.source
         }
-        paths = {}
-        for key in sorted(needed):
-            name = volume_name(self.project, key)
-            volume = self.engine.volumes.get(name)
-            declared = self.project.volumes.get(key)
-            if volume is None:  # external ones were checked to exist before anything was made
-                labels = {**(declared.labels if declared else {}), LABEL_PROJECT: self.project.name, LABEL_VOLUME: key}
-                self.events.progress("Volume", name, "Creating")
-                volume = self.engine.volumes.create(name, labels)
-                self.events.progress("Volume", name, "Created")
-            paths[key] = volume.mountpoint
-        return paths
+        return ensure_volumes(self.engine, self.project, needed, self.events)
 
     def _run_services(self, plan: Plan, hosts: NameTable, volume_paths: dict[str, str]) -> None:
         futures: dict[str, Future[str]] = {}
@@ -285,3 +273,25 @@ def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:
 
 class _DependencyFailed(ApplyError):
     """A dependency failed; its own error is reported, not this one."""
+
+
+def create_network(engine: Engine, project: Project, key: str, events: Events) -> None:
+    """The project network `key` (by its key in the file), made as the stack declares it."""
+    spec = network_spec(project, key)
+    run_step(events, "Network", spec.name, ("Creating", "Created"), lambda: engine.networks.ensure_network(spec))
+
+
+def ensure_volumes(engine: Engine, project: Project, keys: set[str], events: Events) -> dict[str, str]:
+    """The host directory of each named volume in `keys` (by its key), made if missing."""
+    paths = {}
+    for key in sorted(keys):
+        name = volume_name(project, key)
+        volume = engine.volumes.get(name)
+        declared = project.volumes.get(key)
+        if volume is None:  # external ones were checked to exist before anything was made
+            labels = {**(declared.labels if declared else {}), LABEL_PROJECT: project.name, LABEL_VOLUME: key}
+            events.progress("Volume", name, "Creating")
+            volume = engine.volumes.create(name, labels)
+            events.progress("Volume", name, "Created")
+        paths[key] = volume.mountpoint
+    return paths

@@ -109,14 +109,7 @@ def _service(where: str, service: Service) -> list[str]:
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
     warnings.extend(_kept_settings(where, service))
-    warnings.extend(_devices(where, service))
     return warnings
-
-
-def _devices(where: str, service: Service) -> list[str]:
-    """Device permissions belong to a devices cgroup, which containers here do not join."""
-    return [f"{where}.devices[{i}]: permissions \"{d.permissions}\" are not enforced (no devices cgroup), "
-            "the device is fully accessible" for i, d in enumerate(service.devices) if set(d.permissions) != set("rwm")]
 
 
 def _network(where: str, network: Network) -> list[str]:

@@ -4,9 +4,8 @@ Each device is a node made with mknod(2) from the host node's type, major/minor,
 and owner, read when the container starts (as runc does for linux.devices), so the
 container sees the device under the path it asked for.
 
-The `permissions` (r, w, m) are what a devices cgroup would enforce. Containers here
-join no devices cgroup (runtime/cgroups joins memory, cpu, cpuacct, pids, freezer), so
-they are not enforced: composer warns when a service asks for less than rwm.
+The `permissions` (r, w, m) are enforced by the devices cgroup: the container's allow
+list gets one rule per device (runtime/security/devices.py, `rules_for`).
 """
 
 from __future__ import annotations
@@ -57,6 +56,9 @@ def make_devices(sc: Syscalls, rootfs: str, devices: Iterable[Device | DeviceVie
         target = secure_join(rootfs, d.path)
         sc.makedirs(os.path.dirname(target))
         kind = stat.S_IFCHR if stat.S_ISCHR(st.st_mode) else stat.S_IFBLK
-        sc.mknod(target, kind | stat.S_IMODE(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev))
+        try:
+            sc.mknod(target, kind | stat.S_IMODE(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev))
+        except FileExistsError:
+            continue  # made by an earlier run (outside /dev, nodes live in the writable layer), as runc
         if st.st_uid or st.st_gid:
             sc.chown(target, st.st_uid, st.st_gid)

@@ -1,8 +1,11 @@
 """From the monitor's fork to the container command's execve.
 
 The intermediate child (forked by the single-threaded monitor) runs `enter_and_fork`:
-  1. Join the container's cgroup, so PID 1 and everything it forks are accounted and
-     limited from their first instruction.
+  1. Join the container's cgroup if the container gets a cgroup namespace (it must be
+     rooted there). Otherwise the monitor moves PID 1 in from outside while PID 1 sets up
+     its root filesystem, and PID 1 waits for that before step 8: the first write into a
+     new v1 cgroup waits for an RCU grace period, which then overlaps with the mounts.
+     Either way the container's command is accounted and limited from its first instruction.
   2. setns() into the namespaces given by path (e.g. the netns the network layer made),
      opening every path first, before any setns changes what paths mean.
   3. unshare() the namespaces to create (pid, mount, uts, ipc, net unless joined; cgroup
@@ -233,8 +236,9 @@ class ContainerInit:
     """Steps 5-9, run by PID 1. Never returns: execs, or reports the failure and exits."""
 
     def __init__(self, config: ConfigView, rootfs: str, upper: str, work: str,
-                 stdout_fd: int, stderr_fd: int, sync_fd: int) -> None:
+                 stdout_fd: int, stderr_fd: int, sync_fd: int, joined_fd: int = -1) -> None:
         self.config = config
+        self.joined_fd = joined_fd  # >= 0: wait here for the monitor to move us into the cgroup
         self.rootfs = rootfs
         self.upper = upper
         self.work = work
@@ -248,11 +252,10 @@ class ContainerInit:
         step = "preparing the container process"
         try:
             os.setsid()
-            null = os.open("/dev/null", os.O_RDWR)
-            os.dup2(null, 0)
+            # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`).
             os.dup2(self.stdout_fd, 1)
             os.dup2(self.stderr_fd, 2)
-            for fd in {null, self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
+            for fd in {self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
                 os.close(fd)
             os.umask(0o022)
             c = self.config
@@ -276,6 +279,10 @@ class ContainerInit:
             step = f"entering the working directory {c.process.cwd}"
             os.makedirs(c.process.cwd, exist_ok=True)
             os.chdir(c.process.cwd)
+            if self.joined_fd >= 0:
+                step = "joining the container's cgroup"
+                if os.read(self.joined_fd, 1) != b"1":
+                    raise StartError("the monitor could not move it into its cgroup")
             step = "setting ulimits"
             limits.apply_rlimits(c.process.rlimits)
             step = "switching to the user and applying capabilities and seccomp"

@@ -133,8 +133,9 @@ class V1Cgroup:
             usage = usage_without_cache(raw, stat, "total_inactive_file")
             limit = int(self._fs.read(memory / "memory.limit_in_bytes"))
         read = write = None
-        if blkio is not None:
-            read, write = _blkio_bytes(self._fs.read(blkio / "blkio.throttle.io_service_bytes_recursive"))
+        io_bytes = None if blkio is None else blkio / "blkio.throttle.io_service_bytes_recursive"
+        if io_bytes is not None and self._fs.exists(io_bytes):  # the _recursive files came in 4.17
+            read, write = _blkio_bytes(self._fs.read(io_bytes))
         return CgroupStats(
             cpu_usage_ns=None if cpuacct is None else int(self._fs.read(cpuacct / "cpuacct.usage")),
             memory_usage=usage,

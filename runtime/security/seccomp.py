@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
 
 TYPE_CHECKING = False  # loading a program runs in the lean monitor: compiling imports lazily
 if TYPE_CHECKING:
@@ -100,28 +99,42 @@ def filter_for(seccomp: str | dict[str, Any], capabilities: tuple[str, ...]) -> 
     return resolve(profile, uname.machine, capabilities, kernel_version(uname.release))
 
 
+_cache_lock = None  # a threading.Lock, made on first use (apply creates containers in threads)
+
+
 def cached_bpf(resolved: Filter, cache_dir: str) -> bytes:
     """`compile_bpf`, through a cache of programs by content: libseccomp takes tens of ms
-    for Docker's profile (three x86 ABIs), and every container of a host mostly shares one."""
+    for Docker's profile (three x86 ABIs), and every container of a host mostly shares one.
+    Thread-safe; other processes see a program whole or not at all (temp file, rename)."""
+    global _cache_lock
     import hashlib
+    import tempfile
+    import threading
 
     from runtime import jsonio
 
     key = jsonio.dumps([os.uname().machine, os.uname().release, resolved.default_action, resolved.arches,
                         [[r.names, r.action, r.args] for r in resolved.rules]])
     path = os.path.join(cache_dir, hashlib.sha256(key.encode()).hexdigest() + ".bpf")
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        pass
-    program = compile_bpf(resolved)
-    os.makedirs(cache_dir, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"  # `up` creates containers in threads
-    with open(tmp, "wb") as f:
-        f.write(program)
-    os.replace(tmp, path)
-    return program
+    if _cache_lock is None:
+        _cache_lock = threading.Lock()
+    with _cache_lock:
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            pass
+        program = compile_bpf(resolved)
+        os.makedirs(cache_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(program)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return program
 
 
 def program_for(seccomp: str | dict[str, Any], capabilities: tuple[str, ...], bpf_path: str) -> bytes | None:

@@ -283,3 +283,16 @@ def test_lsm_options_are_warned_about_and_the_container_runs(stack: Stack) -> No
     result = stack.run("up", "-d")
     assert 'services.web.security_opt: apparmor ("apparmor=unconfined") is not supported' in result.stderr
     assert status(stack, "web")["NoNewPrivs"] == "1"
+
+
+def test_a_services_device_is_allowed_with_its_permissions_only(stack: Stack) -> None:
+    disk = openable_block_device()
+    stack.write(f"""
+    services:
+      web: {{image: busybox, command: {SLEEPER}, devices: ["{disk}:/dev/granted:r"]}}
+    """)
+    stack.run("up", "-d")
+    code, out = sh(stack, "web", "head -c 1 /dev/granted >/dev/null && echo read-ok")
+    assert code == 0 and "read-ok" in out, out
+    code, out = sh(stack, "web", "echo x > /dev/granted")  # no "w" in its permissions
+    assert code != 0 and "Operation not permitted" in out, out

@@ -146,20 +146,10 @@ def test_supported_keys_are_exactly_the_model_fields() -> None:
     assert resources.maps["reservations"].supported == fields(models.ResourceReservations)
 
 
-# Service keys other branches are modelling (security, processes, cgroups, health, dns,
-# ports, network modes); every other Compose service key must be kept, never dropped.
-PENDING_ELSEWHERE = frozenset(
-    """cap_add cap_drop privileged security_opt read_only tmpfs shm_size group_add ulimits
-    sysctls init devices mem_reservation memswap_limit cpu_shares cpuset cpu_period cpu_quota
-    oom_kill_disable healthcheck extra_hosts dns dns_search dns_opt ports expose
-    network_mode""".split()
-)
-
-
 def test_every_service_key_is_modelled() -> None:
     from composer.spec import keys
 
-    assert keys.SERVICE_KEYS - keys.SERVICE.supported <= PENDING_ELSEWHERE
+    assert keys.SERVICE.supported == keys.SERVICE_KEYS
     deploy = keys.SERVICE.maps["deploy"]
     assert deploy.supported == deploy.spec
     assert keys.SERVICE.items["volumes"].supported == keys.MOUNT_KEYS

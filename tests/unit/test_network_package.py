@@ -17,3 +17,10 @@ def test_importing_the_errors_does_not_import_the_manager() -> None:
     probe = "import sys, network.errors; print(sorted(m for m in sys.modules if m.startswith('network')))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['network', 'network.errors']"
+
+
+def test_no_submodule_shadows_an_exported_name() -> None:
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(network.__path__)}
+    assert submodules.isdisjoint(network.__all__)

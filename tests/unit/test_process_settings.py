@@ -133,10 +133,16 @@ def test_sysctl_lists_merge_with_override_maps(tmp_path: Path) -> None:
     assert project.services["app"].sysctls == {"net.a": "1", "net.b": "3"}
 
 
-def test_unenforced_device_permissions_are_warned(tmp_path: Path) -> None:
+def test_device_permissions_become_devices_cgroup_rules(tmp_path: Path) -> None:
+    from runtime.config import ContainerConfig, Device, Process, Root
+    from runtime.containers import with_device_rules
+    from runtime.security.devices import DEFAULT_DEVICE_RULES
+
     project = load(tmp_path, "devices: ['/dev/zero:/dev/z:r', /dev/fuse]")
-    assert unsupported_settings(project) == [
-        'services.app.devices[0]: permissions "r" are not enforced (no devices cgroup), the device is fully accessible']
+    assert unsupported_settings(project) == []  # enforced now: no warning
+    config = ContainerConfig(id="c", name="c", process=Process(args=("true",)), root=Root(("/l",)), hostname="h",
+                             devices=(Device("/dev/zero", "/dev/z", "r"), Device("/nosuch", "/dev/n")))
+    assert with_device_rules(config).device_rules == (*DEFAULT_DEVICE_RULES, "c 1:5 r")
 
 
 # --- translation ---------------------------------------------------------------------------
@@ -334,3 +340,12 @@ def test_missing_bind_sources_are_made_or_refused_at_create(tmp_path: Path) -> N
     (tmp_path / "afile").write_text("")
     with pytest.raises(ContainerError, match="error while creating mount source path .*afile/sub': Not a directory"):
         prepare_bind_sources(config(Mount("/a", "bind", str(tmp_path / "afile" / "sub"), create_source=True)))
+
+
+
+def test_a_uid_missing_from_passwd_with_a_group_name() -> None:
+    """`user: "1000:staff"`: the other forms are covered in test_runtime_core."""
+    from runtime.init import resolve_user
+
+    user = resolve_user("1000:staff", "root:x:0:0:root:/root:/bin/sh\n", "root:x:0:\nstaff:x:50:\n")
+    assert (user.uid, user.gid, user.groups, user.home) == (1000, 50, (50,), "/")

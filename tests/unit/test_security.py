@@ -329,3 +329,15 @@ def test_device_filter_program_shape() -> None:
     # type == char, major == 1, minor == 3 → return 1; each test skips to the next rule when false
     assert [(code, off, imm) for code, _, off, imm in insns[6:]] == [
         (0x55, 4, 2), (0x55, 3, 1), (0x55, 2, 3), (0xB4, 0, 1), (0x95, 0, 0), (0xB4, 0, 0)]
+
+
+def test_parallel_creates_share_one_compile(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runtime.security import seccomp
+
+    resolved = resolve(DEFAULT, "x86_64", DEFAULT_CAPABILITIES, (6, 1))
+    assert resolved is not None
+    with ThreadPoolExecutor(8) as pool:  # apply creates a stack's containers in threads
+        programs = list(pool.map(lambda _: seccomp.cached_bpf(resolved, str(tmp_path)), range(8)))
+    assert len(set(programs)) == 1 and [p.suffix for p in tmp_path.iterdir()] == [".bpf"]

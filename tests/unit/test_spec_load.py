@@ -306,3 +306,72 @@ def test_loader_does_not_touch_process_state(
     assert project.services["a"].image == "x"
     assert project.services["a"].environment == {"LEAK": None}
     assert Path.cwd() == cwd
+
+
+def test_merge_rules_of_the_spec(tmp_path: Path) -> None:
+    base = write(
+        tmp_path,
+        "base.yaml",
+        "services:\n  web:\n    image: a\n    entrypoint: [sh, -c]\n    env_file: a.env\n"
+        "    secrets: [s1, {source: s2, target: /x}]\n"
+        "    volumes: [{type: bind, source: ./one, target: /one, read_only: true}]\n"
+        "    annotations: [a=1]\n    build: {context: ., args: [A=1]}\n    profiles: [p]\n"
+        "secrets:\n  s1: {file: ./s1}\n  s2: {file: ./s2}\n  s3: {file: ./s3}\n",
+    )
+    override = write(
+        tmp_path,
+        "override.yaml",
+        "services:\n  web:\n    entrypoint: [bash]\n    env_file: b.env\n"
+        "    secrets: [{source: s3, target: /x}, s1]\n"
+        "    volumes: [{type: bind, source: ./two, target: /one}]\n"
+        "    annotations: {b: '2'}\n    build: {args: {B: '2'}}\n    profiles: [p, q]\n",
+    )
+    for name in ("a.env", "b.env"):
+        (tmp_path / name).write_text(f"{name[0].upper()}=1\n")
+    web = load_project([base, override], env={}, profiles=["p"]).services["web"]
+    assert web.entrypoint == ("bash",)  # replaced, not appended
+    assert web.environment == {"A": "1", "B": "1"}  # env_file: one value or a list, appended
+    assert [(s.source, s.target) for s in web.secrets] == [("s1", None), ("s3", "/x")]  # by target
+    mount = web.volumes[0]
+    assert (mount.source, mount.read_only) == (str(tmp_path / "two"), True)  # merged by target
+    assert web.annotations == {"a": "1", "b": "2"}
+    assert web.build is not None and web.build.args == {"A": "1", "B": "2"}
+    assert web.profiles == ("p", "q")
+
+
+def test_reset_and_override_tags(tmp_path: Path) -> None:
+    base = write(
+        tmp_path,
+        "base.yaml",
+        "services:\n  web:\n    image: a\n    environment: {A: '1', B: '1'}\n"
+        "    volumes: [/one, /two]\n    depends_on: [db]\n    user: root\n"
+        "  db: {image: b}\n  gone: {image: c}\n",
+    )
+    override = write(
+        tmp_path,
+        "override.yaml",
+        "services:\n  web:\n    environment: {B: !reset null}\n    volumes: !override [/three]\n"
+        "    depends_on: !reset []\n    user: !reset\n  gone: !reset\n",
+    )
+    project = load_project([base, override], env={})
+    web = project.services["web"]
+    assert web.environment == {"A": "1"}
+    assert [v.target for v in web.volumes] == ["/three"]
+    assert web.depends_on == {} and web.user is None
+    assert set(project.services) == {"web", "db"}
+    # In a file merged into nothing the tags leave their value (or nothing) behind.
+    alone = load_project([override], env={}, consistency=False)
+    assert [v.target for v in alone.services["web"].volumes] == ["/three"]
+    assert alone.services["web"].user is None and "gone" not in alone.services
+
+
+def test_an_overriding_value_is_normalised_like_any_other(tmp_path: Path) -> None:
+    base = write(tmp_path, "base.yaml", "services:\n  web:\n    image: a\n    volumes: [./a:/a]\n")
+    (tmp_path / "o").mkdir()
+    override = write(tmp_path / "o", "override.yaml",
+                     "services:\n  web:\n    volumes: !override [./b:/b]\n    depends_on: !override [db]\n"
+                     "  db: {image: b}\n")
+    web = load_project([base, override], env={}).services["web"]
+    # Relative to the project directory (the first file's), as for any -f file.
+    assert [(v.source, v.target) for v in web.volumes] == [(str(tmp_path / "b"), "/b")]
+    assert web.depends_on["db"].condition == "service_started"
