@@ -24,6 +24,7 @@ from composer.graph import netns_owner
 from composer.lifecycle import (
     NameTable,
     create_container,
+    dns_started,
     ensure_dns,
     ensure_sandbox,
     labels_for,
@@ -61,15 +62,15 @@ class Applier:
                     self._ensure_published(action)
                     self.events.progress("Container", action.target, "Running")
             return
-        self._recreate_networks(plan, hosts)
-        for action in plan.actions:
-            if action.verb == "create-network":
-                self._create_network(action.target)
-            elif action.verb == "remove-orphan" and action.container_id:
-                self._step("Container", action.target, ("Stopping", "Removed"),
-                           partial(remove_container, self.engine, action.container_id, self.timeout, hosts))
-        if self.desired.networks:
-            ensure_dns(self.engine)  # listening on every network's gateway before a container starts
+        # The DNS server listens on every network's gateway before a container starts.
+        with dns_started(self.engine, bool(self.desired.networks)):
+            self._recreate_networks(plan, hosts)
+            for action in plan.actions:
+                if action.verb == "create-network":
+                    self._create_network(action.target)
+                elif action.verb == "remove-orphan" and action.container_id:
+                    self._step("Container", action.target, ("Stopping", "Removed"),
+                               partial(remove_container, self.engine, action.container_id, self.timeout, hosts))
         volume_paths = self._ensure_volumes(plan)
         self._run_services(plan, hosts, volume_paths)
 

@@ -11,6 +11,8 @@ would ignore network scoping. A container's own /etc/hosts holds its hostname an
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,6 +75,28 @@ class NameTable:
             if settings is not None and network_name(self.project, key) == network:
                 return settings.aliases
         return ()
+
+
+@contextmanager
+def dns_started(engine: Engine, wanted: bool) -> Iterator[None]:
+    """The embedded DNS server is spawned before the block, so its start-up overlaps the
+    block's work (creating networks), and waited for after it. If the block fails, a
+    server left with no network to serve is stopped again."""
+    from network import NetworkError
+
+    if not wanted:
+        yield
+        return
+    try:
+        engine.networks.dns.start(engine.dns_upstreams)
+    except NetworkError as error:
+        raise ApplyError(f"embedded DNS server: {error}") from error
+    try:
+        yield
+    except BaseException:
+        engine.networks.dns.stop_if_idle()
+        raise
+    ensure_dns(engine)
 
 
 def ensure_dns(engine: Engine) -> None:
@@ -157,22 +181,31 @@ def create_container(
 
 
 def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | None]], hosts: NameTable) -> None:
-    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade.
+    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is
+    remade, and the container's names are published again (`stop` withdrew them).
 
     Only for a container with a sandbox of its own: one with `network_mode: host` has none,
     one sharing another's namespace joins that container's sandbox, remade with it.
     """
-    if engine.networks.get_sandbox(cid) is not None:
-        return
     config = engine.containers.config(cid)
     if not owns_sandbox(config, cid):
         return
-    engine.networks.create_sandbox(cid)
-    attachments = tuple(engine.networks.attach(cid, network, address) for network, address in networks)
     service = config.labels.get(LABEL_SERVICE, "")
-    spec = hosts.project.services.get(service) if hosts.project else None
-    _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
+    sandbox = engine.networks.get_sandbox(cid)
+    if sandbox is not None:
+        attachments = sandbox.attachments
+    else:
+        engine.networks.create_sandbox(cid)
+        attachments = tuple(engine.networks.attach(cid, network, address) for network, address in networks)
+        spec = hosts.project.services.get(service) if hosts.project else None
+        _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
     hosts.put(cid, service, config.name, config.hostname, attachments)
+
+
+def stop_container(engine: Engine, cid: str, timeout: float | None) -> None:
+    """`stop`: as in Docker, a stopped container's names no longer resolve."""
+    engine.networks.dns.withdraw(cid)
+    engine.containers.stop(cid, timeout)
 
 
 def remove_container(engine: Engine, cid: str, timeout: float | None, hosts: NameTable | None = None) -> None:

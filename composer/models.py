@@ -128,9 +128,32 @@ def _subnet(value: object) -> object:
     return value
 
 
+def parse_extra_host(item: object) -> tuple[str, str]:
+    """("db", "10.0.0.2") from "db:10.0.0.2" or "db=10.0.0.2"; IPv6 may be bracketed
+    ("h:[::1]", "h=::1"). ("", "") when malformed."""
+    if not isinstance(item, str):
+        return "", ""
+    host, sep, address = item.partition("=")
+    if not sep:
+        host, _, address = item.partition(":")
+    address = address.strip()
+    if address.startswith("[") and address.endswith("]"):
+        address = address[1:-1]
+    return host.strip(), address
+
+
+
 def _extra_hosts(value: object) -> object:
-    """``{host: ip | [ip, ...]}`` (the loader turns the list form into this); each address
-    is an IP or ``host-gateway`` (the container's gateway, i.e. this host)."""
+    """``{host: ip | [ip, ...]}`` or ``["host:ip", "host=ip"]``; each address is an IP or
+    ``host-gateway`` (the container's gateway, i.e. this host)."""
+    if isinstance(value, list | tuple):
+        pairs: dict[str, list[str]] = {}
+        for item in value:
+            host, address = parse_extra_host(item)
+            if not host or not address:
+                raise InvalidValue(f"invalid extra host {item!r}", 'use "HOST:IP" or "HOST=IP"')
+            pairs.setdefault(host, []).append(address)
+        value = pairs
     if not isinstance(value, dict):
         return value
     out: dict[str, tuple[str, ...]] = {}

@@ -17,7 +17,13 @@ from composer.engine import Engine
 from composer.errors import PlanError, PycomposeError
 from composer.events import Events
 from composer.graph import service_dependencies, start_order
-from composer.lifecycle import NameTable, discard_unfinished, ensure_dns, ensure_sandbox
+from composer.lifecycle import (
+    NameTable,
+    discard_unfinished,
+    ensure_dns,
+    ensure_sandbox,
+    stop_container,
+)
 from composer.models import Project
 from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
@@ -102,7 +108,7 @@ def stop(engine: Engine, loaded: LoadedProject, events: Events, services: Sequen
                 continue
             grace = timeout if timeout is not None else project.services[name].stop_grace_period
             run_step(events, "Container", state.name, ("Stopping", "Stopped"),
-                     partial(engine.containers.stop, state.id, grace))
+                     partial(stop_container, engine, state.id, grace))
             engine.networks.stop_ports(state.id)  # a stopped container holds no host port
 
 

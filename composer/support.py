@@ -32,6 +32,7 @@ def unsupported_settings(project: Project) -> list[str]:
     warnings = []
     for name, service in sorted(project.services.items()):
         warnings.extend(_service(f"services.{name}", service))
+        warnings.extend(_name_resolution(f"services.{name}", service))
         warnings.extend(security_warnings(name, service))
     for key, network in sorted(project.networks.items()):
         warnings.extend(_network(f"networks.{key}", network))
@@ -79,6 +80,17 @@ def _mount(where: str, mount: ServiceVolume) -> list[str]:
     if mount.bind is not None:
         warnings += [f"{where}.bind.{key}: not supported yet, ignored" for key in _set_fields(mount.bind, INERT_BIND_KEYS)]
     return warnings
+
+
+def _name_resolution(where: str, service: Service) -> list[str]:
+    """With `network_mode: host`, `service:` or `container:` the container uses the host's,
+    or the other container's, hosts and resolv.conf files: its own settings have no effect."""
+    mode = service.network_mode or ""
+    if mode != "host" and not mode.startswith(("service:", "container:")):
+        return []
+    keys = [key for key in ("extra_hosts", "dns", "dns_search", "dns_opt") if getattr(service, key)]
+    return [f"{where}.{key}: ignored with network_mode {mode} (its hosts and resolv.conf are "
+            f"{'the host' if mode == 'host' else mode.split(':', 1)[1]}'s)" for key in keys]
 
 
 def _service(where: str, service: Service) -> list[str]:

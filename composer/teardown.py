@@ -47,4 +47,7 @@ def down(engine: Engine, project_name: str, stack: StackOutline | None, events: 
             elif action.verb == "remove-volume" and engine.volumes.get(action.target) is not None:
                 run_step(events, "Volume", action.target, ("Removing", "Removed"),
                          partial(engine.volumes.remove, action.target))
+        # The DNS server goes with the last network; also one that an `up` killed before it
+        # made any network had spawned.
+        engine.networks.dns.stop_if_idle()
     return plan

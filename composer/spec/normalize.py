@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from composer.models import parse_extra_host
 from composer.spec.keys import expect_mapping
 from composer.spec.ports import parse_port
 from composer.spec.source import Override, PathPart, PosDict, PosList, Reset, key_path, spec_error
@@ -110,6 +111,7 @@ class FileNormalizer:
                 out[key].item_pos = [node.value_pos.get(key)]
 
     def _extra_hosts(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict | PosList:
+        """The map form, so override files merge it by host name."""
         if not self.interpolated and any(isinstance(item, str) and "$" in item for item in node):
             return node  # its parts are known only once interpolated
         out = PosDict(pos=node.pos)
@@ -238,20 +240,6 @@ class FileNormalizer:
                 except InvalidValue as exc:
                     raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
         return node
-
-
-def parse_extra_host(item: object) -> tuple[str, str]:
-    """("db", "10.0.0.2") from "db:10.0.0.2" or "db=10.0.0.2"; IPv6 may be bracketed
-    ("h:[::1]", "h=::1"). ("", "") when malformed."""
-    if not isinstance(item, str):
-        return "", ""
-    host, sep, address = item.partition("=")
-    if not sep:
-        host, _, address = item.partition(":")
-    address = address.strip()
-    if address.startswith("[") and address.endswith("]"):
-        address = address[1:-1]
-    return host.strip(), address
 
 
 def _copy(node: PosDict, values: bool = True) -> PosDict:

@@ -83,8 +83,18 @@ def server_pid(layout: Layout) -> int | None:
         os.close(fd)
 
 
-def ensure_server(layout: Layout, gateways: Iterable[str], upstreams: Sequence[str] = ()) -> int:
-    """Start the server unless it runs; return once it listens on every one of `gateways`.
+def start_server(layout: Layout, upstreams: Sequence[str] = ()) -> subprocess.Popen[bytes] | None:
+    """Spawn the server unless one runs, without waiting for it (its boot then overlaps
+    other work); pass the result to `ensure_server` later. None: one was running."""
+    layout.zones.mkdir(parents=True, exist_ok=True)
+    with flocked(layout.start_lock):
+        return _spawn(layout, upstreams) if server_pid(layout) is None else None
+
+
+def ensure_server(layout: Layout, gateways: Iterable[str], upstreams: Sequence[str] = (),
+                  spawned: subprocess.Popen[bytes] | None = None) -> int:
+    """Start the server unless it runs (or `spawned` is booting); return once it listens
+    on every one of `gateways`.
 
     `upstreams` (IP[:PORT]) replace the host's resolv.conf for a newly started server.
     """
@@ -94,10 +104,10 @@ def ensure_server(layout: Layout, gateways: Iterable[str], upstreams: Sequence[s
         pid = server_pid(layout)
         process = None
         if pid is None:
-            process = _spawn(layout, upstreams)
+            booting = spawned is not None and spawned.poll() is None
+            process = spawned if booting and spawned is not None else _spawn(layout, upstreams)
             pid = process.pid
-        _await_listening(layout, pid, wanted, process)
-    return pid
+        return _await_listening(layout, pid, wanted, process)
 
 
 def _spawn(layout: Layout, upstreams: Sequence[str]) -> subprocess.Popen[bytes]:
@@ -111,14 +121,18 @@ def _spawn(layout: Layout, upstreams: Sequence[str]) -> subprocess.Popen[bytes]:
 
 
 def _await_listening(layout: Layout, pid: int, wanted: set[str],
-                     process: subprocess.Popen[bytes] | None) -> None:
+                     process: subprocess.Popen[bytes] | None) -> int:
+    """The pid of the server once it listens on `wanted`."""
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         status = read_json(layout.status)
         if status.get("pid") == pid and wanted <= set(status.get("listening", ())):
-            return
+            return pid
         if process is not None and process.poll() is not None:
-            raise DnsServerError(f"the DNS server exited at start: {_tail(layout.log)}")
+            other = server_pid(layout)
+            if other is None:
+                raise DnsServerError(f"the DNS server exited at start: {_tail(layout.log)}")
+            pid, process = other, None  # it lost the pidfile lock to a server started meanwhile
         if time.monotonic() > deadline:
             missing = ", ".join(sorted(wanted - set(status.get("listening", ()))))
             raise DnsServerError(f"the DNS server does not listen on {missing or '?'} after {START_TIMEOUT:.0f}s: "

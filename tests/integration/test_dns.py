@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -58,7 +59,7 @@ def server_pid(s: Stack) -> int:
     return int((dns_dir(s) / "server.pid").read_text())
 
 
-def test_services_resolve_by_service_container_alias_and_hostname(stack: Stack) -> None:  # noqa: F811
+def test_services_resolve_by_service_container_alias_and_hostname(stack: Stack) -> None:
     p = stack.project
     stack.write(f"""
     services:
@@ -90,7 +91,7 @@ def test_services_resolve_by_service_container_alias_and_hostname(stack: Stack) 
     assert "web" not in stack.exec("client", "cat", "/etc/hosts").stdout
 
 
-def test_names_are_scoped_to_the_networks_a_container_is_on(stack: Stack) -> None:  # noqa: F811
+def test_names_are_scoped_to_the_networks_a_container_is_on(stack: Stack) -> None:
     p = stack.project
     stack.write(f"""
     services:
@@ -114,7 +115,7 @@ def test_names_are_scoped_to_the_networks_a_container_is_on(stack: Stack) -> Non
     assert lookup(stack, "db", "proxy") == (0, [addresses(stack)[f"{p}-proxy-1@{p}_back"]])
 
 
-def test_a_recreated_or_removed_container_is_seen_by_its_peers_at_once(stack: Stack) -> None:  # noqa: F811
+def test_a_recreated_or_removed_container_is_seen_by_its_peers_at_once(stack: Stack) -> None:
     p = stack.project
     stack.write(f"services:\n  web:{service(4)}\n    hostname: web-v1\n  old:{service(4)}\n  client:{service(4)}\n")
     stack.run("up", "-d")
@@ -127,6 +128,10 @@ def test_a_recreated_or_removed_container_is_seen_by_its_peers_at_once(stack: St
         assert time.monotonic() < deadline, lookup(stack, "client", "web-v2")
     assert lookup(stack, "client", "web") == (0, [new])
     assert lookup(stack, "client", "web-v1")[1] == [] and lookup(stack, "client", "old")[1] == []
+    stack.run("stop", "-t", "1", "web")  # as in Docker, a stopped container does not resolve
+    assert lookup(stack, "client", "web")[1] == []
+    stack.run("start", "web")
+    assert lookup(stack, "client", "web") == (0, [new])
 
 
 class StubResolver:
@@ -134,19 +139,25 @@ class StubResolver:
 
     def __init__(self, host: str, port: int, answer: str) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, port))
-        self.port = self.sock.getsockname()[1]
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.settimeout(0.1)
+        self.host, self.port = self.sock.getsockname()
         self.answer = answer
         self.asked: list[str] = []
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
+            except TimeoutError:
+                continue
             query = DNSRecord.parse(data)
             self.asked.append(str(query.q.qname))
             reply = query.reply()
@@ -157,31 +168,38 @@ class StubResolver:
             self.sock.sendto(reply.pack(), peer)
 
     def close(self) -> None:
-        self.sock.close()
+        self.stopping.set()
         self.thread.join(timeout=5)
+        self.sock.close()
 
 
 @pytest.fixture
 def stubs() -> Iterator[tuple[StubResolver, StubResolver]]:
+    """The default upstream (any port), and one for a service's `dns:` (port 53 only, so
+    on a random loopback address: parallel test runs never collide)."""
     default = StubResolver("127.0.0.1", 0, "192.0.2.7")
-    try:
-        own = StubResolver("127.0.0.3", 53, "192.0.2.8")  # for a service's `dns:` (port 53 only)
-    except OSError as error:
+    for _ in range(20):
+        try:
+            own = StubResolver(f"127.53.{random.randrange(256)}.{random.randrange(1, 255)}", 53, "192.0.2.8")
+            break
+        except OSError:
+            continue
+    else:
         default.close()
-        pytest.skip(f"cannot bind 127.0.0.3:53 for the stub: {error}")
+        pytest.fail("no free loopback address for a stub resolver on port 53")
     yield default, own
     default.close()
     own.close()
 
 
 def test_other_names_are_forwarded_to_the_upstream_or_the_services_dns(
-        stack: Stack, stubs: tuple[StubResolver, StubResolver]) -> None:  # noqa: F811
+        stack: Stack, stubs: tuple[StubResolver, StubResolver]) -> None:
     default, own = stubs
     stack.write(f"""
     services:
       plain:{service()}
       custom:{service()}
-        dns: 127.0.0.3
+        dns: {own.host}
         dns_search: corp.test
         dns_opt: [timeout:1]
         extra_hosts: ["printer.lan:10.1.2.3", "host.lan=host-gateway"]
@@ -201,7 +219,7 @@ def test_other_names_are_forwarded_to_the_upstream_or_the_services_dns(
     assert "10.1.2.3\tprinter.lan\n" in hosts and f"{gateway}\thost.lan\n" in hosts
 
 
-def test_a_killed_server_is_restarted_by_up_and_down_leaves_nothing(stack: Stack) -> None:  # noqa: F811
+def test_a_killed_server_is_restarted_by_up_and_down_leaves_nothing(stack: Stack) -> None:
     stack.write(f"services:\n  web:{service(4)}\n  client:{service(4)}\n")
     stack.run("up", "-d")
     first = server_pid(stack)
@@ -227,3 +245,43 @@ def test_a_killed_server_is_restarted_by_up_and_down_leaves_nothing(stack: Stack
 def _hex_endpoint(address: str, port: int) -> str:
     """How /proc/net/{udp,tcp} print a local endpoint."""
     return f"{socket.inet_aton(address)[::-1].hex().upper()}:{port:04X}"
+
+
+def test_concurrent_starts_make_one_server_and_the_last_zone_stops_it(tmp_path: Path) -> None:
+    """Four `up`s at once (threads here) find or start the same single server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from network.dns import EmbeddedDns
+
+    dns = EmbeddedDns(tmp_path / "dns")
+    dns.add_zone("t_a", "127.0.0.61", "127.0.0.0/24")  # loopback: nothing leaves the host
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            pids = set(pool.map(lambda _: dns.ensure_running(("127.0.0.1:9",)), range(4)))
+        assert len(pids) == 1 and processes_mentioning(str(tmp_path / "dns")) == list(pids)
+        dns.publish("c1", "t_a", "127.0.0.62", ["late"])
+        deadline = time.monotonic() + 0.5
+        while True:
+            reply = DNSRecord.parse(DNSRecord.question("late").send("127.0.0.61", 53, timeout=2))
+            if [str(rr.rdata) for rr in reply.rr] == ["127.0.0.62"]:
+                break
+            assert time.monotonic() < deadline
+    finally:
+        dns.remove_zone("t_a")
+    assert processes_mentioning(str(tmp_path / "dns")) == [] and not (tmp_path / "dns").exists()
+
+
+def test_down_stops_a_server_that_a_killed_up_left_without_networks(stack: Stack) -> None:
+    """`up` spawns the server before it makes networks: killed in between, it leaves a
+    server with nothing to serve, which `down` still finds."""
+    from network.dns import EmbeddedDns
+
+    stack.write(f"services:\n  web:{service(4)}\n")
+    dns = EmbeddedDns(dns_dir(stack))
+    dns.start()
+    deadline = time.monotonic() + 10
+    while dns.server_pid() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    stack.run("down")
+    assert processes_mentioning(str(dns_dir(stack))) == [] and not dns_dir(stack).exists()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from composer.errors import SpecError
+from composer.models import parse_extra_host
 from composer.spec import load_project, project_to_dict
-from composer.spec.normalize import parse_extra_host
 
 
 def load(tmp_path: Path, *texts: str):  # type: ignore[no-untyped-def]
@@ -70,3 +70,20 @@ def test_parse_extra_host() -> None:
     assert parse_extra_host("h:::1") == ("h", "::1")
     assert parse_extra_host("h=[fd00::1]") == ("h", "fd00::1")
     assert parse_extra_host(42) == ("", "")
+
+
+def test_settings_ignored_with_a_shared_network_namespace_are_warned(tmp_path: Path) -> None:
+    from composer.support import unsupported_settings
+
+    project = load(tmp_path, """
+services:
+  db: {image: x}
+  a: {image: x, network_mode: host, dns: 10.0.0.53, extra_hosts: [h:10.0.0.1]}
+  b: {image: x, network_mode: "service:db", dns_search: corp.test}
+  c: {image: x, dns: 10.0.0.53}
+""")
+    assert [w for w in unsupported_settings(project) if "network_mode" in w] == [
+        "services.a.extra_hosts: ignored with network_mode host (its hosts and resolv.conf are the host's)",
+        "services.a.dns: ignored with network_mode host (its hosts and resolv.conf are the host's)",
+        "services.b.dns_search: ignored with network_mode service:db (its hosts and resolv.conf are db's)",
+    ]
