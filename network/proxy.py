@@ -96,9 +96,7 @@ class Inbound(Relay):
         if self.transport.is_closing():
             outbound.close()
             return
-        self.peer, outbound.peer = outbound, self
-        _no_delay(outbound.transport)
-        _no_delay(self.transport)
+        self.peer, outbound.peer = outbound, self  # asyncio sets TCP_NODELAY on both already
         self.transport.resume_reading()
 
 
@@ -171,12 +169,6 @@ class UdpFlow(asyncio.DatagramProtocol):
         self.listener.flows.pop(self.client, None)
         if self.transport is not None:
             self.transport.close()
-
-
-def _no_delay(transport: asyncio.BaseTransport | None) -> None:
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 async def serve(spec: dict[str, Any]) -> None:
