@@ -254,6 +254,9 @@ def test_a_changed_mapping_recreates_the_container(stack: Stack) -> None:
     assert stack.by_service()["web"]["ID"] != first_id
     assert fetch(new, "/index.html").strip() == "hello"
     assert not listening(old)
+    # Recreated on the same host port: the old proxy's port is free again at once.
+    assert "Recreated" in stack.run("up", "-d", "--force-recreate").stderr
+    assert fetch(new, "/index.html").strip() == "hello"
 
 
 @pytest.mark.parametrize("entry", ["70000:80", "8080:80/sctp"])
