@@ -10,24 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from composer.desired import Desired, network_name, volume_name
+from composer.conditions import Never, has_healthcheck, judge, wait_until
+from composer.desired import Desired, network_spec, service_networks, volume_name
 from composer.engine import Engine
 from composer.errors import ApplyError, PycomposeError
 from composer.events import Events
+from composer.graph import netns_owner
 from composer.lifecycle import (
-    HostsTable,
+    NameTable,
     create_container,
+    ensure_dns,
     ensure_sandbox,
     labels_for,
     remove_container,
 )
 from composer.models import Project
-from composer.naming import LABEL_NETWORK, LABEL_PROJECT, LABEL_VOLUME
+from composer.naming import LABEL_PROJECT, LABEL_VOLUME
+from composer.netmode import network_mode_of
 from composer.plan import Action, Plan
 from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
@@ -45,31 +49,56 @@ class Applier:
     config_files: list[Path]
     events: Events
     timeout: float | None = None  # `up -t`: overrides stop_grace_period when a container must go
+    _removed: set[str] = field(default_factory=set)  # containers already removed by this run
 
     def run(self, plan: Plan) -> None:
-        hosts = HostsTable(self.engine, self.project)
+        hosts = NameTable(self.engine, self.project)
         if not plan.changes_anything:
+            if self.desired.networks:
+                ensure_dns(self.engine)  # a killed server is restarted even when nothing else changes
             for action in plan.actions:
                 if action.verb == "keep":
                     self._ensure_published(action)
                     self.events.progress("Container", action.target, "Running")
             return
-        kept = [a.container_id for a in plan.actions if a.verb in ("keep", "start") and a.container_id]
-        hosts.load([cid for cid in kept if cid])
+        self._recreate_networks(plan, hosts)
         for action in plan.actions:
             if action.verb == "create-network":
                 self._create_network(action.target)
             elif action.verb == "remove-orphan" and action.container_id:
                 self._step("Container", action.target, ("Stopping", "Removed"),
                            partial(remove_container, self.engine, action.container_id, self.timeout, hosts))
+        if self.desired.networks:
+            ensure_dns(self.engine)  # listening on every network's gateway before a container starts
         volume_paths = self._ensure_volumes(plan)
         self._run_services(plan, hosts, volume_paths)
 
     def _create_network(self, name: str) -> None:
         key = next(n.key for n in self.desired.networks if n.name == name)
-        labels = {**self.project.networks[key].labels, LABEL_PROJECT: self.project.name, LABEL_NETWORK: key}
-        self._step("Network", name, ("Creating", "Created"),
-                   lambda: self.engine.networks.ensure_network(NetworkSpec(name, labels)))
+        create_network(self.engine, self.project, key, self.events)
+
+    def _recreate_networks(self, plan: Plan, hosts: NameTable) -> None:
+        """A changed network goes with its containers (planned for recreation), then comes back."""
+        changed = [a.target for a in plan.actions if a.verb == "recreate-network"]
+        if not changed:
+            return
+        for action in plan.actions:
+            service = action.service
+            if action.verb == "recreate" and action.container_id and service is not None and \
+                    set(changed) & set(self._network_names(service)):
+                old = action.container_id
+                self._step("Container", action.target, ("Stopping", "Removed"),
+                           partial(remove_container, self.engine, old, self._grace(service), hosts))
+                self._removed.add(old)
+        for name in changed:
+            key = next(n.key for n in self.desired.networks if n.name == name)
+            spec = network_spec(self.project, key)
+
+            def recreate(name: str = name, spec: NetworkSpec = spec) -> None:
+                self.engine.networks.remove_network(name)
+                self.engine.networks.ensure_network(spec)
+
+            self._step("Network", name, ("Recreate", "Recreated"), recreate)
 
     def _ensure_volumes(self, plan: Plan) -> dict[str, str]:
         needed = {
@@ -77,20 +106,9 @@ class Applier:
             for a in plan.actions if a.verb in ("create", "recreate") and a.service
             for v in self.project.services[a.service].volumes if v.type == "volume" and v.source
         }
-        paths = {}
-        for key in sorted(needed):
-            name = volume_name(self.project, key)
-            volume = self.engine.volumes.get(name)
-            declared = self.project.volumes.get(key)
-            if volume is None:  # external ones were checked to exist before anything was made
-                labels = {**(declared.labels if declared else {}), LABEL_PROJECT: self.project.name, LABEL_VOLUME: key}
-                self.events.progress("Volume", name, "Creating")
-                volume = self.engine.volumes.create(name, labels)
-                self.events.progress("Volume", name, "Created")
-            paths[key] = volume.mountpoint
-        return paths
+        return ensure_volumes(self.engine, self.project, needed, self.events)
 
-    def _run_services(self, plan: Plan, hosts: HostsTable, volume_paths: dict[str, str]) -> None:
+    def _run_services(self, plan: Plan, hosts: NameTable, volume_paths: dict[str, str]) -> None:
         futures: dict[str, Future[str]] = {}
         errors: list[PycomposeError] = []
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
@@ -99,7 +117,7 @@ class Applier:
             # ever waits for tasks queued before it: the pool cannot deadlock.
             created = {
                 a.service: pool.submit(self._create_and_prepare, a, hosts, volume_paths)
-                for a in plan.actions if a.verb == "create" and a.service
+                for a in plan.actions if a.verb == "create" and a.service and not self._joins(a.service)
             }
             for desired in self.desired.services:
                 action = plan.for_service(desired.name)
@@ -119,35 +137,40 @@ class Applier:
         if errors:
             raise errors[0]
 
-    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: HostsTable,
+    def _service_task(self, action: Action, deps: dict[str, Future[str]], hosts: NameTable,
                       volume_paths: dict[str, str], created: Future[tuple[str, PendingStart]] | None) -> str:
         """Bring one service to its planned state; returns the id of its container."""
         service = action.service
         assert service is not None
+        ids: dict[str, str] = {}
         try:
             for dependency, future in deps.items():
                 try:
-                    dependency_id = future.result()
+                    ids[dependency] = future.result()
                 except BaseException as error:
                     raise _DependencyFailed(f"dependency of {service} failed") from error
-                self._await_condition(service, dependency, dependency_id)
+                self._await_condition(service, dependency, ids[dependency])
         except BaseException:
             _cancel(created)
             raise
+        owner = netns_owner(self.project.services[service])
+        owner_id = ids.get(owner) if owner else None
         if action.verb == "keep" and action.container_id:
             self._ensure_published(action)
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
-            ensure_sandbox(self.engine, cid, self._networks_of(service), hosts)
+            ensure_sandbox(self.engine, cid, service_networks(self.project, service), hosts)
             self._ensure_published(action)
         elif action.verb == "recreate" and action.container_id:
-            timeout = self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
             old = action.container_id
-            self._step("Container", action.target, ("Recreate", "Recreated"),
-                       lambda: remove_container(self.engine, old, timeout, hosts))
-            cid = self._create(action, hosts, volume_paths)
+            if old not in self._removed:  # not already gone with a recreated network
+                self._step("Container", action.target, ("Recreate", "Recreated"),
+                           lambda: remove_container(self.engine, old, self._grace(service), hosts))
+            cid = self._create(action, hosts, volume_paths, owner_id)
+        elif created is None:  # joins the namespace of a dependency: made once that one is
+            cid = self._create(action, hosts, volume_paths, owner_id)
         else:
             assert created is not None
             try:
@@ -159,7 +182,7 @@ class Applier:
         self._step("Container", action.target, ("Starting", "Started"), lambda: self.engine.containers.start(cid))
         return cid
 
-    def _create_and_prepare(self, action: Action, hosts: HostsTable,
+    def _create_and_prepare(self, action: Action, hosts: NameTable,
                             volume_paths: dict[str, str]) -> tuple[str, PendingStart]:
         """Create the container and boot its monitor, ahead of the ordered start."""
         cid = self._create(action, hosts, volume_paths)
@@ -168,43 +191,72 @@ class Applier:
         except HOST_ERRORS as error:
             raise ApplyError(f"container {action.target}: {error}") from error
 
-    def _create(self, action: Action, hosts: HostsTable, volume_paths: dict[str, str]) -> str:
+    def _create(self, action: Action, hosts: NameTable, volume_paths: dict[str, str],
+                owner_id: str | None = None) -> str:
         service = action.service
         assert service is not None
         image = self.desired.images[service]
         config_hash = next(s.config_hash for s in self.desired.services if s.name == service)
         labels = labels_for(self.project, service, config_hash, image, self.config_files)
         holder: list[str] = []
-        self._step("Container", action.target, ("Creating", "Created"), lambda: holder.append(create_container(
-            self.engine, self.project, service, image, self._networks_of(service), labels, volume_paths, hosts)))
+
+        def create() -> None:
+            mode = network_mode_of(self.engine, self.project, service, owner_id)
+            holder.append(create_container(
+                self.engine, self.project, service, image, mode, labels, volume_paths, hosts))
+
+        self._step("Container", action.target, ("Creating", "Created"), create)
         return holder[0]
 
     def _await_condition(self, service: str, dependency: str, dependency_id: str) -> None:
-        """`service_completed_successfully`: the dependency must exit with code 0 first."""
-        if self.project.services[service].depends_on[dependency].condition != "service_completed_successfully":
+        """Wait until the dependency meets the condition `service` declares on it (Compose's
+        waitDependencies); an optional dependency that never will is skipped with a warning."""
+        spec = self.project.services[service].depends_on.get(dependency)  # None: network_mode's
+        if spec is None or spec.condition == "service_started":
             return
-        state = self.engine.containers.state(dependency_id)
+        containers = self.engine.containers
+        state = containers.state(dependency_id)
         self.events.progress("Container", state.name, "Waiting")
-        if state.status == "running":
-            state = self.engine.containers.wait(dependency_id)
-        if state.exit_code != 0:
+        try:
+            if spec.condition == "service_completed_successfully":
+                state = containers.wait(dependency_id) if state.status == "running" else state
+                if not judge(state, spec.condition, False):
+                    raise Never(f"{state.name} has not run")
+                self.events.progress("Container", state.name, "Exited")
+            else:
+                checked = has_healthcheck(containers.config(dependency_id))
+                wait_until(lambda: containers.state(dependency_id), spec.condition, checked)
+                self.events.progress("Container", state.name, "Healthy")
+        except Never as never:
+            if not spec.required:
+                self.events.warn(f'optional dependency "{dependency}" of service "{service}" failed: {never}')
+                return
             self.events.progress("Container", state.name, "Error")
-            raise ApplyError(
-                f'service "{service}" depends on "{dependency}" with condition service_completed_successfully, '
-                f"but {state.name} exited with code {state.exit_code}"
-            )
-        self.events.progress("Container", state.name, "Exited")
+            raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
 
     def _ensure_published(self, action: Action) -> None:
         """A kept or started container's ports are served (its proxy restarted if it died)."""
         if action.service and action.container_id:
             ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
 
-    def _networks_of(self, service: str) -> list[str]:
-        return [network_name(self.project, key) for key in self.project.services[service].networks]
+    def _network_names(self, service: str) -> list[str]:
+        return [name for name, _ in service_networks(self.project, service)]
+
+    def _joins(self, service: str) -> bool:
+        """Its container shares the network namespace of another service's."""
+        return netns_owner(self.project.services[service]) is not None
+
+    def _grace(self, service: str) -> float | None:
+        return self.timeout if self.timeout is not None else self.project.services[service].stop_grace_period
 
     def _step(self, kind: str, name: str, statuses: tuple[str, str], work: Callable[[], object]) -> None:
         run_step(self.events, kind, name, statuses, work)
+
+
+def _dependency_failed(service: str, dependency: str, condition: str, reason: str) -> str:
+    if condition == "service_completed_successfully":  # the wording tests and users already know
+        return f'service "{service}" depends on "{dependency}" with condition {condition}, but {reason}'
+    return f'dependency failed to start: {reason}; service "{service}" depends on "{dependency}" with condition {condition}'
 
 
 def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:
@@ -220,3 +272,25 @@ def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:
 
 class _DependencyFailed(ApplyError):
     """A dependency failed; its own error is reported, not this one."""
+
+
+def create_network(engine: Engine, project: Project, key: str, events: Events) -> None:
+    """The project network `key` (by its key in the file), made as the stack declares it."""
+    spec = network_spec(project, key)
+    run_step(events, "Network", spec.name, ("Creating", "Created"), lambda: engine.networks.ensure_network(spec))
+
+
+def ensure_volumes(engine: Engine, project: Project, keys: set[str], events: Events) -> dict[str, str]:
+    """The host directory of each named volume in `keys` (by its key), made if missing."""
+    paths = {}
+    for key in sorted(keys):
+        name = volume_name(project, key)
+        volume = engine.volumes.get(name)
+        declared = project.volumes.get(key)
+        if volume is None:  # external ones were checked to exist before anything was made
+            labels = {**(declared.labels if declared else {}), LABEL_PROJECT: project.name, LABEL_VOLUME: key}
+            events.progress("Volume", name, "Creating")
+            volume = engine.volumes.create(name, labels)
+            events.progress("Volume", name, "Created")
+        paths[key] = volume.mountpoint
+    return paths

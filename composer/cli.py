@@ -81,7 +81,14 @@ def engine() -> "Engine":
         data_root=Path(os.environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
         run_root=Path(os.environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),
         cgroup_parent=os.environ.get("PYCOMPOSE_CGROUP_PARENT") or DEFAULT_CGROUP_PARENT,
+        subnet_pool=subnet_pool_setting(),
+        dns_upstreams=tuple(u for u in os.environ.get("PYCOMPOSE_DNS_UPSTREAMS", "").split(",") if u),
     )
+
+
+def subnet_pool_setting() -> str | None:
+    """PYCOMPOSE_SUBNET_POOL: where network subnets come from, `CIDR[:PREFIX]` (10.89.0.0/16:24)."""
+    return os.environ.get("PYCOMPOSE_SUBNET_POOL") or None
 
 
 def stack_inputs(files: list[Path] | None = None, project_name: str | None = None,
@@ -149,17 +156,20 @@ def up(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Monochrome output.")] = False,
     timeout: TimeoutOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for services to be running|healthy. Implies detached mode.")] = False,
+    wait_timeout: Annotated[int | None, typer.Option("--wait-timeout", help="Maximum duration in seconds to wait for the project to be running|healthy.")] = None,
 ) -> None:
     """Create and start containers; reconcile what is already there."""
     from composer.plan import PlanOptions
 
+    detach = detach or wait
     if force_recreate and no_recreate:
         raise PycomposeError("--force-recreate and --no-recreate are incompatible")
     options = PlanOptions(remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate)
     eng = engine()
     inputs = stack_inputs(file, project_name)
     assert inputs is not None
-    if detach and not (force_recreate or services or dry_run):
+    if detach and not (force_recreate or services or dry_run or wait):
         from composer import upcache
 
         cached = upcache.load(eng.run_root, inputs)
@@ -182,11 +192,36 @@ def up(
         print(plan.render())
         return
     remember(eng.run_root, inputs, loaded)
+    if wait:
+        _wait(eng, loaded, services or (), wait_timeout)
     if not detach:
         from composer.attach import attach_until_exit
 
         code = attach_until_exit(eng, loaded, services or (), colour=_colour(no_color), timeout=timeout, since=began)
         raise typer.Exit(code)
+
+
+def _wait(eng: "Engine", loaded: "LoadedProject", services: list[str] | tuple[()], wait_timeout: int | None) -> None:
+    """`up --wait`: every selected service running, or healthy when it has a healthcheck."""
+    from composer.conditions import wait_for_stack
+    from composer.operations import selected_services
+
+    chosen = selected_services(loaded.project, services)
+    wait_for_stack(eng, loaded.project, chosen, events(), float(wait_timeout) if wait_timeout else None)
+
+
+@app.command()
+def inspect(
+    names: Annotated[list[str], typer.Argument(help="Services or containers (names or ids).")],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+) -> None:
+    """Show containers in detail, as JSON shaped like `docker inspect`."""
+    import json
+
+    from composer.inspect import inspect as inspect_containers
+
+    print(json.dumps(inspect_containers(engine(), _project_name(file, project_name), names), indent=4))
 
 
 @app.command()
@@ -227,7 +262,8 @@ def ps(
 
     name = _project_name(file, project_name)
     eng = engine()
-    states = [s for s in project_containers(eng, name, services or ()) if all_ or s.status == "running"]
+    states = [s for s in project_containers(eng, name, services or (), include_oneoff=True)
+              if all_ or s.status == "running"]
     now = rows.utcnow()
     if quiet:
         if states:
@@ -286,6 +322,7 @@ def exec_(
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
+    privileged: Annotated[bool, typer.Option("--privileged", help="Give the command every capability.")] = False,
 ) -> None:
     """Run a command in a running service container; exits with its exit code."""
     from composer.observe import project_containers
@@ -297,7 +334,8 @@ def exec_(
         raise PycomposeError(f'service "{service}" is not running')
     del interactive, allocate_tty  # both are the defaults; accepted so that `exec -it` reads as with Docker
     tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
-    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty,
+                               privileged=privileged)
     raise typer.Exit(code)
 
 
@@ -355,6 +393,40 @@ def top(services: ServicesArg = None, file: FileOpt = None, project_name: Projec
         print(output)
 
 
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    service: Annotated[str, typer.Argument(help="Service to run a one-off container of.")],
+    command: Annotated[list[str] | None, typer.Argument(help="Command and arguments (default: the service's).")] = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    remove: Annotated[bool, typer.Option("--rm", help="Remove the container when it exits.")] = False,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background, print the container name.")] = False,
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set (KEY alone: from this shell).")] = None,
+    entrypoint: Annotated[str | None, typer.Option("--entrypoint", help="Override the entrypoint.")] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
+    workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Container name.")] = None,
+    no_deps: Annotated[bool, typer.Option("--no-deps", help="Don't start the service's dependencies.")] = False,
+    service_ports: Annotated[bool, typer.Option("--service-ports", help="Publish the service's ports.")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="No pseudo-TTY (run never allocates one yet: stdin is passed as it is).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Keep STDIN open (the default when attached).")] = True,
+) -> None:
+    """Run a one-off command in a new container of a service; exits with its exit code."""
+    from composer.oneoff import RunRequest, run_oneoff
+
+    del interactive  # stdin is always passed when attached, as `docker compose run` does by default
+    if not no_tty and not detach and sys.stdin.isatty():
+        events().warn("run does not allocate a pseudo-TTY yet: the command reads this terminal line by line (-T hides this)")
+    # `-e KEY` takes KEY from this shell; unset there, it is left unset (as Docker).
+    values = tuple(e if "=" in e else f"{e}={os.environ[e]}" for e in env or () if "=" in e or e in os.environ)
+    loaded = load(file, project_name)
+    assert loaded is not None
+    request = RunRequest(service, tuple(command or ()), entrypoint, values, user, workdir, name, remove, detach,
+                         not no_deps, service_ports)
+    stdin = None if detach else sys.stdin.fileno()
+    raise typer.Exit(run_oneoff(engine(), loaded, events(), request, stdin))
+
+
 @app.command()
 def start(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
     """Start existing containers."""
@@ -387,6 +459,52 @@ def restart(services: ServicesArg = None, file: FileOpt = None, project_name: Pr
     eng, sink = engine(), events()
     operations.stop(eng, loaded, sink, services or (), timeout)
     operations.start(eng, loaded, sink, services or ())
+
+
+@app.command()
+def pause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Pause the running containers of services (cgroup freezer)."""
+    from composer import control
+
+    control.pause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def unpause(services: ServicesArg = None, file: FileOpt = None, project_name: ProjectOpt = None) -> None:
+    """Unpause paused containers of services."""
+    from composer import control
+
+    control.unpause(engine(), _project_name(file, project_name), services or (), events())
+
+
+@app.command()
+def kill(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    signal: Annotated[str, typer.Option("--signal", "-s", help="Signal to send to the containers.")] = "SIGKILL",
+) -> None:
+    """Send a signal (default SIGKILL) to the running containers of services."""
+    from composer import control
+
+    control.kill(engine(), _project_name(file, project_name), services or (), events(), signal)
+
+
+@app.command()
+def stats(
+    services: ServicesArg = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Show all containers (default shows just running).")] = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print one result and exit.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Do not truncate container IDs.")] = False,
+) -> None:
+    """Live resource use of the containers: CPU, memory, network and block I/O, pids."""
+    from composer import stats as usage
+
+    usage.show(engine(), _project_name(file, project_name), services or (), all_=all_,
+               stream=not no_stream, fmt=format_, truncate=not no_trunc)
 
 
 @app.command()

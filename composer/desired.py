@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from composer.errors import PlanError
+from composer.graph import netns_owner, service_dependencies
 from composer.hashing import config_hash
-from composer.models import Project
-from composer.naming import scoped_name
+from composer.models import Network, Project
+from composer.naming import LABEL_CONFIG_HASH, LABEL_NETWORK, LABEL_PROJECT, scoped_name
 from composer.plan import DesiredNetwork, DesiredService
+from composer.spec.netrules import configured_subnet, network_mtu
+from network import NetworkSpec
 from runtime.images import Image, ImageStore
 
 
@@ -33,6 +38,56 @@ def volume_name(project: Project, key: str) -> str:
     return scoped_name(project.name, key)
 
 
+def network_keys(project: Project, service: str) -> list[str]:
+    """The service's network keys in attach order: priority first (higher wins), then key,
+    as Compose orders them. The first network that is not internal gives the default route."""
+    networks = project.services[service].networks
+
+    def rank(key: str) -> tuple[int, str]:
+        settings = networks[key]
+        return (-(settings.priority if settings else 0), key)
+
+    return sorted(networks, key=rank)
+
+
+def service_networks(project: Project, service: str) -> list[tuple[str, str | None]]:
+    """(full network name, requested ipv4_address) for each network of the service, in order."""
+    networks = project.services[service].networks
+    return [
+        (network_name(project, key), settings.ipv4_address if (settings := networks[key]) else None)
+        for key in network_keys(project, service)
+    ]
+
+
+def network_hash(network: Network) -> str:
+    """What forces a network to be recreated (Compose keeps it as the network's config-hash)."""
+    document = network.model_dump(mode="json", exclude={"external"})
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def network_spec(project: Project, key: str) -> NetworkSpec:
+    """What the network layer is asked to make for the network `key` of the file."""
+    network = project.networks[key]
+    labels = {
+        **network.labels,
+        LABEL_PROJECT: project.name,
+        LABEL_NETWORK: key,
+        LABEL_CONFIG_HASH: network_hash(network),
+    }
+    config = network.ipam.config[0] if network.ipam and network.ipam.config else None
+    subnet = configured_subnet(network)
+    return NetworkSpec(
+        name=network_name(project, key),
+        labels=labels,
+        internal=network.internal,
+        subnet=str(subnet) if subnet else None,
+        gateway=config.gateway if config else None,
+        ip_range=config.ip_range if config else None,
+        mtu=network_mtu(network),
+    )
+
+
 def desired_state(project: Project, order: list[str], images: ImageStore) -> Desired:
     """Fails before anything is created when a service's image is not in the store."""
     resolved: dict[str, Image] = {}
@@ -51,14 +106,17 @@ def desired_state(project: Project, order: list[str], images: ImageStore) -> Des
         DesiredService(
             name=name,
             config_hash=config_hash(project.services[name], resolved[name].id),
-            depends_on=tuple(project.services[name].depends_on),
-            networks=tuple(network_name(project, key) for key in project.services[name].networks),
+            depends_on=tuple(service_dependencies(project.services[name])),
+            networks=tuple(network_name(project, key) for key in network_keys(project, name)),
             container_name=project.services[name].container_name,
+            netns_owner=netns_owner(project.services[name]),
         )
         for name in order
     )
     used = sorted({key for s in project.services.values() for key in s.networks})
     networks = tuple(
-        DesiredNetwork(network_name(project, key), key, bool(project.networks[key].external)) for key in used
+        DesiredNetwork(network_name(project, key), key, bool(project.networks[key].external),
+                       network_hash(project.networks[key]))
+        for key in used
     )
     return Desired(services, networks, resolved)

@@ -30,6 +30,9 @@ class Engine:
     data_root: Path = DEFAULT_DATA_ROOT
     run_root: Path = DEFAULT_RUN_ROOT
     cgroup_parent: str = DEFAULT_CGROUP_PARENT
+    subnet_pool: str | None = None  # "CIDR[:PREFIX]"; None: 10.89.0.0/16 as /24s
+    # Where the embedded DNS server forwards (IP[:PORT]); empty: the host's resolv.conf.
+    dns_upstreams: tuple[str, ...] = ()
 
     @cached_property
     def containers(self) -> ContainerStore:
@@ -45,9 +48,9 @@ class Engine:
 
     @cached_property
     def networks(self) -> NetworkManager:
-        from network import NetworkManager
+        from network import NetworkManager, parse_pool_setting
 
-        return NetworkManager(self.data_root, self.run_root)
+        return NetworkManager(self.data_root, self.run_root, *parse_pool_setting(self.subnet_pool))
 
     @cached_property
     def volumes(self) -> VolumeStore:

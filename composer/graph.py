@@ -17,13 +17,25 @@ from composer.errors import GraphError
 if TYPE_CHECKING:
     import networkx
 
-    from composer.models import Project
+    from composer.models import Project, Service
+
+
+def netns_owner(service: Service) -> str | None:
+    """The service whose network namespace `service` joins (`network_mode: service:NAME`)."""
+    mode = service.network_mode or ""
+    return mode.removeprefix("service:") if mode.startswith("service:") else None
+
+
+def service_dependencies(service: Service) -> list[str]:
+    """`depends_on`, plus the implicit dependency on a `network_mode: service:` owner."""
+    owner = netns_owner(service)
+    return [*service.depends_on, *([owner] if owner and owner not in service.depends_on else [])]
 
 
 def dependencies(project: Project) -> dict[str, list[str]]:
     """service → the services it depends on (existing ones only), sorted."""
     return {
-        name: sorted(dep for dep in service.depends_on if dep in project.services)
+        name: sorted(dep for dep in service_dependencies(service) if dep in project.services)
         for name, service in project.services.items()
     }
 
@@ -72,7 +84,8 @@ def check_acyclic(project: Project) -> None:
 
 
 def build_graph(project: Project) -> networkx.DiGraph[str]:
-    """A node per service; an edge dependency → dependent carrying the DependsOn."""
+    """A node per service; an edge dependency → dependent carrying the DependsOn (None for
+    the implicit dependency of `network_mode: service:`)."""
     import networkx
 
     check_acyclic(project)
@@ -80,9 +93,9 @@ def build_graph(project: Project) -> networkx.DiGraph[str]:
     graph.add_nodes_from(sorted(project.services))
     for name in sorted(project.services):
         service = project.services[name]
-        for dep in sorted(service.depends_on):
+        for dep in sorted(service_dependencies(service)):
             if dep in project.services:
-                graph.add_edge(dep, name, depends_on=service.depends_on[dep])
+                graph.add_edge(dep, name, depends_on=service.depends_on.get(dep))
     return graph
 
 

@@ -1,18 +1,22 @@
 """Creating, starting and removing one service container with its network sandbox.
 
-These are the host-touching steps `apply` and the CLI commands share. Name resolution
-for this first version is a hosts file per container, kept current by `HostsTable`.
+These are the host-touching steps `apply` and the CLI commands share. Containers find
+each other through the embedded DNS server (network.dns): `NameTable` publishes each
+container's names per network. As in Docker, peers are not written into hosts files: a
+hosts file would pin one address per name (no replicas, stale after a recreate) and
+would ignore network scoping. A container's own /etc/hosts holds its hostname and
+`extra_hosts`; its resolv.conf names its first network's gateway, where the server listens.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composer.engine import Engine
+from composer.errors import ApplyError
 from composer.naming import (
     LABEL_CONFIG_FILES,
     LABEL_CONFIG_HASH,
@@ -25,68 +29,38 @@ from composer.naming import (
     LABEL_WORKING_DIR,
     container_name,
 )
+from composer.netmode import NetworkMode, owns_sandbox, place_network, write_host_etc
+from composer.resolvconf import container_resolv_conf, hosts_entries
 from network import Attachment, write_hosts_file
 
 if TYPE_CHECKING:  # models and translation are for creating only: `down` does without them
-    from composer.models import Project
+    from composer.models import Project, Service
     from runtime.images import Image
 
 
 @dataclass
-class HostEntry:
-    service: str
-    name: str
-    hostname: str
-    attachments: tuple[Attachment, ...]
+class NameTable:
+    """Publishes the names of a project's containers to the embedded DNS server.
 
-
-@dataclass
-class HostsTable:
-    """Every container of a project with its addresses; rewrites all hosts files on change.
-
-    Files are rewritten in place (they are bind-mounted), so running containers see
-    a peer that was created or recreated after them.
+    Per network a container answers to its container name (the PTR answer), its service
+    name, its hostname and its aliases on that network; its `dns:` servers are where the
+    server forwards its other queries.
     """
 
     engine: Engine
     project: Project | None = None  # gives each service's network aliases, when known
-    entries: dict[str, HostEntry] = field(default_factory=dict)  # container id -> entry
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def load(self, container_ids: list[str]) -> None:
-        for cid in container_ids:
-            sandbox = self.engine.networks.get_sandbox(cid)
-            config = self.engine.containers.config(cid)
-            self.entries[cid] = HostEntry(
-                config.labels.get(LABEL_SERVICE, ""), config.name, config.hostname,
-                sandbox.attachments if sandbox else (),
-            )
-
-    def put(self, cid: str, entry: HostEntry) -> None:
-        with self._lock:
-            self.entries[cid] = entry
-            self._rewrite()
+    def put(self, cid: str, service: str, name: str, hostname: str,
+            attachments: tuple[Attachment, ...]) -> None:
+        spec = self.project.services.get(service) if self.project else None
+        upstreams = spec.dns if spec else ()
+        for a in attachments:
+            names = _unique([name, service, hostname, *self._aliases(service, a.network)])
+            self.engine.networks.dns.publish(cid, a.network, a.address, names, upstreams)
 
     def drop(self, cid: str) -> None:
-        with self._lock:
-            self.entries.pop(cid, None)
-
-    def _rewrite(self) -> None:
-        for cid, me in self.entries.items():
-            my_networks = {a.network for a in me.attachments}
-            lines: list[tuple[str, list[str]]] = []
-            for a in me.attachments[:1]:
-                lines.append((a.address, _unique([me.hostname, me.service, me.name])))
-            for other_id, other in sorted(self.entries.items(), key=lambda item: item[1].name):
-                if other_id == cid:
-                    continue
-                shared = [a for a in other.attachments if a.network in my_networks]
-                if shared:
-                    names = [other.service, other.name, other.hostname, *self._aliases(other.service, shared[0].network)]
-                    lines.append((shared[0].address, _unique(names)))
-            path = self.engine.etc_dir(cid) / "hosts"
-            if path.parent.is_dir():
-                write_hosts_file(path, me.hostname, lines)
+        """Withdrawn first, so peers stop resolving a container that is going away."""
+        self.engine.networks.dns.withdraw(cid)
 
     def _aliases(self, service: str, network: str) -> tuple[str, ...]:
         """`networks: {net: {aliases: [...]}}`: more names for the service on that network."""
@@ -101,8 +75,18 @@ class HostsTable:
         return ()
 
 
+def ensure_dns(engine: Engine) -> None:
+    """The embedded DNS server runs (started, or restarted after a crash) before containers start."""
+    from network import NetworkError
+
+    try:
+        engine.networks.ensure_dns(engine.dns_upstreams)
+    except NetworkError as error:
+        raise ApplyError(f"embedded DNS server: {error}") from error
+
+
 def _unique(names: list[str]) -> list[str]:
-    return list(dict.fromkeys(names))
+    return [n for n in dict.fromkeys(names) if n]
 
 
 def labels_for(project: Project, service: str, config_hash: str, image: Image,
@@ -122,8 +106,8 @@ def labels_for(project: Project, service: str, config_hash: str, image: Image,
 
 
 def create_container(
-    engine: Engine, project: Project, service: str, image: Image, networks: list[str],
-    labels: dict[str, str], volume_paths: dict[str, str], hosts: HostsTable,
+    engine: Engine, project: Project, service: str, image: Image, mode: NetworkMode,
+    labels: dict[str, str], volume_paths: dict[str, str], hosts: NameTable,
 ) -> str:
     """Sandbox + addresses + etc files + runtime container; returns the new container id.
 
@@ -139,19 +123,27 @@ def create_container(
     record.parent.mkdir(parents=True, exist_ok=True)
     record.touch()
     try:
-        netns_path, attachments = _make_sandbox(engine, cid, networks)
+        net = place_network(engine, cid, service, mode)
+        if net.hostname is not None:  # the host's, or that of the container whose netns it joins
+            spec = spec.model_copy(update={"hostname": net.hostname})
         placement = ContainerPlacement(
             container_id=cid,
             name=spec.container_name or container_name(project.name, service),
             layer_dirs=engine.images.layer_dirs(image),
-            netns_path=netns_path,
-            etc_dir=str(engine.etc_dir(cid)),
+            netns_path=net.netns_path,
+            etc_dir=str(net.etc_dir),
             volume_paths=volume_paths,
             labels=labels,
+            project_dir=project.working_dir,
+            host_network=net.host,
         )
         config = container_config(service, spec, image.config, placement)
-        _write_etc(engine.etc_dir(cid), config.hostname)
-        publish_ports(engine, cid, spec, reservation)
+        if net.own_etc and net.host:
+            write_host_etc(net.etc_dir, config.hostname)
+        elif net.own_etc:
+            _write_etc(net.etc_dir, config.hostname, net.attachments, spec)
+        if net.attachments:  # host, none, service:/container: modes publish nothing (see support.py)
+            publish_ports(engine, cid, spec, reservation)
         engine.containers.create(config)
     except BaseException:
         discard_container(engine, cid)
@@ -160,26 +152,36 @@ def create_container(
     finally:
         reservation.close()
     record.unlink()
-    hosts.put(cid, HostEntry(service, config.name, config.hostname, attachments))
+    hosts.put(cid, service, config.name, config.hostname, net.attachments)
     return cid
 
 
-def ensure_sandbox(engine: Engine, cid: str, networks: list[str], hosts: HostsTable) -> None:
-    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade."""
+def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | None]], hosts: NameTable) -> None:
+    """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is remade.
+
+    Only for a container with a sandbox of its own: one with `network_mode: host` has none,
+    one sharing another's namespace joins that container's sandbox, remade with it.
+    """
     if engine.networks.get_sandbox(cid) is not None:
         return
-    _, attachments = _make_sandbox(engine, cid, networks)
     config = engine.containers.config(cid)
-    _write_etc(engine.etc_dir(cid), config.hostname)
-    hosts.put(cid, HostEntry(config.labels.get(LABEL_SERVICE, ""), config.name, config.hostname, attachments))
+    if not owns_sandbox(config, cid):
+        return
+    engine.networks.create_sandbox(cid)
+    attachments = tuple(engine.networks.attach(cid, network, address) for network, address in networks)
+    service = config.labels.get(LABEL_SERVICE, "")
+    spec = hosts.project.services.get(service) if hosts.project else None
+    _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
+    hosts.put(cid, service, config.name, config.hostname, attachments)
 
 
-def remove_container(engine: Engine, cid: str, timeout: float | None, hosts: HostsTable | None = None) -> None:
-    """Stop (stop signal, then SIGKILL after the timeout), then remove container, sandbox, etc files."""
-    engine.containers.stop(cid, timeout)
-    engine.containers.remove(cid, force=True)
+def remove_container(engine: Engine, cid: str, timeout: float | None, hosts: NameTable | None = None) -> None:
+    """Withdraw its names, stop (stop signal, then SIGKILL after the timeout), then remove
+    container, sandbox, etc files."""
     if hosts is not None:
         hosts.drop(cid)
+    engine.containers.stop(cid, timeout)
+    engine.containers.remove(cid, force=True)
     discard_container(engine, cid)
 
 
@@ -208,36 +210,22 @@ def discard_container(engine: Engine, cid: str) -> None:
     engine.remove_etc_dir(cid)
 
 
-def _make_sandbox(engine: Engine, cid: str, networks: list[str]) -> tuple[str, tuple[Attachment, ...]]:
-    """The container's network namespace (its path) wired to each of its networks."""
-    sandbox = engine.networks.create_sandbox(cid)
-    return sandbox.netns_path, tuple(engine.networks.attach(cid, network) for network in networks)
-
-
-def _write_etc(etc_dir: Path, hostname: str) -> None:
+def _write_etc(etc_dir: Path, hostname: str, attachments: tuple[Attachment, ...],
+               spec: Service | None) -> None:
     etc_dir.mkdir(parents=True, exist_ok=True)
     (etc_dir / "hostname").write_text(hostname + "\n")
-    (etc_dir / "resolv.conf").write_text(_resolv_conf())
-    hosts = etc_dir / "hosts"
-    if not hosts.exists():
-        write_hosts_file(hosts, hostname, [])
+    first = attachments[0] if attachments else None
+    (etc_dir / "resolv.conf").write_text(container_resolv_conf(
+        _host_resolv_conf(), nameserver=first.gateway if first else None,
+        dns=spec.dns if spec else (), search=spec.dns_search if spec else (),
+        options=spec.dns_opt if spec else ()))
+    write_hosts_file(etc_dir / "hosts", hostname, hosts_entries(
+        hostname, first.address if first else None, first.gateway if first else None,
+        spec.extra_hosts if spec else {}))
 
 
-def _resolv_conf() -> str:
+def _host_resolv_conf() -> str:
     try:
-        return container_resolv_conf(Path("/etc/resolv.conf").read_text())
+        return Path("/etc/resolv.conf").read_text()
     except OSError:
         return ""
-
-
-def container_resolv_conf(host: str) -> str:
-    """The host's resolv.conf minus loopback resolvers (unreachable from a container), as Docker does."""
-    kept = []
-    for line in host.splitlines():
-        words = line.split()
-        if not words or words[0].startswith("#"):
-            continue
-        if words[0] == "nameserver" and len(words) > 1 and (words[1].startswith("127.") or words[1] == "::1"):
-            continue
-        kept.append(line)
-    return "".join(f"{line}\n" for line in kept)

@@ -11,6 +11,7 @@ a value.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -30,6 +31,14 @@ from composer.spec.ports import (
     parse_protocol,
     parse_published,
     parse_target,
+)
+from composer.spec.process_values import (
+    check_device_permissions,
+    parse_device,
+    parse_group_add,
+    parse_sysctls,
+    parse_tmpfs,
+    parse_ulimit,
 )
 from composer.spec.values import (
     InvalidValue,
@@ -117,6 +126,34 @@ def _subnet(value: object) -> object:
     return value
 
 
+def _extra_hosts(value: object) -> object:
+    """``{host: ip | [ip, ...]}`` (the loader turns the list form into this); each address
+    is an IP or ``host-gateway`` (the container's gateway, i.e. this host)."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, tuple[str, ...]] = {}
+    for host, addresses in value.items():
+        items = addresses if isinstance(addresses, list | tuple) else [addresses]
+        for address in items:
+            if address != "host-gateway":
+                _ip_address(address if isinstance(address, str) else str(address))
+        out[str(host)] = tuple(str(a) for a in items)
+    return out
+
+
+def _string_list(value: object) -> object:
+    """``dns``, ``dns_search``: a string or a list of them."""
+    return (value,) if isinstance(value, str) else value
+
+
+def _ip_list(value: object) -> object:
+    value = _string_list(value)
+    if isinstance(value, list | tuple):
+        for item in value:
+            _ip_address(item)
+    return value
+
+
 Size = Annotated[int, BeforeValidator(parse_size, json_schema_input_type=int | str)]
 Cpus = Annotated[float, BeforeValidator(parse_cpus, json_schema_input_type=float | str)]
 Seconds = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=str)]
@@ -143,15 +180,74 @@ Condition = Literal["service_started", "service_healthy", "service_completed_suc
 RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
 
 
+def _swap_size(value: object) -> int:
+    """memswap_limit: a size, or -1 for unlimited swap (Docker's --memory-swap)."""
+    if value == -1 or value == "-1":
+        return -1
+    return parse_size(value)
+
+
+def _cpuset(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", value):
+        raise InvalidValue(f'invalid cpuset "{value}"', "use CPU numbers and ranges such as 0-2,4")
+    return value
+
+
 class DependsOn(Model):
     condition: Condition = "service_started"
     required: bool = True
     restart: bool = False
 
 
+def _healthcheck_test(value: object) -> object:
+    """A string is CMD-SHELL (as Compose); a list must start with NONE, CMD or CMD-SHELL."""
+    if isinstance(value, str):
+        return ("CMD-SHELL", value)
+    if not isinstance(value, list | tuple):
+        raise InvalidValue(f"expected a string or a list of strings, got {describe(value)}")
+    if not value:
+        return None  # Docker: an empty test inherits the image's
+    if any(isinstance(item, dict | list | tuple) or item is None for item in value):
+        raise InvalidValue("expected a list of strings")
+    kind, *args = (scalar_text(item) for item in value)
+    if kind == "NONE" and args:
+        raise InvalidValue("NONE takes no arguments")
+    if kind in ("CMD", "CMD-SHELL") and not args:
+        raise InvalidValue(f"{kind} needs a command")
+    if kind not in ("NONE", "CMD", "CMD-SHELL"):
+        raise InvalidValue(f'unknown test type "{kind}"', 'start the list with "CMD", "CMD-SHELL" or "NONE"')
+    return (kind, *args)
+
+
+class Healthcheck(Model):
+    """`healthcheck:` with `test` normalised to Docker's form (("CMD-SHELL", "cmd"), ...)."""
+
+    test: Annotated[
+        tuple[str, ...] | None,
+        BeforeValidator(_healthcheck_test, json_schema_input_type=str | list[str]),
+    ] = None
+    interval: Seconds | None = None
+    timeout: Seconds | None = None
+    start_period: Seconds | None = None
+    start_interval: Seconds | None = None
+    retries: Annotated[int, Field(ge=0)] | None = None
+    disable: bool = False
+
+    @model_validator(mode="after")
+    def _disable_alone(self) -> Healthcheck:
+        if self.disable and self.test is not None and self.test != ("NONE",):
+            raise InvalidValue("`disable: true` cannot be combined with a test", key="disable")
+        return self
+
+
 class ServiceNetwork(Model):
     aliases: tuple[str, ...] = ()
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
+    # Higher first: the order of the container's interfaces; the default route comes from
+    # the first network that is not internal (ties: by network key, as Compose).
+    priority: int = 0
 
 
 class ServiceVolume(Model):
@@ -223,6 +319,82 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(values))
 
 
+# --- process settings: read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices ---
+
+
+def _ulimit_json(limit: Ulimit) -> int | dict[str, int]:
+    """As Compose writes it: one number when soft and hard agree."""
+    return limit.soft if limit.soft == limit.hard else {"soft": limit.soft, "hard": limit.hard}
+
+
+def _tmpfs_json(mounts: tuple[TmpfsMount, ...]) -> list[str]:
+    """As written: ``/path[:options]``."""
+    return [f"{m.target}:{','.join(m.options)}" if m.options else m.target for m in mounts]
+
+
+class Ulimit(Model):
+    soft: int  # -1: unlimited
+    hard: int
+
+
+class TmpfsMount(Model):
+    target: str
+    options: tuple[str, ...] = ()  # validated flags and data options, e.g. ("size=64m", "noexec")
+
+
+class DeviceMapping(Model):
+    source: str
+    target: str | None = None  # None: the same path as on the host
+    permissions: Annotated[str, BeforeValidator(check_device_permissions)] = "rwm"
+
+
+def _ulimits(value: object) -> object:
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for name, limit in value.items():
+        try:
+            out[name] = parse_ulimit(limit, str(name))
+        except InvalidValue as exc:
+            exc.key = str(name)
+            raise
+    return out
+
+
+Ulimits = Annotated[
+    dict[str, Annotated[Ulimit, PlainSerializer(_ulimit_json, when_used="json")]],
+    BeforeValidator(_ulimits, json_schema_input_type=dict[str, int | str | Ulimit]),
+]
+TmpfsList = Annotated[
+    tuple[TmpfsMount, ...],
+    BeforeValidator(parse_tmpfs, json_schema_input_type=str | list[str]),
+    PlainSerializer(_tmpfs_json, when_used="json"),
+]
+Devices = tuple[
+    Annotated[DeviceMapping, BeforeValidator(parse_device, json_schema_input_type=str | DeviceMapping)], ...
+]
+Sysctls = Annotated[
+    dict[str, str],
+    BeforeValidator(parse_sysctls, json_schema_input_type=dict[str, str | float | bool] | list[str]),
+]
+GroupAdd = Annotated[
+    tuple[str, ...], BeforeValidator(parse_group_add, json_schema_input_type=list[str | int])
+]
+
+
+class ProcessSettings(Model):
+    """The service keys of the process block (a mixin of Service, kept together for merges)."""
+
+    read_only: bool = False
+    tmpfs: TmpfsList = ()
+    shm_size: Size | None = None
+    group_add: GroupAdd = ()
+    ulimits: Ulimits = Field(default_factory=dict)
+    sysctls: Sysctls = Field(default_factory=dict)
+    init: bool | None = None
+    devices: Devices = ()
+
+
 class ResourceLimits(Model):
     memory: Size | None = None
     cpus: Cpus | None = None
@@ -253,7 +425,7 @@ class Deploy(Model):
     update_config: UpdateConfig | None = None
 
 
-class Service(Model):
+class Service(ProcessSettings):
     image: str | None = None
     command: Argv = None
     entrypoint: Argv = None
@@ -269,6 +441,14 @@ class Service(Model):
     mem_limit: Size | None = None
     cpus: Cpus | None = None
     pids_limit: int | None = None
+    # cgroup settings beyond the limits (docker run's --memory-reservation, --memory-swap, ...)
+    mem_reservation: Size | None = None
+    memswap_limit: Annotated[int, BeforeValidator(_swap_size, json_schema_input_type=int | str)] | None = None
+    cpu_shares: Annotated[int, Field(ge=0)] | None = None
+    cpuset: Annotated[str, BeforeValidator(_cpuset, json_schema_input_type=str)] | None = None
+    cpu_period: Annotated[int, Field(ge=0)] | None = None  # microseconds
+    cpu_quota: Annotated[int, Field(ge=-1)] | None = None  # microseconds per period, -1 unlimited
+    oom_kill_disable: bool | None = None
     deploy: Deploy | None = None
     restart: Annotated[RestartPolicy, BeforeValidator(_same, json_schema_input_type=str)] = "no"
     # Not a stack-file key: the N of `restart: on-failure:N`.
@@ -284,6 +464,17 @@ class Service(Model):
     ] = Field(default_factory=dict)
     volumes: tuple[ServiceVolume, ...] = ()
     profiles: tuple[str, ...] = ()
+    # Name resolution: /etc/hosts additions and the container's resolv.conf.
+    extra_hosts: Annotated[
+        dict[str, tuple[str, ...]],
+        BeforeValidator(_extra_hosts, json_schema_input_type=dict[str, str | list[str]] | list[str]),
+    ] = Field(default_factory=dict)
+    dns: Annotated[tuple[str, ...], BeforeValidator(_ip_list, json_schema_input_type=str | list[str])] = ()
+    dns_search: Annotated[
+        tuple[str, ...], BeforeValidator(_string_list, json_schema_input_type=str | list[str])
+    ] = ()
+    dns_opt: tuple[str, ...] = ()
+    healthcheck: Healthcheck | None = None
     ports: Annotated[
         tuple[PortMapping, ...],
         BeforeValidator(_ports, json_schema_input_type=list[str | int | PortMapping]),
@@ -293,6 +484,11 @@ class Service(Model):
         tuple[Annotated[str, BeforeValidator(parse_expose, json_schema_input_type=str | int)], ...],
         AfterValidator(_distinct),
     ] = ()
+    # Isolation (composer/security.py turns these into the runtime's Security).
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    security_opt: tuple[str, ...] = ()
     # Every other Compose service key, typed; the ones pycompose does not act on are
     # reported by composer.support. `scale` is folded into deploy.replicas.
     annotations: StringMap = Field(default_factory=dict)
@@ -340,6 +536,8 @@ class Service(Model):
     userns_mode: str | None = None
     uts: str | None = None
     volumes_from: tuple[str, ...] = ()
+    # none | host | service:NAME | container:NAME (checked by composer.spec.netrules)
+    network_mode: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -382,6 +580,7 @@ class Network(Model):
     external: External = False
     driver_opts: StringMap = Field(default_factory=dict)
     ipam: Ipam | None = None
+    enable_ipv6: bool = False
 
 
 class Volume(Model):

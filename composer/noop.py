@@ -34,6 +34,8 @@ def up_if_unchanged(engine: Engine, cached: StackOutline, events: Events, option
         services.append(DesiredService(cached_service.name, config_hash_of(cached_service.document, image.id),
                                        cached_service.depends_on, cached_service.networks))
     networks = [DesiredNetwork(name, key, external) for name, key, external in cached.networks]
+    if networks and engine.networks.dns.server_pid() is None:
+        return False  # the embedded DNS server died: the full path restarts it
     plan = plan_up(cached.project, services, networks, observe(engine, cached.project), options)
     if plan.changes_anything:
         return False

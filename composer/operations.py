@@ -12,17 +12,18 @@ from functools import partial
 from pathlib import Path
 
 from composer.apply import Applier
-from composer.desired import desired_state, network_name, volume_name
+from composer.desired import desired_state, network_name, service_networks, volume_name
 from composer.engine import Engine
 from composer.errors import PlanError, PycomposeError
 from composer.events import Events
-from composer.graph import start_order
-from composer.lifecycle import HostsTable, discard_unfinished, ensure_sandbox
+from composer.graph import service_dependencies, start_order
+from composer.lifecycle import NameTable, discard_unfinished, ensure_dns, ensure_sandbox
 from composer.models import Project
 from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
 from composer.plan import Plan, PlanOptions, plan_up
 from composer.publish import ensure_published
+from composer.security import check_security
 from composer.steps import run_step
 from composer.support import unsupported_settings
 from composer.upcache import RecordingEnv
@@ -49,7 +50,7 @@ def selected_services(project: Project, services: Sequence[str]) -> list[str]:
         name = stack.pop()
         if name not in wanted:
             wanted.add(name)
-            stack.extend(project.services[name].depends_on)
+            stack.extend(service_dependencies(project.services[name]))
     return [name for name in order if name in wanted]
 
 
@@ -59,6 +60,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     order = selected_services(project, services)
     desired = desired_state(project, order, engine.images)  # fails before anything is created
     _check_external(engine, project, order)
+    check_security(project, order)
     for warning in unsupported_settings(project):
         events.warn(warning)
     with engine.project_lock(project.name):
@@ -80,7 +82,7 @@ def _check_external(engine: Engine, project: Project, order: Sequence[str]) -> N
     for key in sorted({key for name in order for key in project.services[name].networks}):
         name = network_name(project, key)
         if project.networks[key].external and engine.networks.get_network(name) is None:
-            raise PlanError(f'network "{name}" is declared as external, but it does not exist', hint=hint)
+            raise PlanError(f"network {name} declared as external, but could not be found", hint=hint)
     used = {v.source for name in order for v in project.services[name].volumes if v.type == "volume" and v.source}
     for key in sorted(used):
         name = volume_name(project, key)
@@ -112,14 +114,14 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
         missing = [name for name in order if name not in existing]
         if missing:
             raise PycomposeError(f'service "{missing[0]}" has no container', hint="run `pycompose up` first")
-        hosts = HostsTable(engine, project)
-        hosts.load([state.id for state in existing.values()])  # a remade sandbox updates every peer
+        hosts = NameTable(engine, project)
+        if project.networks:
+            ensure_dns(engine)
         for name in order:
             state = existing[name]
             if state.status == "running":
                 continue
-            networks = [network_name(project, key) for key in project.services[name].networks]
-            ensure_sandbox(engine, state.id, networks, hosts)
+            ensure_sandbox(engine, state.id, service_networks(project, name), hosts)
             ensure_published(engine, state.id, name, project.services[name])
             run_step(events, "Container", state.name, ("Starting", "Started"),
                      partial(engine.containers.start, state.id))

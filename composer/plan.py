@@ -6,7 +6,7 @@ Nothing here touches the host. Every action carries the reason it was chosen, an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from composer.naming import container_name
@@ -19,6 +19,7 @@ class DesiredService:
     depends_on: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()  # full network names, e.g. "demo_default"
     container_name: str | None = None  # `container_name:` from the stack, else <project>-<service>-1
+    netns_owner: str | None = None  # `network_mode: service:NAME`: the service whose netns it joins
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class DesiredNetwork:
     name: str  # full name
     key: str  # the name in the stack file
     external: bool = False  # made by someone else: joined, never created or removed
+    config_hash: str = ""  # of its settings in the file; "" when unknown (the no-op fast path)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class ObservedContainer:
 class Observed:
     containers: tuple[ObservedContainer, ...] = ()
     networks: frozenset[str] = frozenset()  # full names of the project's existing networks
+    network_hashes: Mapping[str, str] = field(default_factory=dict)  # full name -> config hash
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class PlanOptions:
 class Action:
     """One step. `verb` is what is done, `target` the network or container name."""
 
-    verb: str  # create-network | create | recreate | start | keep | remove-orphan | warn-orphan
+    # create-network | recreate-network | create | recreate | start | keep | remove-orphan | warn-orphan
+    verb: str
     target: str
     reason: str
     service: str | None = None
@@ -90,18 +94,50 @@ def plan_up(
 ) -> Plan:
     """The actions that bring the host to `services`, in order.
 
-    `services` must already be in start order (dependencies first).
+    `services` must already be in start order (dependencies first). A network whose
+    settings changed is recreated, and with it every container on it (as Compose does
+    since v2.30): they are removed before it, and made again after.
     """
-    actions: list[Action] = []
-    for network in networks:
-        if network.name not in observed.networks and not network.external:
-            actions.append(Action("create-network", network.name, "not found"))
+    actions = _network_actions(networks, observed)
+    changed = {a.target for a in actions if a.verb == "recreate-network"}
     by_service = _containers_by_service(observed)
     wanted = {s.name for s in services}
+    verbs: dict[str, str] = {}
     for service in services:
-        actions.append(_container_action(project, service, by_service.get(service.name, []), options))
+        existing = by_service.get(service.name, [])
+        action = _container_action(project, service, existing, options)
+        forced = _forced_recreate(service, changed, verbs)
+        if forced and existing and action.verb != "recreate":
+            action = Action("recreate", existing[0].name, forced, service.name, existing[0].id)
+        verbs[service.name] = action.verb
+        actions.append(action)
     actions.extend(_orphan_actions(by_service, wanted, options.remove_orphans))
     return Plan(project, tuple(actions))
+
+
+def _network_actions(networks: Sequence[DesiredNetwork], observed: Observed) -> list[Action]:
+    actions = []
+    for network in networks:
+        if network.external:
+            continue
+        if network.name not in observed.networks:
+            actions.append(Action("create-network", network.name, "not found"))
+            continue
+        current = observed.network_hashes.get(network.name) or network.config_hash
+        if network.config_hash and current != network.config_hash:
+            actions.append(Action("recreate-network", network.name, "configuration changed"))
+    return actions
+
+
+def _forced_recreate(service: DesiredService, changed: set[str], verbs: Mapping[str, str]) -> str | None:
+    """Why an up-to-date container must be made again anyway, if it must."""
+    on_changed = [n for n in service.networks if n in changed]
+    if on_changed:
+        return f'network "{on_changed[0]}" is recreated'
+    owner = service.netns_owner
+    if owner and verbs.get(owner) in ("create", "recreate"):
+        return f'joins the network namespace of service "{owner}", which is {verbs[owner]}d'
+    return None
 
 
 def _containers_by_service(observed: Observed) -> dict[str, list[ObservedContainer]]:

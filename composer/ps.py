@@ -49,9 +49,19 @@ def _age(timestamp: str | None, now: datetime) -> float:
     return max(0.0, (now - datetime.fromisoformat(timestamp.replace("Z", "+00:00"))).total_seconds())
 
 
+def health_text(state: ContainerState) -> str:
+    """Docker's suffix of a running container's status: " (healthy)", " (health: starting)"."""
+    if state.health is None:
+        return ""
+    if state.health.status == "starting":
+        return " (health: starting)"
+    return f" ({state.health.status})"
+
+
 def status_text(state: ContainerState, now: datetime) -> str:
     if state.status == "running":
-        return f"Up {human_duration(_age(state.started_at, now))}"
+        up = f"Up {human_duration(_age(state.started_at, now))}"
+        return f"{up} (Paused)" if state.paused else f"{up}{health_text(state)}"  # as Docker: paused wins
     if state.status == "exited":
         return f"Exited ({state.exit_code}) {human_duration(_age(state.finished_at, now))} ago"
     return "Created"
@@ -125,7 +135,7 @@ def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
         "Command": command_text(args, None),
         "CreatedAt": state.created_at,
         "ExitCode": state.exit_code if state.exit_code is not None else 0,
-        "Health": "",
+        "Health": state.health.status if state.health is not None else "",
         "ID": state.id,
         "Image": labels.get(LABEL_IMAGE_REFERENCE, ""),
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
@@ -141,7 +151,7 @@ def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
         "RunningFor": f"{human_duration(_age(state.created_at, now))} ago",
         "Service": labels.get(LABEL_SERVICE, ""),
         "Size": "0B",
-        "State": state.status,
+        "State": "paused" if state.paused else state.status,
         "Status": status_text(state, now),
     }
 

@@ -7,7 +7,7 @@ from functools import partial
 
 from composer.engine import Engine
 from composer.events import Events
-from composer.lifecycle import HostsTable, remove_container
+from composer.lifecycle import NameTable, remove_container
 from composer.naming import LABEL_SERVICE
 from composer.observe import project_containers
 from composer.steps import run_step
@@ -20,20 +20,20 @@ def remove_stopped(engine: Engine, project: str, services: Sequence[str], events
     `confirm` gets the names and may refuse.
     Returns the names removed."""
     with engine.project_lock(project):
-        states = project_containers(engine, project, services)
+        states = project_containers(engine, project, services, include_oneoff=True)
         if stop_first:
             for state in states:
                 if state.status == "running":
                     run_step(events, "Container", state.name, ("Stopping", "Stopped"),
                              partial(engine.containers.stop, state.id, grace(state.labels.get(LABEL_SERVICE, ''))))
-            states = project_containers(engine, project, services)
+            states = project_containers(engine, project, services, include_oneoff=True)
         doomed = [s for s in states if s.status != "running"]
         if not doomed:
             print("No stopped containers")
             return []
         if not confirm([s.name for s in doomed]):
             return []
-        hosts = HostsTable(engine)
+        hosts = NameTable(engine)
         for state in doomed:
             run_step(events, "Container", state.name, ("Removing", "Removed"),
                      partial(remove_container, engine, state.id, 0, hosts))

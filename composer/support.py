@@ -9,25 +9,30 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
+from composer.security import security_warnings
+from composer.spec.netrules import MTU_OPTION
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
 INERT_SERVICE_KEYS = (
     "annotations attach blkio_config build cgroup cgroup_parent configs cpu_count cpu_percent "
     "cpu_rt_period cpu_rt_runtime credential_spec develop device_cgroup_rules domainname "
-    "external_links gpus ipc isolation links logging mac_address mem_swappiness models "
+    "external_links gpus ipc isolation links mac_address mem_swappiness models "
     "oom_score_adj pid platform post_start pre_start pre_stop provider pull_policy "
     "pull_refresh_after runtime secrets stdin_open storage_opt tty use_api_socket userns_mode "
     "uts volumes_from"
 ).split()
 INERT_DEPLOY_KEYS = "mode endpoint_mode labels placement restart_policy rollback_config update_config".split()
-INERT_MOUNT_KEYS = "consistency bind volume tmpfs image".split()
+INERT_MOUNT_KEYS = "consistency volume image".split()
+INERT_BIND_KEYS = "propagation recursive selinux".split()  # create_host_path is acted on
 
 
 def unsupported_settings(project: Project) -> list[str]:
     warnings = []
     for name, service in sorted(project.services.items()):
         warnings.extend(_service(f"services.{name}", service))
+        warnings.extend(security_warnings(name, service))
     for key, network in sorted(project.networks.items()):
         warnings.extend(_network(f"networks.{key}", network))
     for key, volume in sorted(project.volumes.items()):
@@ -51,6 +56,7 @@ def _set_fields(model: BaseModel, keys: list[str]) -> list[str]:
 def _kept_settings(where: str, service: Service) -> list[str]:
     """Service keys kept in the model that nothing acts on yet."""
     warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(service, INERT_SERVICE_KEYS)]
+    warnings.extend(logging_warnings(where, service))
     if service.deploy is not None:
         warnings.extend(_deploy(f"{where}.deploy", service.deploy))
     for index, mount in enumerate(service.volumes):
@@ -69,37 +75,55 @@ def _deploy(where: str, deploy: Deploy) -> list[str]:
 def _mount(where: str, mount: ServiceVolume) -> list[str]:
     if mount.type not in ("bind", "volume", "tmpfs"):
         return [f"{where}: {mount.type} mounts are not supported yet, ignored"]
-    return [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    if mount.bind is not None:
+        warnings += [f"{where}.bind.{key}: not supported yet, ignored" for key in _set_fields(mount.bind, INERT_BIND_KEYS)]
+    return warnings
 
 
 def _service(where: str, service: Service) -> list[str]:
     warnings = []
     for dependency, spec in sorted(service.depends_on.items()):
-        if spec.condition == "service_healthy":
-            warnings.append(f"{where}.depends_on.{dependency}: condition service_healthy is not supported "
-                            "yet (no healthchecks); waiting for service_started instead")
         if spec.restart:
             warnings.append(f"{where}.depends_on.{dependency}.restart: not supported yet, ignored")
-    for network, settings in sorted(service.networks.items()):
-        if settings is not None and settings.ipv4_address:
-            warnings.append(f"{where}.networks.{network}.ipv4_address: not supported yet, "
-                            "an address is allocated instead")
+    check = service.healthcheck
+    if check is not None and check.test is None and not check.disable:
+        warnings.append(f"{where}.healthcheck: no test given (images carry no healthcheck here), ignored")
     if service.deploy is not None:
-        reservations = service.deploy.resources.reservations
-        if reservations.memory is not None or reservations.cpus is not None:
-            warnings.append(f"{where}.deploy.resources.reservations: not supported yet, ignored")
+        if service.deploy.resources.reservations.cpus is not None:
+            # A scheduling guarantee for Swarm; docker compose sets nothing for it either.
+            warnings.append(f"{where}.deploy.resources.reservations.cpus: a CPU reservation is only "
+                            "a scheduling hint for Swarm, ignored (as docker compose)")
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
+    if service.ports and service.network_mode is not None:
+        warnings.append(f"{where}.ports: published ports are discarded with network_mode "
+                        f"{service.network_mode} (as Docker)")
     warnings.extend(_kept_settings(where, service))
+    warnings.extend(_devices(where, service))
     return warnings
 
 
+def _devices(where: str, service: Service) -> list[str]:
+    """Device permissions belong to a devices cgroup, which containers here do not join."""
+    return [f"{where}.devices[{i}]: permissions \"{d.permissions}\" are not enforced (no devices cgroup), "
+            "the device is fully accessible" for i, d in enumerate(service.devices) if set(d.permissions) != set("rwm")]
+
+
 def _network(where: str, network: Network) -> list[str]:
+    """`driver` and the IPAM subnet, gateway and ip_range are checked by the loader."""
     warnings = []
-    if network.internal:
-        warnings.append(f"{where}.internal: not enforced yet")
-    if network.driver not in (None, "bridge"):
-        warnings.append(f"{where}.driver: only bridge is supported, using bridge")
-    if network.ipam is not None or network.driver_opts:
-        warnings.append(f"{where}: ipam and driver_opts are not supported yet, ignored")
+    for option in sorted(network.driver_opts):
+        if option != MTU_OPTION:
+            warnings.append(f"{where}.driver_opts.{option}: not supported yet, ignored")
+    if network.enable_ipv6:
+        warnings.append(f"{where}.enable_ipv6: IPv6 is not supported yet, the network gets IPv4 only")
+    if network.ipam is not None:
+        if network.ipam.driver not in (None, "default"):
+            warnings.append(f"{where}.ipam.driver: only the default IPAM driver is supported, using it")
+        if network.ipam.options:
+            warnings.append(f"{where}.ipam.options: not supported yet, ignored")
+        for index, config in enumerate(network.ipam.config):
+            if config.aux_addresses:
+                warnings.append(f"{where}.ipam.config[{index}].aux_addresses: not supported yet, ignored")
     return warnings

@@ -10,8 +10,9 @@ from functools import partial
 
 from composer.engine import Engine
 from composer.events import Events
-from composer.lifecycle import HostsTable, discard_unfinished, remove_container
-from composer.observe import observe
+from composer.lifecycle import NameTable, discard_unfinished, remove_container
+from composer.naming import LABEL_ONEOFF
+from composer.observe import observe, project_containers
 from composer.outline import StackOutline
 from composer.plan import Plan, plan_down
 from composer.steps import run_step
@@ -27,7 +28,11 @@ def down(engine: Engine, project_name: str, stack: StackOutline | None, events: 
         volume_names = list(stack.volumes) if volumes and stack else []
         order = stack.order if stack else None
         plan = plan_down(project_name, observed, order, networks, volume_names, remove_orphans)
-        hosts = HostsTable(engine)
+        hosts = NameTable(engine)
+        for state in project_containers(engine, project_name, include_oneoff=True):
+            if state.labels.get(LABEL_ONEOFF) == "True":  # `run` containers go too, as with Compose
+                run_step(events, "Container", state.name, ("Stopping", "Removed"),
+                         partial(remove_container, engine, state.id, timeout, hosts))
         for action in plan.actions:
             if action.verb in ("remove", "remove-orphan") and action.container_id:
                 service = stack.service(action.service) if stack and action.service else None

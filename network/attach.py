@@ -18,17 +18,20 @@ def bring_up_loopback(inside: Netlink) -> None:
     inside.set_up(LOOPBACK_INDEX)
 
 
-def wire(host: Netlink, netns_path: Path, bridge_index: int, rec: AttachmentRecord) -> None:
+def wire(
+    host: Netlink, netns_path: Path, bridge_index: int, rec: AttachmentRecord, mtu: int = 0
+) -> None:
     """Create the veth for `rec` (if absent) and configure its peer inside the namespace.
 
     Idempotent: every step tolerates having been done already, so calling it again after
     a crash finishes the job. The peer is created directly inside the namespace under
     its final name (eth0...) with a fixed MAC, so nothing has to be moved or renamed.
+    Both ends get the network's `mtu` (0: the kernel's default).
     """
     if host.link_index(rec.host_interface) is None:
         fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            host.add_veth(rec.host_interface, bridge_index, rec.interface, rec.mac, fd)
+            host.add_veth(rec.host_interface, bridge_index, rec.interface, rec.mac, fd, mtu)
         finally:
             os.close(fd)
     with Netlink(netns.open_route_socket(netns_path)) as inside:

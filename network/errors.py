@@ -47,3 +47,11 @@ class StateError(NetworkError):
 
 class KernelError(NetworkError):
     """The kernel refused a netlink request, a mount or a namespace operation."""
+
+
+class AddressInUseError(NetworkError):
+    """A requested static address is held by another sandbox (`holder`)."""
+
+    def __init__(self, message: str, holder: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.holder = holder

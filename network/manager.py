@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from network import ipam, names, netns
+from network.dns import EmbeddedDns
 from network.errors import (
+    AddressInUseError,
     NetworkError,
     NetworkInUseError,
     NetworkNotFoundError,
@@ -68,6 +70,8 @@ class NetworkManager:
         self._netns_dir = Path(run_root) / "netns"
         # Names of kernel objects are hashed with this, so two data roots never clash.
         self._scope = str(Path(data_root).resolve())
+        # The embedded DNS server's records: a zone per network, an entry per attachment.
+        self.dns = EmbeddedDns(Path(run_root) / "network" / "dns")
         self._proxies = ProxyTable(Path(run_root))
 
     # networks ----------------------------------------------------------------
@@ -80,26 +84,45 @@ class NetworkManager:
             rec = txn.state.networks.get(spec.name)
             if rec is not None:
                 bridge.ensure_bridge(host, rec)
+                self.dns.add_zone(rec.name, rec.gateway, rec.subnet)
                 return _network_info(rec)
             with flocked(HOST_LOCK):
                 rec = self._allocate_network(txn, host, spec)
                 txn.save()
                 bridge.ensure_bridge(host, rec)
+            self.dns.add_zone(rec.name, rec.gateway, rec.subnet)
             return _network_info(rec)
 
     def _allocate_network(
         self, txn: Transaction, host: Netlink, spec: NetworkSpec
     ) -> NetworkRecord:
-        taken = [IPv4Network(n.subnet) for n in txn.state.networks.values()]
-        taken += host.ipv4_prefixes()
-        subnet = ipam.allocate_subnet(self._pool, self._prefix, taken)
+        ours = {n.name: IPv4Network(n.subnet) for n in txn.state.networks.values()}
+        host_prefixes = host.ipv4_prefixes()
+        ip_range = None
+        if spec.subnet:
+            subnet, gateway, ip_range = ipam.user_subnet(
+                spec.name, spec.subnet, spec.gateway, spec.ip_range
+            )
+            ipam.check_no_overlap(spec.name, subnet, ours, host_prefixes)
+        else:
+            if spec.gateway or spec.ip_range:
+                raise NetworkError(
+                    f"network {spec.name!r}: a gateway or ip_range needs a subnet",
+                    hint="set ipam.config.subnet as well",
+                )
+            taken = [*ours.values(), *host_prefixes]
+            subnet = ipam.allocate_subnet(self._pool, self._prefix, taken)
+            gateway = ipam.gateway_of(subnet)
+        wiring, bridge, _ = _kernel()
         rec = NetworkRecord(
             name=spec.name,
             bridge=names.bridge_name(self._scope, spec.name),
             subnet=str(subnet),
-            gateway=str(ipam.gateway_of(subnet)),
+            gateway=str(gateway),
             labels=dict(spec.labels),
             internal=spec.internal,
+            ip_range=str(ip_range) if ip_range else None,
+            mtu=spec.mtu or bridge.default_mtu(host),
         )
         txn.state.networks[spec.name] = rec
         return rec
@@ -120,6 +143,14 @@ class NetworkManager:
             with Netlink() as host:
                 bridge.remove_bridge(host, rec.bridge)
             del txn.state.networks[name]
+            self.dns.remove_zone(name)
+
+    def ensure_dns(self, upstreams: tuple[str, ...] = ()) -> int | None:
+        """Start the embedded DNS server if it is not running (a zone per network first,
+        as after a reboot the run root is new); returns its pid, None without networks."""
+        for rec in self._store.read().networks.values():
+            self.dns.add_zone(rec.name, rec.gateway, rec.subnet)
+        return self.dns.ensure_running(upstreams)
 
     def get_network(self, name: str) -> NetworkInfo | None:
         rec = self._store.read().networks.get(name)
@@ -172,6 +203,7 @@ class NetworkManager:
         with self._store.transaction() as txn:
             rec = txn.state.sandboxes.get(sandbox_id)
             if rec is not None:
+                self.dns.withdraw(sandbox_id)
                 self._unwire_all(txn, rec)
                 path = Path(rec.netns_path)
             netns.remove(path)
@@ -187,10 +219,12 @@ class NetworkManager:
         return [_sandbox(boxes[k]) for k in sorted(boxes)]
 
     # attachments -------------------------------------------------------------
-    def attach(self, sandbox_id: str, network: str) -> Attachment:
-        """Wire the sandbox to the network (next free ethN, next free address); idempotent.
+    def attach(self, sandbox_id: str, network: str, address: str | None = None) -> Attachment:
+        """Wire the sandbox to the network (next free ethN; `address`, else the next free
+        one); idempotent.
 
-        The first attachment of a sandbox also gets the default route via its gateway.
+        The first attachment to a network that is not internal also gets the default
+        route via its gateway: attach in order of preference.
         """
         wiring, bridge, Netlink = _kernel()
         with self._store.transaction() as txn:
@@ -204,13 +238,13 @@ class NetworkManager:
             rec = box.attachment(network)
             created = rec is None
             if rec is None:
-                rec = self._plan_attachment(txn, box, net)
+                rec = self._plan_attachment(txn, box, net, address)
                 box.attachments.append(rec)
                 txn.save(box.id)
             try:
                 with Netlink() as host:
                     bridge_index = bridge.ensure_bridge(host, net, repair=False)
-                    wiring.wire(host, Path(box.netns_path), bridge_index, rec)
+                    wiring.wire(host, Path(box.netns_path), bridge_index, rec, net.mtu)
             except BaseException:
                 if created:
                     self._undo_attachment(txn, box, rec)
@@ -227,26 +261,47 @@ class NetworkManager:
         return box
 
     def _plan_attachment(
-        self, txn: Transaction, box: SandboxRecord, net: NetworkRecord
+        self, txn: Transaction, box: SandboxRecord, net: NetworkRecord, wanted: str | None
     ) -> AttachmentRecord:
         subnet = IPv4Network(net.subnet)
-        in_use = {IPv4Address(a) for a in txn.state.addresses_in_use(net.name)}
+        gateway = IPv4Address(net.gateway)
         taken_ifaces = {a.interface for a in box.attachments}
         index = next(
             i
             for i in range(len(taken_ifaces) + 1)
             if names.container_interface(i) not in taken_ifaces
         )
+        if wanted is not None:
+            address = self._static_address(txn, net, wanted)
+        else:
+            in_use = {IPv4Address(a) for a in txn.state.addresses_in_use(net.name)}
+            ip_range = IPv4Network(net.ip_range) if net.ip_range else None
+            address = ipam.allocate_address(subnet, in_use, net.name, gateway, ip_range)
         return AttachmentRecord(
             network=net.name,
             interface=names.container_interface(index),
             host_interface=names.veth_host_name(self._scope, box.id, net.name),
-            address=str(ipam.allocate_address(subnet, in_use, net.name)),
+            address=str(address),
             prefixlen=subnet.prefixlen,
             gateway=net.gateway,
             mac=names.mac_address("veth", self._scope, box.id, net.name),
-            default_route=not box.attachments,
+            default_route=not net.internal and not any(a.default_route for a in box.attachments),
         )
+
+    @staticmethod
+    def _static_address(txn: Transaction, net: NetworkRecord, wanted: str) -> IPv4Address:
+        address = ipam.check_static_address(
+            net.name, wanted, IPv4Network(net.subnet), IPv4Address(net.gateway)
+        )
+        for other in txn.state.sandboxes.values():
+            held = other.attachment(net.name)
+            if held is not None and held.address == str(address):
+                raise AddressInUseError(
+                    f"address {address} on network {net.name!r} is already in use by {other.id}",
+                    holder=other.id,
+                    hint="choose another ipv4_address",
+                )
+        return address
 
     def _undo_attachment(self, txn: Transaction, box: SandboxRecord, rec: AttachmentRecord) -> None:
         """Best-effort rollback of a failed attach; the record stays if the veth does."""
@@ -267,6 +322,7 @@ class NetworkManager:
             rec = box.attachment(network) if box else None
             if box is None or rec is None:
                 return
+            self.dns.withdraw(sandbox_id, network)
             with Netlink() as host:
                 wiring.unwire(host, rec)
             box.attachments.remove(rec)
@@ -313,6 +369,9 @@ def _network_info(rec: NetworkRecord) -> NetworkInfo:
         subnet=rec.subnet,
         gateway=rec.gateway,
         labels=dict(rec.labels),
+        internal=rec.internal,
+        mtu=rec.mtu,
+        ip_range=rec.ip_range,
     )
 
 

@@ -11,7 +11,13 @@ class NetworkSpec:
 
     name: str
     labels: dict[str, str] = field(default_factory=dict)
-    internal: bool = False  # recorded; enforcing it is a later issue
+    # No default route in attached sandboxes and no forwarding from the bridge: members
+    # reach each other (and the gateway address), nothing beyond.
+    internal: bool = False
+    subnet: str | None = None  # None: the next free subnet of the pool
+    gateway: str | None = None  # None: the first host address of the subnet
+    ip_range: str | None = None  # dynamic addresses come from here (default: the subnet)
+    mtu: int | None = None  # None: the MTU of the host's default-route interface, else 1500
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,9 @@ class NetworkInfo:
     subnet: str
     gateway: str
     labels: dict[str, str]
+    internal: bool = False
+    mtu: int = 0  # 0: recorded before MTUs were (the kernel's default)
+    ip_range: str | None = None
 
 
 @dataclass(frozen=True)

@@ -193,11 +193,19 @@ class Netlink:
         links = self._do("cannot list interfaces", msg, RTM_GETLINK, NLM_F_DUMP)
         return [str(link.get_attr("IFLA_IFNAME")) for link in links]
 
-    def add_bridge(self, name: str, mac: str) -> int:
+    def link_mtu(self, index: int) -> int:
+        msg = ifinfmsg()
+        msg["index"] = index
+        (link,) = self._do(f"cannot read interface #{index}", msg, RTM_GETLINK)
+        return int(link.get_attr("IFLA_MTU"))
+
+    def add_bridge(self, name: str, mac: str, mtu: int = 0) -> int:
+        """Create a bridge; `mtu` 0 leaves the kernel's default."""
         msg = ifinfmsg()
         msg["attrs"] = [
             ("IFLA_IFNAME", name),
             ("IFLA_ADDRESS", mac),
+            *([("IFLA_MTU", mtu)] if mtu else []),
             ("IFLA_LINKINFO", {"attrs": [("IFLA_INFO_KIND", "bridge")]}),
         ]
         self._do(f"cannot create bridge {name}", msg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)
@@ -207,7 +215,13 @@ class Netlink:
         return index
 
     def add_veth(
-        self, host_name: str, master: int, peer_name: str, peer_mac: str, peer_netns_fd: int
+        self,
+        host_name: str,
+        master: int,
+        peer_name: str,
+        peer_mac: str,
+        peer_netns_fd: int,
+        mtu: int = 0,
     ) -> None:
         """Create a veth pair in one request: the host end enslaved to `master` and up; the
         peer created directly inside namespace `peer_netns_fd`, named, with its MAC.
@@ -219,6 +233,7 @@ class Netlink:
                 ("IFLA_IFNAME", peer_name),
                 ("IFLA_ADDRESS", peer_mac),
                 ("IFLA_NET_NS_FD", peer_netns_fd),
+                *([("IFLA_MTU", mtu)] if mtu else []),
             ],
         }
         msg = ifinfmsg()
@@ -227,6 +242,7 @@ class Netlink:
         msg["attrs"] = [
             ("IFLA_IFNAME", host_name),
             ("IFLA_MASTER", master),
+            *([("IFLA_MTU", mtu)] if mtu else []),
             (
                 "IFLA_LINKINFO",
                 {
@@ -292,6 +308,17 @@ class Netlink:
             RTM_NEWROUTE,
             NLM_F_CREATE | NLM_F_REPLACE,
         )
+
+    def default_route_interface(self) -> int | None:
+        """The index of the interface of the main table's IPv4 default route, if any."""
+        query = rtmsg()
+        query["family"] = socket.AF_INET
+        for route in self._do("cannot list routes", query, RTM_GETROUTE, NLM_F_DUMP):
+            table = route.get_attr("RTA_TABLE") or route["table"]
+            oif = route.get_attr("RTA_OIF")
+            if route["dst_len"] == 0 and table == _RT_TABLE_MAIN and oif is not None:
+                return int(oif)
+        return None
 
     def ipv4_prefixes(self) -> list[IPv4Network]:
         """Every IPv4 prefix routed (in any table) or assigned in this namespace."""

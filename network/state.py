@@ -22,6 +22,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -39,6 +40,8 @@ class NetworkRecord:
     gateway: str
     labels: dict[str, str] = field(default_factory=dict)
     internal: bool = False
+    ip_range: str | None = None
+    mtu: int = 0  # 0: the kernel's default (records older than MTU support)
 
 
 @dataclass
@@ -124,6 +127,7 @@ def _store(path: Path, data: dict[str, Any], durable: bool) -> None:
 
 # Other records of the package (network.proxies) are kept the same way.
 load_json, store_json = _load, _store
+_RACY_NS = 50_000_000  # 50 ms: well above the kernel's coarse timestamp tick
 
 
 class StateStore:
@@ -133,6 +137,30 @@ class StateStore:
         self._networks = data_root / "network" / "networks.json"
         self._sandboxes = run_root / "network" / "sandboxes"
         self.lock_path = data_root / "network" / "state.lock"
+        # file name -> ((inode, mtime, size), parsed JSON): every write replaces the file
+        # (a new inode), so an unchanged stat means unchanged content and the parse is
+        # skipped. Records are built afresh from it each time: transactions mutate them.
+        # As git's "racy clean" rule: a file younger than a few timestamp ticks is not
+        # cached, so a freed inode reused within one tick cannot pass for the old file.
+        self._parsed: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+
+    def _load_sandbox(self, fname: str) -> dict[str, Any] | None:
+        path = self._sandboxes / fname
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self._parsed.pop(fname, None)
+            return None
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        cached = self._parsed.get(fname)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        raw = _load(path)
+        if time.time_ns() - st.st_mtime_ns > _RACY_NS:
+            self._parsed[fname] = (key, raw)
+        else:
+            self._parsed.pop(fname, None)
+        return raw
 
     def _read_unlocked(self) -> State:
         state = State()
@@ -140,9 +168,13 @@ class StateStore:
             for name, raw in _load(self._networks).get("networks", {}).items():
                 state.networks[name] = NetworkRecord(**raw)
             names = sorted(os.listdir(self._sandboxes)) if self._sandboxes.is_dir() else []
+            for fname in set(self._parsed) - set(names):
+                del self._parsed[fname]
             for fname in names:
                 if fname.endswith(".json") and not fname.startswith("."):
-                    raw = _load(self._sandboxes / fname)
+                    raw = self._load_sandbox(fname)
+                    if raw is None:
+                        continue
                     state.sandboxes[raw["id"]] = SandboxRecord(
                         id=raw["id"],
                         netns_path=raw["netns_path"],
@@ -202,3 +234,13 @@ class Transaction:
             self._networks = networks
         for sandbox_id in sandbox_ids:
             self._store._save_sandbox(self.state, sandbox_id)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object file, {} when missing (other network-side stores use this too)."""
+    return _load(path)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` atomically (not fsynced: run-root state that dies with the host)."""
+    _store(path, data, durable=False)

@@ -35,7 +35,8 @@ from runtime.logs import LogRecord
 from runtime.state import ContainerState, StateRecord
 
 if TYPE_CHECKING:
-    from runtime.cgroups import CgroupDriver
+    from runtime.cgroups import Cgroup, CgroupDriver
+    from runtime.stats import ContainerStats
 
 # Loaded where used: the cgroup drivers and the exec machinery (ctypes, rootfs, init)
 # are ~25 ms of imports that read-only callers (`ps`, a no-op `up`) never need.
@@ -68,6 +69,9 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.cwd.startswith("/"):
         raise ContainerError(f"container {config.name}: the working directory {config.process.cwd!r} must be absolute")
     protocol.signal_number(config.stop_signal)
+    from runtime.process_settings import check_process_settings
+
+    check_process_settings(config)
 
 
 class ContainerStore:
@@ -81,6 +85,9 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        from runtime.bindsources import prepare_bind_sources
+
+        prepare_bind_sources(config)
         paths = self._paths(config.id)
         if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")
@@ -93,13 +100,30 @@ class ContainerStore:
         rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
         with st.locked(paths.lock):
             st.write_record(paths.state, rec)
+        self._compile_seccomp(config, paths.data_dir)
         st.write_json_atomic(paths.config, config.to_dict())
         return rec.public()
 
-    def start(self, container_id: str) -> ContainerState:
-        return self.prepare_start(container_id).finish()
+    def _compile_seccomp(self, config: ContainerConfig, data_dir: Path) -> None:
+        """The container's seccomp program, compiled once here (PID 1 and exec load it)."""
+        from runtime.errors import SecurityError
+        from runtime.security import seccomp
+        from runtime.security.profile import ProfileError
 
-    def prepare_start(self, container_id: str) -> PendingStart:
+        try:
+            resolved = seccomp.filter_for(config.security.seccomp, config.security.capabilities)
+            if resolved is not None:
+                program = seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
+                (data_dir / seccomp.BPF_FILE).write_bytes(program)
+        except (ProfileError, OSError) as e:
+            raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
+
+    def start(self, container_id: str, stdin: int | None = None) -> ContainerState:
+        """Start the container; `stdin`: an fd PID 1 reads as its stdin (else /dev/null),
+        e.g. the caller's own for `run` (the monitor holds it for the container's life)."""
+        return self.prepare_start(container_id, stdin).finish()
+
+    def prepare_start(self, container_id: str, stdin: int | None = None) -> PendingStart:
         """The first half of `start`: boot the monitor and create the cgroup, run nothing yet.
 
         The monitor's interpreter start-up and the cgroup creation (most of a start) can so
@@ -119,8 +143,9 @@ class ContainerStore:
             if st.is_alive(rec.monitor_pid, rec.monitor_start):  # in restart back-off: end it
                 self._stop_monitor(rec, paths, config.stop_signal, 0)
             paths.stop_request.unlink(missing_ok=True)
+            paths.paused.unlink(missing_ok=True)  # left by a container that died while paused
             paths.rootfs.mkdir(parents=True, exist_ok=True)
-            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config))
+            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config, stdin))
         except BaseException:
             lock.__exit__()
             raise
@@ -176,7 +201,8 @@ class ContainerStore:
         wait = config.stop_timeout if timeout is None else max(0.0, timeout)
         rec = self._observe(container_id)
         if not st.is_alive(rec.monitor_pid, rec.monitor_start) and not st.is_alive(rec.pid, rec.pid_start):
-            return rec.public()
+            return self.state(container_id)
+        self._thaw_to_stop(container_id)
         self._stop_monitor(rec, paths, config.stop_signal, wait)
         return self.state(container_id)
 
@@ -200,6 +226,10 @@ class ContainerStore:
                 os.kill(rec.pid, signo)
             except ProcessLookupError:
                 pass
+        if signo in (9, protocol.signal_number(config.stop_signal)):
+            # dockerd resumes a paused container after sending it SIGKILL or its stop signal, so
+            # that the signal is acted on; any other signal waits, pending, until unpause.
+            self._thaw_to_stop(container_id)
 
     def remove(self, container_id: str, force: bool = False) -> None:
         config = self.config(container_id)
@@ -208,6 +238,7 @@ class ContainerStore:
         if rec.status == "running" and not force:
             raise ContainerError(f"cannot remove container {config.name}: it is running (stop it first, or force)")
         if st.is_alive(rec.monitor_pid, rec.monitor_start) or st.is_alive(rec.pid, rec.pid_start):
+            self._thaw_to_stop(container_id)
             self._stop_monitor(rec, paths, "SIGKILL", 0)
         cgroup = self.driver.open(self.cgroup_parent, container_id)
         if cgroup is not None:
@@ -218,7 +249,63 @@ class ContainerStore:
     # --- inspection -----------------------------------------------------------------------------
 
     def state(self, container_id: str) -> ContainerState:
-        return self._observe(container_id).public()
+        rec = self._observe(container_id)
+        paused = rec.status == "running" and self._paths(container_id).paused.exists()
+        return replace(rec.public(), paused=True) if paused else rec.public()
+
+    # --- freezing and resource use (the container's cgroup) -------------------------------------
+
+    def pause(self, container_id: str) -> None:
+        """Freeze every process of the container (cgroup freezer); it stays "running", paused."""
+        config = self.config(container_id)
+        paths = self._paths(container_id)
+        with st.locked(paths.run_dir / "start.lock"):  # no start, and no second pause, meanwhile
+            if self.state(container_id).status != "running":
+                raise ContainerError(f"container {config.name} is not running")
+            if paths.paused.exists():
+                raise ContainerError(f"container {config.name} is already paused")
+            cgroup = self._running_cgroup(config)
+            paths.paused.touch()  # first: a crash after the freeze must still show it paused
+            try:
+                cgroup.freeze()
+            except BaseException:
+                paths.paused.unlink(missing_ok=True)
+                raise
+
+    def unpause(self, container_id: str) -> None:
+        config = self.config(container_id)
+        paths = self._paths(container_id)
+        with st.locked(paths.run_dir / "start.lock"):
+            if not self.state(container_id).paused:
+                raise ContainerError(f"container {config.name} is not paused")
+            self._running_cgroup(config).thaw()
+            paths.paused.unlink(missing_ok=True)
+
+    def stats(self, container_id: str) -> ContainerStats:
+        """A sample of CPU time, memory, pids, block and network I/O (see runtime.stats)."""
+        from runtime.stats import sample
+
+        config = self.config(container_id)
+        rec = self._observe(container_id)
+        if rec.status != "running":
+            raise ContainerError(f"container {config.name} is not running")
+        return sample(self._running_cgroup(config).stats(), rec.pid)
+
+    def _running_cgroup(self, config: ContainerConfig) -> Cgroup:
+        cgroup = self.driver.open(self.cgroup_parent, config.id)
+        if cgroup is None:
+            raise ContainerError(f"container {config.name}: its cgroup is gone")
+        return cgroup
+
+    def _thaw_to_stop(self, container_id: str) -> None:
+        """A paused container cannot act on a stop: thaw it first (on v1 even SIGKILL waits)."""
+        paths = self._paths(container_id)
+        if not paths.paused.exists():
+            return
+        cgroup = self.driver.open(self.cgroup_parent, container_id)
+        if cgroup is not None:
+            cgroup.thaw()
+        paths.paused.unlink(missing_ok=True)
 
     def config(self, container_id: str) -> ContainerConfig:
         try:
@@ -249,15 +336,18 @@ class ContainerStore:
         return logs.follow_log(paths.log, active, tail)
 
     def exec(self, container_id: str, args: Sequence[str], env: Sequence[str] = (),
-             cwd: str | None = None, user: str | None = None, tty: bool = False) -> int:
+             cwd: str | None = None, user: str | None = None, tty: bool = False,
+             privileged: bool = False) -> int:
         """Run `args` in the container with our stdio (a new pseudo-terminal with `tty`);
-        its exit code."""
+        its exit code. `privileged`: every capability for the command (`docker exec --privileged`)."""
         config = self.config(container_id)
         rec = self._observe(container_id)
         if rec.status != "running" or rec.pid is None or rec.pid_start is None:
             raise ContainerError(f"cannot exec in container {config.name}: it is not running")
         if not args:
             raise ContainerError("exec needs a command")
+        if self._paths(container_id).paused.exists():
+            raise ContainerError(f"container {config.name} is paused, unpause the container before exec")
         cgroup = self.driver.open(self.cgroup_parent, container_id)
         from runtime.exec import ExecSpec, merge_env, run_exec
 
@@ -265,7 +355,7 @@ class ContainerStore:
             config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
             procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
             args=tuple(args), env=tuple(merge_env(config.process.env, env)),
-            cwd=cwd or config.process.cwd, user=user, tty=tty,
+            cwd=cwd or config.process.cwd, user=user, tty=tty, privileged=privileged,
         )
         return run_exec(spec)
 
@@ -351,7 +441,7 @@ class _BootedMonitor:
         self.error: str | None = None
 
     @classmethod
-    def spawn(cls, store: ContainerStore, config: ContainerConfig) -> _BootedMonitor:
+    def spawn(cls, store: ContainerStore, config: ContainerConfig, stdin: int | None = None) -> _BootedMonitor:
         """Start the monitor, then create the cgroup while its interpreter boots."""
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
         go_r, go_w = os.pipe2(os.O_CLOEXEC)
@@ -359,7 +449,8 @@ class _BootedMonitor:
             proc = subprocess.Popen(
                 protocol.helper_argv("runtime.monitor", str(store.data_root), str(store.run_root),
                                      config.id, str(report_w), str(go_r)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if stdin is None else stdin,  # PID 1 inherits it (init.py)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, pass_fds=(report_w, go_r), cwd="/",
             )
         except BaseException:

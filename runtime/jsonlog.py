@@ -80,9 +80,23 @@ class LogWriter:
         if not lines:
             return
         now = rfc3339_nano()
-        data = b"".join(encode_line(line, stream, now) for line in lines)
-        if self._max_size is not None and self._size > 0 and self._size + len(data) > self._max_size:
-            self._rotate()
+        if self._max_size is None:
+            self._append(b"".join(encode_line(line, stream, now) for line in lines))
+            return
+        # Rotation is decided record by record (a batch may hold more than max_size).
+        batch: list[bytes] = []
+        pending = 0
+        for line in lines:
+            record = encode_line(line, stream, now)
+            if self._size + pending > 0 and self._size + pending + len(record) > self._max_size:
+                self._append(b"".join(batch))
+                batch, pending = [], 0
+                self._rotate()
+            batch.append(record)
+            pending += len(record)
+        self._append(b"".join(batch))
+
+    def _append(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view):]

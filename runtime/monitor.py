@@ -47,6 +47,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from runtime.health import HealthChecker
     from runtime.jsonlog import Stream
 
 BACKOFF_START = 0.1  # seconds; doubles after each restart, as Docker
@@ -96,6 +97,7 @@ class Monitor:
         self.restarts = 0  # restarts by the policy, for on-failure:N
         self.oom_before = 0
         self.started = 0.0
+        self.health: HealthChecker | None = None  # only with a healthcheck (runtime/health.py)
 
     # --- main flow ----------------------------------------------------------------------
 
@@ -109,6 +111,7 @@ class Monitor:
                 return 1  # the caller could not create the cgroup; it reports and records that
             self.cgroup = JoinedCgroup.from_dict(jsonio.loads(handover.decode()))
             self.log = LogWriter(self.paths.log, self.config.log_max_size, self.config.log_max_files)
+            self._init_health()
             pid = self._launch()
         except BaseException as e:  # noqa: BLE001 - every failure must reach the caller
             self._start_failed(describe(e), e.code if isinstance(e, StartFailed) else 1)
@@ -149,6 +152,17 @@ class Monitor:
         self.log.close()
         self._update(records.MONITOR_GONE)
 
+    def _init_health(self) -> None:
+        """Only a container with a healthcheck pays for importing runtime/health.py."""
+        if self.config.healthcheck is None:
+            return
+        from runtime import health
+
+        if health.enabled(self.config.healthcheck):
+            assert self.cgroup is not None
+            previous = (records.read_state(self.paths.state) or {}).get("health")
+            self.health = health.HealthChecker(self.config, self.paths.config, tuple(self.cgroup.procs_files()), previous)
+
     def _should_restart(self, code: int) -> bool:
         if self.stopped or os.path.exists(self.paths.stop_request):
             return False
@@ -170,6 +184,8 @@ class Monitor:
         me = os.getpid()
         change = records.running(pid, records.process_start_time(pid), records.now_rfc3339())
         change.update(monitor_pid=me, monitor_start=records.process_start_time(me))
+        if self.health is not None:
+            change["health"] = self.health.restart(pid, change["pid_start"], self.started)
         self._update(change, count_restart=restarted)
 
     def _update(self, change: dict[str, Any], count_restart: bool = False) -> None:
@@ -289,6 +305,8 @@ class Monitor:
                 return found
             if wpid == pid:
                 found = status
+            elif self.health is not None:
+                self.health.reaped(wpid, status)  # a probe's helper
 
     def _supervise(self, pid: int) -> tuple[int, bool]:
         """Pump logs and deliver stops until PID 1 has exited and the pipes are drained."""
@@ -299,22 +317,21 @@ class Monitor:
         poller = select.poll()
         for fd in (*streams, self.wake_r):
             poller.register(fd, select.POLLIN)
+        if self.health is not None:
+            self.health.poller = poller  # registers its probes' output pipes
         status: int | None = None
         kill_at: float | None = None
         drain_until = 0.0
         while streams or status is None:
-            deadline = drain_until if status is not None else kill_at
+            deadline = drain_until if status is not None else self._next_deadline(kill_at)
             wait = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000) + 1)
-            for fd, _ in poller.poll(wait):
-                if fd == self.wake_r:
-                    self._drain_wakeups()
-                elif fd in streams:
-                    self._pump(fd, streams, poller)
+            self._poll(poller, wait, streams)
             if status is None:
                 if self.stop_pending:
                     self.stop_pending = False
                     kill_at = self._deliver_stop(pid)
                 status = self._reap(pid)
+                self._tick_health(status is None)
                 if status is not None:
                     self.cgroup.kill_all()  # anything PID 1 left behind (no pid namespace)
                     drain_until = time.monotonic() + DRAIN_TIMEOUT
@@ -328,6 +345,32 @@ class Monitor:
         code = records.exit_code_from_status(status)
         oom = code == 128 + signals.SIGKILL and self.cgroup.oom_kill_count() > self.oom_before
         return code, oom
+
+    def _poll(self, poller: select.poll, wait: int | None, streams: dict[int, tuple[Stream, LineSplitter]]) -> None:
+        for fd, _ in poller.poll(wait):
+            if fd == self.wake_r:
+                self._drain_wakeups()
+            elif fd in streams:
+                self._pump(fd, streams, poller)
+            elif self.health is not None and self.health.owns(fd):
+                self.health.read()
+
+    def _next_deadline(self, kill_at: float | None) -> float | None:
+        if self.health is None:
+            return kill_at
+        due = self.health.deadline()
+        return due if kill_at is None else min(kill_at, due)
+
+    def _tick_health(self, running: bool) -> None:
+        """Run the healthcheck's next step; record a result; end probes once PID 1 is gone."""
+        if self.health is None:
+            return
+        if not running:
+            self.health.stop()
+            return
+        change = self.health.tick(time.monotonic())
+        if change is not None:
+            self._update({"health": change})
 
     def _pump(self, fd: int, streams: dict[int, tuple[Stream, LineSplitter]], poller: select.poll) -> None:
         name, splitter = streams[fd]

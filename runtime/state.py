@@ -14,7 +14,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from runtime import records
 from runtime.jsonio import write_json_atomic
@@ -31,6 +31,28 @@ Status = Literal["created", "running", "exited"]
 
 
 @dataclass(frozen=True)
+class HealthResult:
+    """One healthcheck probe (Docker's HealthcheckResult)."""
+
+    start: str  # RFC 3339 UTC
+    end: str
+    exit_code: int  # -1 when the probe exceeded its timeout
+    output: str  # at most 4 KB, then "..."
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str  # "starting", "healthy" or "unhealthy"
+    failing_streak: int
+    log: tuple[HealthResult, ...]  # the last 5 probes, oldest first
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Health:
+        return cls(d.get("status", "starting"), int(d.get("failing_streak", 0)),
+                   tuple(HealthResult(**entry) for entry in d.get("log", ())))
+
+
+@dataclass(frozen=True)
 class ContainerState:
     id: str
     name: str
@@ -43,6 +65,10 @@ class ContainerState:
     started_at: str | None
     finished_at: str | None
     labels: dict[str, str]
+    paused: bool = False  # running, with every process frozen (pause); status stays "running"
+    health: Health | None = None  # only for a container with a healthcheck, once started
+    restart_count: int = 0  # restarts by the restart policy (Docker's RestartCount)
+    error: str | None = None  # why the last start failed
 
 
 @dataclass(frozen=True)
@@ -64,6 +90,7 @@ class StateRecord:
     finished_at: str | None = None
     error: str | None = None  # why the last start failed
     restart_count: int = 0
+    health: dict[str, Any] | None = None  # written by the monitor (runtime/health.py)
 
     def public(self) -> ContainerState:
         return ContainerState(
@@ -71,6 +98,8 @@ class StateRecord:
             monitor_pid=self.monitor_pid, exit_code=self.exit_code, oom_killed=self.oom_killed,
             created_at=self.created_at, started_at=self.started_at, finished_at=self.finished_at,
             labels=dict(self.labels),
+            health=Health.from_dict(self.health) if self.health is not None else None,
+            restart_count=self.restart_count, error=self.error,
         )
 
 
@@ -113,6 +142,11 @@ class ContainerPaths:
     def stop_request(self) -> Path:
         """Present while an explicit stop/kill is in force: the monitor never restarts then."""
         return self.run_dir / records.STOP_REQUEST
+
+    @property
+    def paused(self) -> Path:
+        """Present while the container is paused (frozen); removed on unpause, stop and start."""
+        return self.run_dir / "paused"
 
     @property
     def exit_fifo(self) -> Path:

@@ -43,6 +43,9 @@ DEPLOY_KEYS = frozenset(
 RESOURCES_KEYS = frozenset({"limits", "reservations"})
 LIMITS_KEYS = frozenset({"cpus", "memory", "pids"})
 RESERVATIONS_KEYS = frozenset({"cpus", "devices", "generic_resources", "memory"})
+HEALTHCHECK_KEYS = frozenset(
+    "disable interval retries start_interval start_period test timeout".split()
+)
 DEPENDS_ON_KEYS = frozenset({"condition", "required", "restart"})
 SERVICE_NETWORK_KEYS = frozenset(
     """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
@@ -99,7 +102,10 @@ LOADER_KEYS = frozenset({"extends", "env_file", "label_file", "scale"})
 SERVICE = Shape(
     SERVICE_KEYS,
     _shape(SERVICE_KEYS, models.Service).supported | LOADER_KEYS,
-    maps={"deploy": _shape(DEPLOY_KEYS, models.Deploy, maps={"resources": _RESOURCES})},
+    maps={
+        "deploy": _shape(DEPLOY_KEYS, models.Deploy, maps={"resources": _RESOURCES}),
+        "healthcheck": Shape(HEALTHCHECK_KEYS, HEALTHCHECK_KEYS),
+    },
     each={
         "depends_on": _shape(DEPENDS_ON_KEYS, models.DependsOn),
         "networks": _shape(SERVICE_NETWORK_KEYS, models.ServiceNetwork),
@@ -109,9 +115,7 @@ SERVICE = Shape(
         "ports": _shape(PORT_KEYS, models.PortMapping),
     },
 )
-NETWORK = _shape(
-    NETWORK_KEYS, "name driver internal labels external driver_opts ipam", maps={"ipam": _IPAM}
-)
+NETWORK = _shape(NETWORK_KEYS, models.Network, maps={"ipam": _IPAM})
 VOLUME = _shape(VOLUME_KEYS, models.Volume)
 
 

@@ -24,6 +24,7 @@ from composer.spec.interpolate import Interpolator
 from composer.spec.keys import NETWORK, SERVICE, TOP_KEYS, VOLUME, KeyChecker
 from composer.spec.merge import merge_files
 from composer.spec.names import NAME_HINT, normalize_project_name
+from composer.spec.netrules import check_network_settings
 from composer.spec.references import check_references
 from composer.spec.source import PosDict, spec_error
 from composer.spec.validate import build
@@ -149,6 +150,7 @@ def _build_project(
     }
     if consistency:
         services = check_references(root, services, set(networks), set(volumes), builds, warnings)
+        check_network_settings(root, services, networks)
     if any("default" in svc.networks for svc in services.values()):
         networks.setdefault("default", Network())
     name = _project_name(root, explicit_name, project_dir, warnings)
@@ -209,7 +211,7 @@ def _service(
         if "label_file" in data:
             labels = read_label_files(root, path, data.pop("label_file"), project_dir, env, env_files)
             data["labels"] = {**labels, **(data.get("labels") or {})}
-        if not data.get("networks"):
+        if not data.get("networks") and "network_mode" not in data:
             data["networks"] = {"default": None}
     return build(Service, data, root, path)
 

@@ -1,6 +1,6 @@
 """Per-file normalisation: bring one interpolated file into the shape merging needs.
 
-List-or-map keys become maps (``environment``, ``labels``, ``depends_on``,
+List-or-map keys become maps (``environment``, ``labels``, ``sysctls``, ``depends_on``,
 ``networks``), volume entries become long-form mappings with absolute bind sources
 (relative paths are resolved against the file's base directory *before* merging, so
 an override file in another directory cannot change their meaning, as are build
@@ -20,7 +20,7 @@ from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_erro
 from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
 
-_LIST_OR_MAP = ("environment", "labels")
+_LIST_OR_MAP = ("environment", "labels", "sysctls")
 _NAME_LISTS = ("depends_on", "networks")
 
 
@@ -80,6 +80,32 @@ class FileNormalizer:
             out["ports"] = self._ports(node["ports"], (*path, "ports"))
         if "build" in node:
             out["build"] = self._build(node["build"])
+        self._name_resolution(node, out, path)
+        return out
+
+    def _name_resolution(self, node: PosDict, out: PosDict, path: tuple[PathPart, ...]) -> None:
+        """``extra_hosts`` as a map (so override files merge it by host name); ``dns`` and
+        ``dns_search`` as lists (so they append)."""
+        if isinstance(node.get("extra_hosts"), PosList):
+            out["extra_hosts"] = self._extra_hosts(node["extra_hosts"], (*path, "extra_hosts"))
+        for key in ("dns", "dns_search"):
+            if isinstance(node.get(key), str):
+                out[key] = PosList([node[key]], pos=node.value_pos.get(key))
+                out[key].item_pos = [node.value_pos.get(key)]
+
+    def _extra_hosts(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict | PosList:
+        if not self.interpolated and any(isinstance(item, str) and "$" in item for item in node):
+            return node  # its parts are known only once interpolated
+        out = PosDict(pos=node.pos)
+        for index, item in enumerate(node):
+            host, address = parse_extra_host(item)
+            if not host or not address:
+                raise spec_error(self.root, (*path, index), f"invalid extra host {item!r}",
+                                 'use "HOST:IP" or "HOST=IP"')
+            out.setdefault(host, []).append(address)
+            if node.item_pos[index] is not None:
+                out.key_pos.setdefault(host, node.item_pos[index])  # type: ignore[arg-type]
+                out.value_pos.setdefault(host, node.item_pos[index])  # type: ignore[arg-type]
         return out
 
     def _build(self, node: Any) -> Any:
@@ -191,6 +217,20 @@ class FileNormalizer:
                 except InvalidValue as exc:
                     raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
         return node
+
+
+def parse_extra_host(item: object) -> tuple[str, str]:
+    """("db", "10.0.0.2") from "db:10.0.0.2" or "db=10.0.0.2"; IPv6 may be bracketed
+    ("h:[::1]", "h=::1"). ("", "") when malformed."""
+    if not isinstance(item, str):
+        return "", ""
+    host, sep, address = item.partition("=")
+    if not sep:
+        host, _, address = item.partition(":")
+    address = address.strip()
+    if address.startswith("[") and address.endswith("]"):
+        address = address[1:-1]
+    return host.strip(), address
 
 
 def _copy(node: PosDict, values: bool = True) -> PosDict:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from composer.models import (
     Deploy,
+    Healthcheck,
     Model,
     Network,
     PortMapping,
@@ -72,8 +73,11 @@ def _service(svc: Service) -> dict[str, Any]:
         "networks": {name: _service_network(net) for name, net in sorted(svc.networks.items())}
         or None,
         "volumes": [_mount(m) for m in svc.volumes] or None,
+        "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
+        **_name_resolution(svc),
         "ports": [_port(p) for p in svc.ports] or None,
         "expose": list(svc.expose) or None,
+        "network_mode": svc.network_mode,
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
     return {key: out[key] for key in sorted(out) if out[key] is not None}
@@ -94,6 +98,24 @@ def _named(project: str, key: str, entry: Model) -> dict[str, Any]:
     if "external" in type(entry).model_fields and "name" not in out:
         out["name"] = f"{project}_{key}"
     return out
+def _healthcheck(check: Healthcheck) -> dict[str, Any]:
+    out: dict[str, Any] = {"test": list(check.test) if check.test is not None else None}
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        seconds = getattr(check, key)
+        out[key] = format_duration(seconds) if seconds is not None else None
+    out["retries"] = check.retries
+    out["disable"] = True if check.disable else None
+    return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+
+def _name_resolution(svc: Service) -> dict[str, Any]:
+    """As Compose prints them: extra_hosts as "HOST=IP" lines, the rest as lists."""
+    return {
+        "extra_hosts": [f"{host}={ip}" for host, ips in sorted(svc.extra_hosts.items()) for ip in ips] or None,
+        "dns": list(svc.dns) or None,
+        "dns_search": list(svc.dns_search) or None,
+        "dns_opt": list(svc.dns_opt) or None,
+    }
 
 
 def _restart(svc: Service) -> str:
@@ -131,6 +153,8 @@ def _service_network(net: Any) -> dict[str, Any] | None:
         out["aliases"] = list(net.aliases)
     if net.ipv4_address:
         out["ipv4_address"] = net.ipv4_address
+    if net.priority:
+        out["priority"] = net.priority
     return out or None
 
 
@@ -160,6 +184,8 @@ def _network(project: str, key: str, net: Network) -> dict[str, Any]:
         out["driver_opts"] = dict(net.driver_opts)
     if net.internal:
         out["internal"] = True
+    if net.enable_ipv6:
+        out["enable_ipv6"] = True
     if net.external:
         out["external"] = True
     if net.labels:

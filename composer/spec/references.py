@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from composer.graph import cycle_error, find_cycle
+from composer.graph import cycle_error, find_cycle, service_dependencies
 from composer.models import Service
 from composer.spec.source import PosDict, locate, spec_error
 
@@ -87,9 +87,11 @@ def _check_container_name(root: PosDict, name: str, service: Service) -> None:
 
 
 def _check_cycles(root: PosDict, services: dict[str, Service]) -> None:
-    cycle = find_cycle({name: list(svc.depends_on) for name, svc in services.items()})
+    cycle = find_cycle({name: service_dependencies(svc) for name, svc in services.items()})
     if cycle is not None:
-        where = locate(root, ("services", cycle[0], "depends_on", cycle[1]), key=True)
+        implicit = cycle[1] not in services[cycle[0]].depends_on
+        path = ("services", cycle[0], "network_mode") if implicit else ("services", cycle[0], "depends_on", cycle[1])
+        where = locate(root, path, key=True)
         raise cycle_error(cycle, str(where) if where else None)
 
 

@@ -113,6 +113,7 @@ def _apply_shape(defs: dict[str, Any], name: str, shape: Shape) -> None:
         "depends_on": "DependsOn",
         "networks": "ServiceNetwork",
         "volumes": "ServiceVolume",
+        "healthcheck": "Healthcheck",
         "ports": "PortMapping",
     }
     for key, child in (*shape.maps.items(), *shape.each.items(), *shape.items.items()):

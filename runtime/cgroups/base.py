@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -20,9 +23,11 @@ from runtime.errors import CgroupError
 
 # Lower than this the kernel rejects cpu.cfs_quota_us / cpu.max (1 ms), higher than 1 s too.
 MIN_CPU_US = 1_000
+MIN_CPU_SHARES, MAX_CPU_SHARES = 2, 262_144  # the kernel's range for cpu.shares
 MAX_CPU_PERIOD_US = 1_000_000
 T = TypeVar("T")
 KILL_TIMEOUT = 10.0  # seconds to wait for a killed cgroup to become empty
+FREEZE_TIMEOUT = 10.0  # seconds to wait for the kernel to report a cgroup frozen
 
 
 class Cgroup(Protocol):
@@ -48,6 +53,30 @@ class Cgroup(Protocol):
 
     def procs_files(self) -> list[Path]:
         """The cgroup.procs files a process writes "0" into to join (one per v1 hierarchy)."""
+
+    def freeze(self) -> None:
+        """Stop every process here (freezer), returning once the kernel reports them frozen."""
+
+    def thaw(self) -> None:
+        """Let frozen processes run again."""
+
+    def is_frozen(self) -> bool:
+        """Whether the cgroup is frozen (False without a freezer)."""
+
+    def stats(self) -> CgroupStats:
+        """Counters for `stats`: CPU time, memory, pids, block I/O."""
+
+
+@dataclass(frozen=True)
+class CgroupStats:
+    """One sample of a cgroup's counters; None where the controller is not there."""
+
+    cpu_usage_ns: int | None = None  # total CPU time used, nanoseconds
+    memory_usage: int | None = None  # bytes, without the inactive page cache (as docker stats)
+    memory_limit: int | None = None  # bytes; None when unlimited
+    pids: int | None = None
+    block_read: int | None = None  # bytes
+    block_write: int | None = None
 
 
 class CgroupDriver(Protocol):
@@ -82,6 +111,15 @@ class CgroupFS:
                 os.close(fd)
         except OSError as e:
             raise CgroupError(f"cannot write {value!r} to {path}: {_explain(e)}") from e
+
+    def attach_device_filter(self, path: Path, rules: tuple[str, ...]) -> None:
+        """cgroup v2's devices controller is an eBPF program (runtime/security/devfilter.py)."""
+        from runtime.security.devfilter import attach
+
+        try:
+            attach(str(path), rules)
+        except (OSError, ValueError) as e:
+            raise CgroupError(f"cannot restrict the devices of {path}: {e}") from e
 
     def mkdir(self, path: Path) -> None:
         try:
@@ -143,18 +181,99 @@ def check_resources(resources: Resources) -> None:
         raise CgroupError(f"cpu quota must be at least {MIN_CPU_US} µs, got {resources.cpu_quota}")
     if resources.pids_limit is not None and resources.pids_limit < 1:
         raise CgroupError(f"pids limit must be at least 1, got {resources.pids_limit}")
+    _check_memory(resources)
+    if resources.cpu_shares is not None and not MIN_CPU_SHARES <= resources.cpu_shares <= MAX_CPU_SHARES:
+        raise CgroupError(
+            f"cpu shares must be between {MIN_CPU_SHARES} and {MAX_CPU_SHARES}, got {resources.cpu_shares}"
+        )
+    if resources.cpuset_cpus is not None and not CPUSET.fullmatch(resources.cpuset_cpus):
+        raise CgroupError(f"invalid cpuset {resources.cpuset_cpus!r}: use a list of CPUs such as '0-2,4'")
+
+
+CPUSET = re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*")
+
+
+def _check_memory(r: Resources) -> None:
+    """Docker's rules (daemon verifyPlatformContainerResources): swap needs a memory limit,
+    at least as large; a reservation, if both are set, at most the limit."""
+    if r.memory_reservation is not None and r.memory_reservation <= 0:
+        raise CgroupError(f"memory reservation must be a positive number of bytes, got {r.memory_reservation}")
+    if r.memory_swap is not None and r.memory_swap != -1:
+        if r.memory_limit is None:
+            raise CgroupError("a memory+swap limit needs a memory limit too (set mem_limit)")
+        if r.memory_swap < r.memory_limit:
+            raise CgroupError(
+                f"the memory+swap limit ({r.memory_swap}) must be at least the memory limit ({r.memory_limit})"
+            )
+    if r.memory_limit is not None and r.memory_reservation is not None and r.memory_reservation > r.memory_limit:
+        raise CgroupError(
+            f"the memory reservation ({r.memory_reservation}) must not be more than the memory limit ({r.memory_limit})"
+        )
+
+
+def swap_beyond_memory(r: Resources) -> int | None:
+    """Bytes of swap allowed on top of memory: 0 by default, None for unlimited (-1)."""
+    if r.memory_swap is None:
+        return 0
+    if r.memory_swap == -1:
+        return None
+    assert r.memory_limit is not None, "check_resources refuses swap without a memory limit"
+    return r.memory_swap - r.memory_limit
+
+
+def cpu_shares_to_weight(shares: int) -> int:
+    """cgroup v1 cpu.shares [2, 262144] → v2 cpu.weight [1, 10000], linearly, as runc does
+    (libcontainer/cgroups ConvertCPUSharesToCgroupV2Value) and crun's man page documents it
+    ("cgroup v2" section): 1 + ((shares - 2) * 9999) / 262142; 1024 (the v1 default) → 39."""
+    return 1 + ((shares - 2) * 9999) // 262142
 
 
 def requested_controllers(resources: Resources) -> list[str]:
     """Controllers the given limits need; cpu also when only the period differs from default."""
+    r = resources
     wanted = []
-    if resources.memory_limit is not None:
+    if r.memory_limit is not None or r.memory_reservation is not None or r.oom_kill_disable:
         wanted.append("memory")
-    if resources.cpu_quota is not None or resources.cpu_period != Resources().cpu_period:
+    if r.cpu_quota is not None or r.cpu_period != Resources().cpu_period or r.cpu_shares is not None:
         wanted.append("cpu")
-    if resources.pids_limit is not None:
+    if r.cpuset_cpus is not None:
+        wanted.append("cpuset")
+    if r.pids_limit is not None:
         wanted.append("pids")
     return wanted
+
+
+def wait_for(fs: CgroupFS, done: Callable[[], bool], what: str, timeout: float | None = None) -> None:
+    """Poll `done` until true; CgroupError naming `what` after `timeout` (FREEZE_TIMEOUT) seconds."""
+    timeout = FREEZE_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while not done():
+        if time.monotonic() > deadline:
+            raise CgroupError(f"{what} did not happen within {timeout:.0f}s")
+        fs.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def warn(message: str) -> None:
+    """A setting the kernel cannot honour here: said on stderr, as dockerd's warnings."""
+    print(f"WARN: {message}", file=sys.stderr, flush=True)
+
+
+def parse_keyed(text: str) -> dict[str, int]:
+    """"key value" lines (memory.stat, cpu.stat) as a dict; other lines are skipped."""
+    out = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1].lstrip("-").isdigit():
+            out[fields[0]] = int(fields[1])
+    return out
+
+
+def usage_without_cache(usage: int, stat: dict[str, int], key: str) -> int:
+    """docker stats' memory figure: usage less the inactive page cache (CLI calculateMemUsageUnixNoCache)."""
+    inactive = stat.get(key)
+    return usage - inactive if inactive is not None and inactive < usage else usage
 
 
 def walk_bottom_up(fs: CgroupFS, top: Path) -> list[Path]:

@@ -6,21 +6,33 @@ from pathlib import Path
 
 from runtime.cgroups.base import (
     CgroupFS,
+    CgroupStats,
     check_path_parts,
     check_resources,
+    cpu_shares_to_weight,
     kill_until_empty,
+    parse_keyed,
     requested_controllers,
     retry_parent_race,
     rmdir_parents,
     rmdir_tree,
+    swap_beyond_memory,
+    usage_without_cache,
+    wait_for,
     walk_bottom_up,
+    warn,
 )
 from runtime.cgroups.joined import parse_flat_keyed, parse_pids
 from runtime.config import Resources
 from runtime.errors import CgroupError
 
 # Enabled for every container's parent, in this order, when the hierarchy offers them.
-CONTROLLERS = ("memory", "cpu", "pids")
+CONTROLLERS = ("cpuset", "memory", "cpu", "io", "pids")
+NO_SWAP_ACCOUNTING = (
+    "your kernel does not support swap limit capabilities (memory.swap.max is missing): "
+    "memory limited without swap"
+)
+NO_OOM_KILL_DISABLE = "oom_kill_disable is not supported on cgroup v2 (no such knob): the OOM killer stays on"
 
 
 class V2Cgroup:
@@ -65,6 +77,51 @@ class V2Cgroup:
                     self._fs.kill(pid)
             self._fs.write(freeze, "0")
         kill_until_empty(self._fs, procs_files, str(self.path))
+
+    def freeze(self) -> None:
+        """cgroup.freeze (kernel ≥ 5.2), then wait for "frozen 1" in cgroup.events."""
+        freeze = self._freeze_file()
+        self._fs.write(freeze, "1")
+        try:
+            wait_for(self._fs, self.is_frozen, f"freezing {self.path}")
+        except CgroupError:
+            self._fs.write(freeze, "0")  # never leave it half-frozen
+            raise
+
+    def thaw(self) -> None:
+        self._fs.write(self._freeze_file(), "0")
+        wait_for(self._fs, lambda: not self.is_frozen(), f"thawing {self.path}")
+
+    def is_frozen(self) -> bool:
+        events = self.path / "cgroup.events"
+        return self._fs.exists(events) and parse_flat_keyed(self._fs.read(events), "frozen") == 1
+
+    def _freeze_file(self) -> Path:
+        freeze = self.path / "cgroup.freeze"
+        if not self._fs.exists(freeze):
+            raise CgroupError(f"cannot freeze {self.path}: no cgroup.freeze (the kernel is older than 5.2)")
+        return freeze
+
+    def stats(self) -> CgroupStats:
+        usage = limit = None
+        if self._fs.exists(self.path / "memory.current"):
+            stat = parse_keyed(self._fs.read(self.path / "memory.stat"))
+            usage = usage_without_cache(int(self._fs.read(self.path / "memory.current")), stat, "inactive_file")
+            text = self._fs.read(self.path / "memory.max").strip()
+            limit = None if text == "max" else int(text)
+        cpu = parse_keyed(self._fs.read(self.path / "cpu.stat")).get("usage_usec")  # always there
+        read = write = None
+        if self._fs.exists(self.path / "io.stat"):
+            read, write = _io_bytes(self._fs.read(self.path / "io.stat"))
+        pids = self.path / "pids.current"
+        return CgroupStats(
+            cpu_usage_ns=None if cpu is None else cpu * 1000,
+            memory_usage=usage,
+            memory_limit=limit,
+            pids=int(self._fs.read(pids)) if self._fs.exists(pids) else None,
+            block_read=read,
+            block_write=write,
+        )
 
     def remove(self) -> None:
         self.kill_all()
@@ -134,10 +191,35 @@ class V2Driver:
     def _apply(self, path: Path, r: Resources) -> None:
         if r.memory_limit is not None:
             self._fs.write(path / "memory.max", str(r.memory_limit))
+            extra = swap_beyond_memory(r)  # memory.swap.max counts swap alone, not memory + swap
             if self._fs.exists(path / "memory.swap.max"):
-                self._fs.write(path / "memory.swap.max", "0")
-        if "cpu" in requested_controllers(r):
+                self._fs.write(path / "memory.swap.max", "max" if extra is None else str(extra))
+            elif r.memory_swap is not None:
+                warn(NO_SWAP_ACCOUNTING)
+        if r.memory_reservation is not None:
+            self._fs.write(path / "memory.low", str(r.memory_reservation))
+        if r.oom_kill_disable:
+            warn(NO_OOM_KILL_DISABLE)
+        if r.cpu_shares is not None:
+            self._fs.write(path / "cpu.weight", str(cpu_shares_to_weight(r.cpu_shares)))
+        if r.cpu_quota is not None or r.cpu_period != Resources().cpu_period:
             quota = "max" if r.cpu_quota is None else str(r.cpu_quota)
             self._fs.write(path / "cpu.max", f"{quota} {r.cpu_period}")
+        if r.cpuset_cpus is not None:
+            self._fs.write(path / "cpuset.cpus", r.cpuset_cpus)
         if r.pids_limit is not None:
             self._fs.write(path / "pids.max", str(r.pids_limit))
+        self._fs.attach_device_filter(path, r.device_rules)
+
+
+def _io_bytes(text: str) -> tuple[int, int]:
+    """rbytes and wbytes of io.stat ("8:0 rbytes=4096 wbytes=0 rios=1 ..."), over all devices."""
+    read = write = 0
+    for line in text.splitlines():
+        for field in line.split()[1:]:
+            key, _, value = field.partition("=")
+            if key == "rbytes":
+                read += int(value)
+            elif key == "wbytes":
+                write += int(value)
+    return read, write

@@ -11,6 +11,7 @@ import pytest
 from runtime.cgroups import CgroupFS, V1Driver, V2Driver
 from runtime.config import Resources
 from runtime.errors import CgroupError
+from runtime.security.devices import DEFAULT_DEVICE_RULES
 
 UNLIMITED = "9223372036854771712"
 V1_FILES = {
@@ -19,20 +20,34 @@ V1_FILES = {
         "memory.memsw.limit_in_bytes": UNLIMITED,
         "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
         "memory.failcnt": "0",
+        "memory.soft_limit_in_bytes": UNLIMITED,
+        "memory.usage_in_bytes": "0",
+        "memory.stat": "cache 0\ntotal_inactive_file 0\n",
     },
-    "cpu": {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "-1"},
+    "cpu": {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "-1", "cpu.shares": "1024"},
     "cpuacct": {"cpuacct.usage": "0"},
-    "pids": {"pids.max": "max"},
+    "pids": {"pids.max": "max", "pids.current": "0"},
     "freezer": {"freezer.state": "THAWED"},
-    "cpuset": {"cpuset.cpus": ""},
+    "cpuset": {"cpuset.cpus": "", "cpuset.mems": ""},
+    "blkio": {"blkio.throttle.io_service_bytes_recursive": "Total 0\n"},
 }
+V1_HOST_CPUSET = {"cpuset.cpus": "0-1", "cpuset.mems": "0"}
 V2_FILES = {
     "cgroup.procs": "",
     "cgroup.controllers": "",
     "cgroup.subtree_control": "",
     "cgroup.kill": "",
     "cgroup.freeze": "0",
+    "cgroup.events": "populated 0\nfrozen 0\n",
     "memory.max": "max",
+    "memory.low": "0",
+    "memory.current": "0",
+    "memory.stat": "anon 0\ninactive_file 0\n",
+    "cpu.stat": "usage_usec 0\nuser_usec 0\nsystem_usec 0\n",
+    "cpu.weight": "100",
+    "cpuset.cpus": "",
+    "io.stat": "",
+    "pids.current": "0",
     "memory.swap.max": "max",
     "memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
     "cpu.max": "max 100000",
@@ -49,6 +64,10 @@ class FakeKernel(CgroupFS):
         self.writes: list[tuple[str, str]] = []
         self.killed: list[int] = []
         self.next_pid = 1000
+        self.device_filters: list[tuple[str, tuple[str, ...]]] = []
+
+    def attach_device_filter(self, path: Path, rules: tuple[str, ...]) -> None:
+        self.device_filters.append((self.rel(path), rules))
 
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.base))
@@ -71,6 +90,10 @@ class FakeKernel(CgroupFS):
         elif path.name == "cgroup.kill":
             for procs in path.parent.rglob("cgroup.procs"):
                 procs.write_text("")
+        elif path.name == "cgroup.freeze":
+            path.write_text(value)
+            events = path.parent / "cgroup.events"
+            events.write_text(f"populated 0\nfrozen {value}\n")
         elif path.name == "cgroup.subtree_control":
             current = path.read_text().split()
             path.write_text(" ".join(current + [v.lstrip("+") for v in value.split()]))
@@ -100,6 +123,8 @@ def v1(tmp_path: Path) -> tuple[V1Driver, FakeKernel]:
     for mount in mounts.values():
         mount.mkdir()
         (mount / "cgroup.procs").write_text("1\n")
+    for name, value in V1_HOST_CPUSET.items():
+        (mounts["cpuset"] / name).write_text(value)
     kernel = FakeKernel(tmp_path, {mounts[c]: dict(files) for c, files in V1_FILES.items()})
     return V1Driver(mounts, kernel), kernel
 
@@ -118,23 +143,32 @@ def v2(tmp_path: Path) -> tuple[V2Driver, FakeKernel]:
 LIMITS = Resources(memory_limit=64 << 20, cpu_quota=50_000, cpu_period=100_000, pids_limit=100)
 
 
+def limit_writes(kernel: FakeKernel) -> list[tuple[str, str]]:
+    """The writes without v1's copying of the parent's cpuset into each new cpuset cgroup."""
+    return [w for w in kernel.writes if not (w[0].startswith("cpuset/") and (w[0].rsplit("/", 1)[1], w[1]) in V1_HOST_CPUSET.items())]
+
+
 # ---- v1 ----
 
 
-def test_v1_create_writes_limits_in_order_and_joins_every_hierarchy_but_cpuset(v1) -> None:
+def test_v1_create_writes_limits_in_order_and_joins_every_hierarchy(v1) -> None:
     driver, kernel = v1
     cg = driver.create("pyc", "c1", LIMITS)
     assert kernel.writes == [
-        ("memory/pyc/c1/memory.limit_in_bytes", str(64 << 20)),
+        # a new cpuset cgroup inherits its parent's cpus and mems, level by level
+        ("cpuset/pyc/cpuset.cpus", "0-1"),
+        ("cpuset/pyc/cpuset.mems", "0"),
+        ("cpuset/pyc/c1/cpuset.cpus", "0-1"),
+        ("cpuset/pyc/c1/cpuset.mems", "0"),
+        ("memory/pyc/c1/memory.limit_in_bytes", str(64 << 20)),  # memsw ≥ limit at every step
         ("memory/pyc/c1/memory.memsw.limit_in_bytes", str(64 << 20)),
         ("cpu/pyc/c1/cpu.cfs_period_us", "100000"),
         ("cpu/pyc/c1/cpu.cfs_quota_us", "50000"),
         ("pids/pyc/c1/pids.max", "100"),
     ]
     assert [kernel.rel(p) for p in cg.procs_files()] == [
-        f"{c}/pyc/c1/cgroup.procs" for c in ("memory", "cpu", "cpuacct", "pids", "freezer")
+        f"{c}/pyc/c1/cgroup.procs" for c in ("memory", "cpu", "cpuacct", "pids", "freezer", "cpuset", "blkio")
     ]
-    assert not (kernel.base / "cpuset" / "pyc").exists()
 
 
 def test_v1_memsw_is_raised_first_when_growing_past_it(v1) -> None:
@@ -142,25 +176,61 @@ def test_v1_memsw_is_raised_first_when_growing_past_it(v1) -> None:
     driver.create("pyc", "c1", Resources(memory_limit=32 << 20))
     kernel.writes.clear()
     driver.create("pyc", "c1", Resources(memory_limit=128 << 20))
-    assert [w[0].rsplit("/", 1)[1] for w in kernel.writes] == [
+    assert [w[0].rsplit("/", 1)[1] for w in limit_writes(kernel)] == [
         "memory.memsw.limit_in_bytes",
         "memory.limit_in_bytes",
     ]
+
+
+def test_v1_limit_goes_first_when_shrinking_below_the_current_limit(v1) -> None:
+    driver, kernel = v1
+    driver.create("pyc", "c1", Resources(memory_limit=128 << 20))
+    kernel.writes.clear()
+    driver.create("pyc", "c1", Resources(memory_limit=32 << 20, memory_swap=64 << 20))
+    assert limit_writes(kernel) == [
+        ("memory/pyc/c1/memory.limit_in_bytes", str(32 << 20)),
+        ("memory/pyc/c1/memory.memsw.limit_in_bytes", str(64 << 20)),
+    ]
+
+
+def test_v1_swap_reservation_shares_cpuset_and_oom_kill_disable(v1) -> None:
+    driver, kernel = v1
+    driver.create("pyc", "c1", Resources(
+        memory_limit=32 << 20, memory_swap=-1, memory_reservation=16 << 20, oom_kill_disable=True,
+        cpu_shares=512, cpuset_cpus="1",
+    ))
+    assert limit_writes(kernel) == [
+        ("memory/pyc/c1/memory.memsw.limit_in_bytes", "-1"),
+        ("memory/pyc/c1/memory.limit_in_bytes", str(32 << 20)),
+        ("memory/pyc/c1/memory.soft_limit_in_bytes", str(16 << 20)),
+        ("memory/pyc/c1/memory.oom_control", "1"),
+        ("cpu/pyc/c1/cpu.shares", "512"),
+        ("cpu/pyc/c1/cpu.cfs_period_us", "100000"),
+        ("cpuset/pyc/c1/cpuset.cpus", "1"),
+    ]
+
+
+def test_v1_swap_without_swap_accounting_is_a_warning(v1, capsys: pytest.CaptureFixture[str]) -> None:
+    driver, kernel = v1
+    del kernel.files_for[driver.mounts["memory"]]["memory.memsw.limit_in_bytes"]
+    driver.create("pyc", "c1", Resources(memory_limit=32 << 20, memory_swap=64 << 20))
+    assert limit_writes(kernel) == [("memory/pyc/c1/memory.limit_in_bytes", str(32 << 20))]
+    assert "does not support swap limit" in capsys.readouterr().err
 
 
 def test_v1_without_swap_accounting_sets_only_the_memory_limit(v1) -> None:
     driver, kernel = v1
     del kernel.files_for[driver.mounts["memory"]]["memory.memsw.limit_in_bytes"]
     driver.create("pyc", "c1", Resources(memory_limit=32 << 20))
-    assert kernel.writes == [("memory/pyc/c1/memory.limit_in_bytes", str(32 << 20))]
+    assert limit_writes(kernel) == [("memory/pyc/c1/memory.limit_in_bytes", str(32 << 20))]
 
 
 def test_v1_no_limits_writes_nothing_and_period_alone_sets_period(v1) -> None:
     driver, kernel = v1
     driver.create("pyc", "c1", Resources())
-    assert kernel.writes == []
+    assert limit_writes(kernel) == []
     driver.create("pyc", "c2", Resources(cpu_period=50_000))
-    assert kernel.writes == [("cpu/pyc/c2/cpu.cfs_period_us", "50000")]
+    assert limit_writes(kernel) == [("cpu/pyc/c2/cpu.cfs_period_us", "50000")]
 
 
 def test_v1_limit_without_its_controller_is_a_clear_error_and_creates_nothing(v1) -> None:
@@ -239,9 +309,9 @@ def test_v2_create_delegates_controllers_then_writes_limits(v2) -> None:
     driver, kernel = v2
     cg = driver.create("pyc/sub", "c1", LIMITS)
     assert kernel.writes == [
-        ("unified/cgroup.subtree_control", "+memory +pids"),  # cpu was already enabled
-        ("unified/pyc/cgroup.subtree_control", "+memory +cpu +pids"),
-        ("unified/pyc/sub/cgroup.subtree_control", "+memory +cpu +pids"),
+        ("unified/cgroup.subtree_control", "+cpuset +memory +io +pids"),  # cpu was already enabled
+        ("unified/pyc/cgroup.subtree_control", "+cpuset +memory +cpu +io +pids"),
+        ("unified/pyc/sub/cgroup.subtree_control", "+cpuset +memory +cpu +io +pids"),
         ("unified/pyc/sub/c1/memory.max", str(64 << 20)),
         ("unified/pyc/sub/c1/memory.swap.max", "0"),
         ("unified/pyc/sub/c1/cpu.max", "50000 100000"),
@@ -251,6 +321,9 @@ def test_v2_create_delegates_controllers_then_writes_limits(v2) -> None:
     kernel.writes.clear()
     driver.create("pyc/sub", "c2", Resources(cpu_period=20_000))
     assert kernel.writes == [("unified/pyc/sub/c2/cpu.max", "max 20000")]
+    # The devices controller of v2 is a BPF program, with the same allow list as v1.
+    assert kernel.device_filters == [("unified/pyc/sub/c1", DEFAULT_DEVICE_RULES),
+                                     ("unified/pyc/sub/c2", DEFAULT_DEVICE_RULES)]
 
 
 def test_v2_missing_controller_is_a_clear_error_and_creates_nothing(v2) -> None:
@@ -365,3 +438,142 @@ def test_create_retries_when_a_sibling_removed_the_parent_meanwhile(v2) -> None:
     kernel.mkdir = mkdir  # type: ignore[method-assign]
     cg = driver.create("pyc", "c1", Resources())
     assert raced and cg.path.is_dir()
+
+
+# ---- settings beyond the limits, freezing, stats ----
+
+
+def test_v2_swap_reservation_shares_cpuset(v2) -> None:
+    driver, kernel = v2
+    driver.create("pyc", "c1", Resources(memory_limit=32 << 20, memory_swap=96 << 20, memory_reservation=8 << 20,
+                                         cpu_shares=512, cpuset_cpus="0-1"))
+    assert kernel.writes[-5:] == [
+        ("unified/pyc/c1/memory.max", str(32 << 20)),
+        ("unified/pyc/c1/memory.swap.max", str(64 << 20)),  # v2 counts swap alone: memswap - memory
+        ("unified/pyc/c1/memory.low", str(8 << 20)),
+        ("unified/pyc/c1/cpu.weight", "20"),
+        ("unified/pyc/c1/cpuset.cpus", "0-1"),
+    ]
+    kernel.writes.clear()
+    driver.create("pyc", "c2", Resources(memory_limit=32 << 20, memory_swap=-1))
+    assert kernel.writes == [("unified/pyc/c2/memory.max", str(32 << 20)), ("unified/pyc/c2/memory.swap.max", "max")]
+
+
+def test_v2_warns_for_what_it_cannot_do(v2, capsys: pytest.CaptureFixture[str]) -> None:
+    driver, kernel = v2
+    del kernel.files_for[driver.root]["memory.swap.max"]
+    driver.create("pyc", "c1", Resources(memory_limit=32 << 20, memory_swap=64 << 20, oom_kill_disable=True))
+    err = capsys.readouterr().err
+    assert "does not support swap limit" in err and "oom_kill_disable is not supported on cgroup v2" in err
+    assert kernel.writes[-1] == ("unified/pyc/c1/memory.max", str(32 << 20))
+
+
+@pytest.mark.parametrize(("shares", "weight"), [(2, 1), (1024, 39), (262144, 10000), (512, 20)])
+def test_cpu_shares_to_weight_as_runc(shares: int, weight: int) -> None:
+    from runtime.cgroups.base import cpu_shares_to_weight
+
+    assert cpu_shares_to_weight(shares) == weight
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        (Resources(memory_swap=64 << 20), "needs a memory limit"),
+        (Resources(memory_limit=64 << 20, memory_swap=32 << 20), "must be at least the memory limit"),
+        (Resources(memory_limit=16 << 20, memory_reservation=32 << 20), "must not be more than the memory limit"),
+        (Resources(cpu_shares=1), "cpu shares must be between 2 and 262144"),
+        (Resources(cpuset_cpus="0-a"), "invalid cpuset"),
+    ],
+)
+def test_bad_new_settings_are_rejected_before_anything_is_created(v1, resources: Resources, message: str) -> None:
+    driver, kernel = v1
+    with pytest.raises(CgroupError, match=message):
+        driver.create("pyc", "c1", resources)
+    assert kernel.writes == []
+
+
+def test_v1_freeze_and_thaw(v1) -> None:
+    driver, kernel = v1
+    cg = driver.create("pyc", "c1", Resources())
+    kernel.writes.clear()
+    assert not cg.is_frozen()
+    cg.freeze()
+    assert cg.is_frozen()
+    cg.thaw()
+    assert not cg.is_frozen()
+    assert kernel.writes == [("freezer/pyc/c1/freezer.state", "FROZEN"), ("freezer/pyc/c1/freezer.state", "THAWED")]
+
+
+def test_freeze_that_never_completes_is_undone(v1, monkeypatch: pytest.MonkeyPatch) -> None:
+    driver, kernel = v1
+    monkeypatch.setattr("runtime.cgroups.base.FREEZE_TIMEOUT", 0.0)
+    cg = driver.create("pyc", "c1", Resources())
+    real_write = kernel.write
+
+    def stuck(path: Path, value: str) -> None:
+        real_write(path, "FREEZING" if value == "FROZEN" else value)
+
+    kernel.write = stuck  # type: ignore[method-assign]
+    with pytest.raises(CgroupError, match="did not happen"):
+        cg.freeze()
+    assert (kernel.base / "freezer/pyc/c1/freezer.state").read_text() == "THAWED"
+
+
+def test_v1_freeze_needs_the_freezer(v1) -> None:
+    driver, _ = v1
+    del driver.mounts["freezer"]
+    with pytest.raises(CgroupError, match="freezer cgroup v1 controller is not mounted"):
+        driver.create("pyc", "c1", Resources()).freeze()
+
+
+def test_v2_freeze_waits_for_frozen_in_cgroup_events(v2) -> None:
+    driver, kernel = v2
+    cg = driver.create("pyc", "c1", Resources())
+    kernel.writes.clear()
+    cg.freeze()
+    assert cg.is_frozen() and (cg.path / "cgroup.events").read_text().endswith("frozen 1\n")
+    cg.thaw()
+    assert not cg.is_frozen()
+    assert kernel.writes == [("unified/pyc/c1/cgroup.freeze", "1"), ("unified/pyc/c1/cgroup.freeze", "0")]
+
+
+def test_v1_stats(v1) -> None:
+    driver, kernel = v1
+    cg = driver.create("pyc", "c1", Resources(memory_limit=64 << 20))
+    base = kernel.base
+    (base / "memory/pyc/c1/memory.usage_in_bytes").write_text("10000000\n")
+    (base / "memory/pyc/c1/memory.stat").write_text("cache 5\ntotal_inactive_file 1000000\n")
+    (base / "cpuacct/pyc/c1/cpuacct.usage").write_text("123456789\n")
+    (base / "pids/pyc/c1/pids.current").write_text("3\n")
+    (base / "blkio/pyc/c1/blkio.throttle.io_service_bytes_recursive").write_text(
+        "8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\n8:16 Read 4\nTotal 12292\n")
+    s = cg.stats()
+    assert (s.cpu_usage_ns, s.memory_usage, s.memory_limit, s.pids, s.block_read, s.block_write) == (
+        123456789, 9000000, 64 << 20, 3, 4100, 8192)
+    assert driver.create("pyc", "c2", Resources()).stats().memory_limit is None  # unlimited
+
+
+def test_v2_stats(v2) -> None:
+    driver, kernel = v2
+    cg = driver.create("pyc", "c1", Resources())
+    (cg.path / "memory.current").write_text("5000\n")
+    (cg.path / "memory.stat").write_text("anon 3000\ninactive_file 1000\n")
+    (cg.path / "cpu.stat").write_text("usage_usec 250\nuser_usec 200\n")
+    (cg.path / "pids.current").write_text("2\n")
+    (cg.path / "io.stat").write_text("8:0 rbytes=100 wbytes=200 rios=1 wios=2\n8:16 rbytes=1 wbytes=2\n")
+    s = cg.stats()
+    assert (s.cpu_usage_ns, s.memory_usage, s.memory_limit, s.pids, s.block_read, s.block_write) == (
+        250_000, 4000, None, 2, 101, 202)
+    (cg.path / "memory.max").write_text("1048576\n")
+    assert cg.stats().memory_limit == 1 << 20
+
+
+def test_v1_devices_deny_everything_then_allow_the_rules(tmp_path: Path) -> None:
+    mount = tmp_path / "devices"
+    mount.mkdir()
+    (mount / "cgroup.procs").write_text("1\n")
+    kernel = FakeKernel(tmp_path, {mount: {"devices.allow": "", "devices.deny": ""}})
+    cg = V1Driver({"devices": mount}, kernel).create("pyc", "c1", Resources(device_rules=("c 1:3 rwm", "b *:* m")))
+    assert kernel.writes == [("devices/pyc/c1/devices.deny", "a"), ("devices/pyc/c1/devices.allow", "c 1:3 rwm"),
+                             ("devices/pyc/c1/devices.allow", "b *:* m")]
+    assert [kernel.rel(p) for p in cg.procs_files()] == ["devices/pyc/c1/cgroup.procs"]

@@ -1,6 +1,32 @@
 from composer.lifecycle import container_resolv_conf
+from composer.resolvconf import hosts_entries
+
+HOST = "# generated\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 10.0.0.2\nsearch example.org\noptions edns0\n"
 
 
 def test_loopback_resolvers_and_comments_are_dropped() -> None:
-    host = "# generated\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 10.0.0.2\nsearch example.org\noptions edns0\n"
-    assert container_resolv_conf(host) == "nameserver 10.0.0.2\nsearch example.org\noptions edns0\n"
+    assert container_resolv_conf(HOST) == "nameserver 10.0.0.2\nsearch example.org\noptions edns0\n"
+
+
+def test_on_a_network_the_embedded_server_is_the_nameserver_with_ndots_0() -> None:
+    assert container_resolv_conf(HOST, nameserver="10.89.0.1", dns=("192.0.2.53",)) == (
+        "nameserver 10.89.0.1\nsearch example.org\noptions edns0 ndots:0\n")
+
+
+def test_dns_search_and_dns_opt_replace_the_hosts() -> None:
+    text = container_resolv_conf(HOST, nameserver="10.89.0.1", search=("a.test", "b.test"),
+                                 options=("ndots:2", "timeout:1"))
+    assert text == "nameserver 10.89.0.1\nsearch a.test b.test\noptions ndots:2 timeout:1\n"
+    assert "search" not in container_resolv_conf(HOST, nameserver="10.89.0.1", search=(".",))
+
+
+def test_without_a_network_the_dns_servers_are_used_directly() -> None:
+    assert container_resolv_conf(HOST, dns=("192.0.2.53", "192.0.2.54")) == (
+        "nameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch example.org\noptions edns0\n")
+
+
+def test_hosts_entries_own_name_then_extra_hosts_with_host_gateway() -> None:
+    extra = {"db": ("10.0.0.2", "10.0.0.3"), "gw": ("host-gateway",)}
+    assert hosts_entries("abc123", "10.89.0.5", "10.89.0.1", extra) == [
+        ("10.89.0.5", ["abc123"]), ("10.0.0.2", ["db"]), ("10.0.0.3", ["db"]), ("10.89.0.1", ["gw"])]
+    assert hosts_entries("abc123", None, None, {"gw": ("host-gateway",)}) == [("127.0.0.1", ["gw"])]

@@ -73,3 +73,13 @@ def test_follow_survives_rotation_and_misses_nothing(tmp_path: Path) -> None:
     lines = [first.line, *(r.line for r in reader)]
     assert len(rotated_paths(str(log))) >= 4
     assert [int(line.split()[1]) for line in lines] == list(range(50))
+
+
+def test_one_batch_larger_than_max_size_is_rotated_record_by_record(tmp_path: Path) -> None:
+    log = tmp_path / "c.log"
+    writer = LogWriter(str(log), max_size=1000, max_files=50)
+    writer.write("stdout", [f"line {i:04d}\n" for i in range(100)])  # ~6 KB in one call
+    writer.close()
+    files = [*rotated_paths(str(log)), str(log)]
+    assert len(files) > 5 and all(Path(f).stat().st_size <= 1000 for f in files)
+    assert [r.line for r in read_log(log)] == [f"line {i:04d}\n" for i in range(100)]

@@ -99,6 +99,7 @@ def test_volume_short_syntax() -> None:
         "type": "bind",
         "source": "/proj/a",
         "target": "/b",
+        "bind": {"create_host_path": True},  # implied by the short syntax, as in Compose
         "read_only": True,
     }
     assert parse_volume("~/c:/c", "/proj", "/home/u").mount["source"] == "/home/u/c"
@@ -107,7 +108,7 @@ def test_volume_short_syntax() -> None:
     }
     assert parse_volume("/a:/d:ro,Z,rshared,cached").mount == {
         "type": "bind", "source": "/a", "target": "/d", "read_only": True,
-        "bind": {"selinux": "Z", "propagation": "rshared"}, "consistency": "cached",
+        "bind": {"create_host_path": True, "selinux": "Z", "propagation": "rshared"}, "consistency": "cached",
     }
     assert parse_volume("/a:/d:nocopy").ignored_options == ("nocopy",)
     assert parse_volume("/only").mount == {"type": "volume", "target": "/only"}

@@ -73,3 +73,34 @@ def test_corrupt_state_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(StateError, match="cannot read network state"):
         _store(tmp_path).read()
+
+
+def test_cached_sandbox_files_follow_every_change_by_any_store(tmp_path: Path) -> None:
+    import os
+    import time
+
+    reader, writer = _store(tmp_path), _store(tmp_path)
+    leg = AttachmentRecord("n", "eth0", "vp-x", "10.0.0.2", 24, "10.0.0.1", "02:00:00:00:00:01")
+    with writer.transaction() as txn:
+        txn.state.sandboxes["a"] = SandboxRecord("a", "/x/a", [leg])
+        txn.save("a")
+    path = tmp_path / "run" / "network" / "sandboxes" / "a.json"
+    old = time.time_ns() - 10**9
+    os.utime(path, ns=(old, old))  # old enough to be cached
+    assert reader.read().sandboxes["a"].attachments[0].address == "10.0.0.2"
+    assert "a.json" in reader._parsed
+    # A transaction that mutates its records and fails leaves the cache as it was.
+    with pytest.raises(RuntimeError), reader.transaction() as txn:
+        txn.state.sandboxes["a"].attachments.clear()
+        raise RuntimeError
+    assert len(reader.read().sandboxes["a"].attachments) == 1
+    # Another store rewrites it (same size: only the address changes): a fresh file is re-read.
+    with writer.transaction() as txn:
+        txn.state.sandboxes["a"].attachments[0].address = "10.0.0.3"
+        txn.save("a")
+    assert reader.read().sandboxes["a"].attachments[0].address == "10.0.0.3"
+    assert "a.json" not in reader._parsed  # too young to trust its timestamp
+    with writer.transaction() as txn:
+        del txn.state.sandboxes["a"]
+        txn.save("a")
+    assert reader.read().sandboxes == {} and reader._parsed == {}

@@ -118,3 +118,55 @@ def test_external_networks_are_joined_never_created() -> None:
 def test_a_container_name_from_the_stack_is_used() -> None:
     named = DesiredService("db", "h1", (), ("demo_default",), container_name="my-database")
     assert plan_up("demo", [named], [NET], Observed()).render().splitlines()[-1] == "create my-database: not found"
+
+
+def test_a_changed_network_is_recreated_with_every_container_on_it() -> None:
+    front = DesiredNetwork("demo_front", "front", config_hash="new")
+    back = DesiredNetwork("demo_back", "back", config_hash="same")
+    services = [
+        DesiredService("db", "h1", (), ("demo_back",)),
+        DesiredService("web", "h1", ("db",), ("demo_front", "demo_back")),
+    ]
+    observed = Observed(
+        (running("db"), running("web")),
+        frozenset({"demo_front", "demo_back"}),
+        {"demo_front": "old", "demo_back": "same"},
+    )
+    assert plan_up("demo", services, [front, back], observed).render() == (
+        "recreate-network demo_front: configuration changed\n"
+        "keep demo-db-1: running and up to date\n"
+        'recreate demo-web-1: network "demo_front" is recreated'
+    )
+    # --no-recreate cannot keep a container on a network that goes away
+    no_recreate = plan_up("demo", services, [front, back], observed, PlanOptions(no_recreate=True))
+    assert no_recreate.for_service("web").verb == "recreate"  # type: ignore[union-attr]
+
+
+def test_a_network_without_a_recorded_hash_or_a_fast_path_hash_is_kept() -> None:
+    observed = Observed((running("web"),), frozenset({"demo_default"}), {"demo_default": ""})
+    for net in (DesiredNetwork("demo_default", "default", config_hash="x"), NET):
+        assert plan_up("demo", [svc("web")], [net], observed).render() == (
+            "keep demo-web-1: running and up to date"
+        )
+
+
+def test_external_networks_are_never_recreated() -> None:
+    net = DesiredNetwork("shared", "default", external=True, config_hash="x")
+    observed = Observed((running("web"),), frozenset({"shared"}), {"shared": "y"})
+    assert not plan_up("demo", [svc("web")], [net], observed).changes_anything
+
+
+def test_sharing_a_netns_follows_its_owner_recreation() -> None:
+    services = [
+        DesiredService("db", "h2", (), ("demo_default",)),
+        DesiredService("app", "h1", ("db",), (), netns_owner="db"),
+        DesiredService("other", "h1", ("db",), ("demo_default",)),
+    ]
+    observed = Observed(
+        (running("db"), running("app"), running("other")), frozenset({"demo_default"})
+    )
+    assert plan_up("demo", services, [NET], observed).render() == (
+        "recreate demo-db-1: configuration changed\n"
+        'recreate demo-app-1: joins the network namespace of service "db", which is recreated\n'
+        "keep demo-other-1: running and up to date"
+    )

@@ -48,3 +48,26 @@ def test_command_is_truncated_like_docker_ps() -> None:
 
 def test_table_aligns_columns() -> None:
     assert render_table(("A", "LONGER"), [("xx", "y")]) == "A    LONGER\nxx   y"
+
+
+def test_a_paused_container_shows_as_docker_shows_it() -> None:
+    from dataclasses import replace
+
+    paused = replace(state("running"), paused=True)
+    assert status_text(paused, NOW) == "Up 5 seconds (Paused)"
+    assert json_row(paused, ("sh",), NOW)["State"] == "paused"
+
+
+def test_running_status_shows_health_as_docker_does() -> None:
+    import dataclasses
+
+    from runtime.state import Health
+
+    for status, suffix in (("starting", " (health: starting)"), ("healthy", " (healthy)"),
+                           ("unhealthy", " (unhealthy)")):
+        with_health = dataclasses.replace(state("running"), health=Health(status, 0, ()))
+        assert status_text(with_health, NOW) == f"Up 5 seconds{suffix}"
+        assert json_row(with_health, ("true",), NOW)["Health"] == status
+    assert json_row(state("running"), ("true",), NOW)["Health"] == ""
+    exited = dataclasses.replace(state("exited", 0), health=Health("healthy", 0, ()))
+    assert status_text(exited, NOW) == "Exited (0) 3 seconds ago"  # no health once it is not running

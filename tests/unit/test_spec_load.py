@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from composer.errors import SpecError
-from composer.models import DependsOn, Project, ServiceNetwork, ServiceVolume
+from composer.models import BindOptions, DependsOn, Project, ServiceNetwork, ServiceVolume
 from composer.spec import DEFAULT_FILES, OVERRIDE_FILES, find_files, load_project, project_to_dict
 from composer.support import unsupported_settings
 
@@ -70,6 +70,7 @@ services:
     depends_on: [db]
 networks:
   front:
+    ipam: {config: [{subnet: 10.1.0.0/24}]}
 volumes:
   data:
 """
@@ -97,7 +98,8 @@ def test_full_service_is_normalised(tmp_path: Path) -> None:
     assert web.labels == {"a": "b", "c": ""}
     assert web.networks == {"front": ServiceNetwork(aliases=("www",), ipv4_address="10.1.0.5")}
     assert web.volumes == (
-        ServiceVolume(type="bind", source=str(tmp_path / "src"), target="/app", read_only=True),
+        ServiceVolume(type="bind", source=str(tmp_path / "src"), target="/app", read_only=True,
+                      bind=BindOptions(create_host_path=True)),
         ServiceVolume(type="volume", source="data", target="/data"),
         ServiceVolume(type="volume", target="/anon"),
         ServiceVolume(type="tmpfs", target="/tmp"),
@@ -124,17 +126,16 @@ def test_unset_variable_warns_once(tmp_path: Path) -> None:
 def test_unsupported_keys_warn_once_per_key_and_service(tmp_path: Path) -> None:
     text = (
         "version: '3'\nservices:\n  web:\n    image: x\n    ports: ['80:80']\n"
-        "    healthcheck: {test: [CMD, true]}\n  db:\n    image: y\n    ports: ['5432']\n"
+        "    develop: {watch: []}\n  db:\n    image: y\n    ports: ['5432']\n"
         "secrets:\n  s:\n    file: ./s\n"
     )
     project = load(tmp_path, text)
-    assert project.warnings == (
-        "version: obsolete, ignored",
-        "services.web.healthcheck: not supported yet, ignored",
-    )
+    assert project.warnings == ("version: obsolete, ignored",)  # every other key is modelled
+    assert [p.published for p in project.services["web"].ports] == ["80"]
     # Kept in the model (config prints it), reported as inert when a stack is run.
     assert project.secrets["s"].file == str(tmp_path / "s")
     assert "secrets: not supported yet, ignored" in unsupported_settings(project)
+    assert "services.web.develop: not supported yet, ignored" in unsupported_settings(project)
 
 
 @pytest.mark.parametrize(

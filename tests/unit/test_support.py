@@ -15,26 +15,32 @@ services:
   db: {image: busybox}
   web:
     image: busybox
+    healthcheck: {interval: 5s}
     depends_on:
       db: {condition: service_healthy, restart: true}
     networks:
       back: {ipv4_address: 10.1.2.3}
     deploy:
       replicas: 3
-      resources: {reservations: {memory: 64m}}
+      resources: {reservations: {memory: 64m, cpus: 0.5}}
 networks:
-  back: {internal: true, driver: overlay, driver_opts: {mtu: "1400"}}
+  back:
+    internal: true
+    enable_ipv6: true
+    driver_opts: {com.docker.network.driver.mtu: "1400", com.docker.network.bridge.name: br0}
+    ipam: {driver: other, options: {a: b}, config: [{subnet: 10.1.2.0/24, aux_addresses: {h: 10.1.2.9}}]}
 """)
     assert unsupported_settings(load_project([path], env={})) == [
-        "services.web.depends_on.db: condition service_healthy is not supported yet (no healthchecks); "
-        "waiting for service_started instead",
         "services.web.depends_on.db.restart: not supported yet, ignored",
-        "services.web.networks.back.ipv4_address: not supported yet, an address is allocated instead",
-        "services.web.deploy.resources.reservations: not supported yet, ignored",
+        "services.web.healthcheck: no test given (images carry no healthcheck here), ignored",
+        "services.web.deploy.resources.reservations.cpus: a CPU reservation is only a scheduling hint "
+        "for Swarm, ignored (as docker compose)",
         "services.web.deploy.replicas: only 1 replica is supported yet, running 1",
-        "networks.back.internal: not enforced yet",
-        "networks.back.driver: only bridge is supported, using bridge",
-        "networks.back: ipam and driver_opts are not supported yet, ignored",
+        "networks.back.driver_opts.com.docker.network.bridge.name: not supported yet, ignored",
+        "networks.back.enable_ipv6: IPv6 is not supported yet, the network gets IPv4 only",
+        "networks.back.ipam.driver: only the default IPAM driver is supported, using it",
+        "networks.back.ipam.options: not supported yet, ignored",
+        "networks.back.ipam.config[0].aux_addresses: not supported yet, ignored",
     ]
 
 

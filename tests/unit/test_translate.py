@@ -72,3 +72,40 @@ def test_mounts_and_restart(tmp_path: Path) -> None:
 def test_anonymous_volumes_are_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match=r"services.app.volumes\[0\]: anonymous volumes are not supported yet"):
         translate(tmp_path, "image: busybox\nvolumes: ['/data']")
+
+
+def test_memory_swap_follows_docker(tmp_path: Path) -> None:
+    def swap(service: str) -> int | None:
+        return translate(tmp_path, "image: busybox\n" + service).resources.memory_swap
+
+    assert swap("mem_limit: 64m") == 128 << 20  # Docker's default: as much swap as memory
+    assert swap("mem_limit: 64m\nmemswap_limit: 64m") == 64 << 20  # no swap
+    assert swap("mem_limit: 64m\nmemswap_limit: -1") == -1
+    assert swap("mem_limit: 64m\nmemswap_limit: '-1'") == -1
+    assert swap("") is None
+    with pytest.raises(PlanError, match="memswap_limit needs mem_limit"):
+        swap("memswap_limit: 1g")
+    with pytest.raises(PlanError, match=r"memswap_limit \(33554432\) is less than mem_limit"):
+        swap("mem_limit: 64m\nmemswap_limit: 32m")
+
+
+def test_reservation_shares_cpuset_period_quota_oom(tmp_path: Path) -> None:
+    r = translate(tmp_path, "image: busybox\nmem_reservation: 32m\ncpu_shares: 512\ncpuset: 0-1\n"
+                            "cpu_period: 50000\ncpu_quota: 25000\noom_kill_disable: true").resources
+    assert (r.memory_reservation, r.cpu_shares, r.cpuset_cpus, r.cpu_period, r.cpu_quota, r.oom_kill_disable) == (
+        32 << 20, 512, "0-1", 50_000, 25_000, True)
+    deploy = translate(tmp_path, "image: busybox\ndeploy: {resources: {reservations: {memory: 16m}}}").resources
+    assert deploy.memory_reservation == 16 << 20
+    plain = translate(tmp_path, "image: busybox\ncpu_shares: 0\ncpu_quota: -1").resources
+    assert (plain.cpu_shares, plain.cpu_quota, plain.cpu_period, plain.oom_kill_disable) == (None, None, 100_000, False)
+    with pytest.raises(PlanError, match="mem_reservation and deploy.resources.reservations disagree"):
+        translate(tmp_path, "image: busybox\nmem_reservation: 8m\ndeploy: {resources: {reservations: {memory: 16m}}}")
+    with pytest.raises(PlanError, match="cpus and cpu_quota/cpu_period cannot both be set"):
+        translate(tmp_path, "image: busybox\ncpus: 1\ncpu_quota: 50000")
+
+
+def test_a_bad_cpuset_names_the_key(tmp_path: Path) -> None:
+    from composer.errors import SpecError
+
+    with pytest.raises(SpecError, match="cpuset"):
+        translate(tmp_path, "image: busybox\ncpuset: 'a-b'")

@@ -1,0 +1,54 @@
+"""The embedded DNS server: containers resolve each other by name through it.
+
+    records   the lookup logic (pure: scoping, A, PTR, NXDOMAIN, what to forward)
+    wire      DNS packets in and out (dnslib; imported by the server process only)
+    zones     the records on disk, one file per network, written under a lock
+    server    the long-lived asyncio process serving every zone on its gateway, port 53
+    control   starting (once), finding and stopping that process
+    inotify   how the server sees a zone change
+
+`EmbeddedDns` is what the network manager uses; nothing here imports dnslib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from network.dns.control import DnsServerError, Layout, ensure_server, server_pid, stop_server
+from network.dns.zones import ZoneStore
+
+__all__ = ["DnsServerError", "EmbeddedDns"]
+
+
+class EmbeddedDns:
+    """The records and the server process of one run root."""
+
+    def __init__(self, directory: Path) -> None:
+        self.layout = Layout(directory)
+        self.zones = ZoneStore(self.layout.zones)
+
+    def add_zone(self, network: str, gateway: str, subnet: str) -> None:
+        self.zones.add_zone(network, gateway, subnet)
+
+    def remove_zone(self, network: str) -> None:
+        """Forget the network; the server stops with the last one."""
+        if self.zones.remove_zone(network):
+            stop_server(self.layout)
+
+    def publish(self, owner: str, network: str, address: str, names: Sequence[str],
+                upstreams: Sequence[str] = ()) -> None:
+        self.zones.publish(owner, network, address, names, upstreams)
+
+    def withdraw(self, owner: str, network: str | None = None) -> None:
+        self.zones.withdraw(owner, network)
+
+    def ensure_running(self, upstreams: Sequence[str] = ()) -> int | None:
+        """Start the server if it is not running (None: no zone, nothing to serve)."""
+        gateways = [zone.gateway for zone in self.zones.zones()]
+        if not gateways:
+            return None
+        return ensure_server(self.layout, [str(g) for g in gateways], upstreams)
+
+    def server_pid(self) -> int | None:
+        return server_pid(self.layout)
