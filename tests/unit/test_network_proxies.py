@@ -15,7 +15,7 @@ def test_record_round_trip(tmp_path: Path) -> None:
         "box", "10.89.0.2",
         requests=[PortRequest(80, "tcp", "", (8000, 8010)), PortRequest(53, "udp", "127.0.0.1")],
         ports=[PublishedPort("0.0.0.0", 8003, 80, "tcp"), PublishedPort("127.0.0.1", 41000, 53, "udp")],
-        exposed=["7000/tcp"], pid=123, started=456)
+        chosen=[8003, 41000], exposed=["7000/tcp"], pid=123, started=456)
     table = ProxyTable(tmp_path)
     table._save(record)
     assert table.get("box") == record
