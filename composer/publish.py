@@ -31,8 +31,16 @@ def exposed_ports(spec: Service) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f"{port}/{proto}" for entry in spec.expose for port, proto in expose_ports(entry)))
 
 
+def publishes(spec: Service) -> bool:
+    """Only a container with a network namespace of its own on the service's networks
+    publishes: with any `network_mode` Docker discards the ports (composer.support warns)."""
+    return spec.network_mode is None
+
+
 def reserve_ports(service: str, spec: Service) -> Reservation:
     """Bind the service's host ports now; a taken one is an error naming it and the service."""
+    if not publishes(spec):
+        return Reservation()
     try:
         return reserve(port_requests(spec))
     except PortAllocatedError as error:
@@ -50,7 +58,7 @@ def ensure_published(engine: Engine, cid: str, service: str, spec: Service) -> N
 
     With no record at all (the run root was cleared by a reboot) they are published anew.
     """
-    if not (spec.ports or spec.expose):
+    if not (spec.ports or spec.expose) or not publishes(spec):
         return
     try:
         if engine.networks.ensure_ports(cid) is None:

@@ -108,6 +108,9 @@ def _service(where: str, service: Service) -> list[str]:
                             "a scheduling hint for Swarm, ignored (as docker compose)")
         if service.deploy.replicas not in (None, 1):
             warnings.append(f"{where}.deploy.replicas: only 1 replica is supported yet, running 1")
+    if service.ports and service.network_mode is not None:
+        warnings.append(f"{where}.ports: published ports are discarded with network_mode "
+                        f"{service.network_mode} (as Docker)")
     warnings.extend(_kept_settings(where, service))
     return warnings
 

@@ -12,7 +12,9 @@ Never imports `composer` or `runtime`. The public API is re-exported here:
 
 Module map: names (interface names, pure), ipam (pure), hosts (pure rendering),
 state (JSON + flock), netns (namespace files, fork-free), netlink (the only pyroute2
-user), bridge, isolation (nftables filter per bridge), attach, manager (the facade).
+user), bridge, isolation (nftables filter per bridge), attach, manager (the facade),
+ports (host ports bound before a container exists), proxies (their records and proxy
+processes), proxy (the proxy process itself).
 """
 
 from __future__ import annotations

@@ -56,11 +56,13 @@ class SandboxPorts:
 
 @dataclass
 class Reservation:
-    """Bound sockets, in the order of `ports`; `close` drops this process's copies."""
+    """Bound sockets, in the order of `ports` (a request may have two: 0.0.0.0 and [::]);
+    `close` drops this process's copies."""
 
     ports: tuple[PublishedPort, ...] = ()
     requests: tuple[PortRequest, ...] = ()
     sockets: list[socket.socket] = field(default_factory=list)
+    chosen: tuple[int, ...] = ()  # the host port of each request
 
     def close(self) -> None:
         for sock in self.sockets:
@@ -75,47 +77,63 @@ class Reservation:
 
 
 def reserve(requests: Sequence[PortRequest], prefer: Sequence[int | None] = ()) -> Reservation:
-    """Bind every request or none. `prefer[i]` is a host port to try first for request i (the
-    one it had before, when a proxy is restarted); a port that was picked from a range or by
-    the kernel falls back to another one when it is taken meanwhile."""
+    """Bind every request or none. Without a host address a port is bound on 0.0.0.0 and,
+    where the host has IPv6, on [::] too (as Docker). `prefer[i]` is a host port to try
+    first for request i (the one it had before, when a proxy is restarted); a port that was
+    picked from a range or by the kernel moves on when it is taken meanwhile."""
     reservation = Reservation(requests=tuple(requests))
     try:
         for index, request in enumerate(requests):
             previous = prefer[index] if index < len(prefer) else None
-            sock = _bind_one(request, previous)
-            reservation.sockets.append(sock)
-            port = sock.getsockname()[1]
-            reservation.ports += (PublishedPort(_host_ip(request), port, request.target, request.protocol),)
+            bound = _bind_one(request, previous)
+            reservation.chosen += (bound[0].getsockname()[1],)
+            for sock in bound:
+                reservation.sockets.append(sock)
+                host = "::" if sock.family == socket.AF_INET6 and not request.host_ip else _host_ip(request)
+                reservation.ports += (PublishedPort(host, sock.getsockname()[1], request.target, request.protocol),)
     except BaseException:
         reservation.close()
         raise
     return reservation
 
 
-def _bind_one(request: PortRequest, previous: int | None) -> socket.socket:
-    candidates: list[int] = []
-    if previous is not None:
-        candidates.append(previous)
+_NO_IPV6 = frozenset({errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL, errno.EPROTONOSUPPORT})
+EPHEMERAL_TRIES = 8  # kernel-picked ports whose [::] twin turned out taken
+
+
+def _bind_one(request: PortRequest, previous: int | None) -> list[socket.socket]:
+    candidates: list[int] = [previous] if previous is not None else []
     if request.published is None:
-        candidates.append(0)
+        candidates += [0] * EPHEMERAL_TRIES
     else:
         first, last = request.published
         candidates += [p for p in range(first, last + 1) if p != previous]
-    error: OSError | None = None
+    failed: tuple[str, int, OSError] | None = None
     for port in candidates:
         try:
-            return _bind(request, port)
+            sock = _bind(request, _host_ip(request), port)
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
-                raise _bind_error(request, port, exc) from None
-            error = error or exc
-    assert error is not None
-    first_port = request.published[0] if request.published else 0
-    raise _bind_error(request, first_port, error)
+                raise _bind_error(request, _host_ip(request), port, exc) from None
+            failed = failed or (_host_ip(request), port, exc)
+            continue
+        if request.host_ip:
+            return [sock]
+        chosen = sock.getsockname()[1]
+        try:
+            return [sock, _bind(request, "::", chosen)]
+        except OSError as exc:
+            if exc.errno in _NO_IPV6:
+                return [sock]  # a host without IPv6: 0.0.0.0 alone
+            sock.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise _bind_error(request, "::", chosen, exc) from None
+            failed = failed or ("::", chosen, exc)
+    assert failed is not None
+    raise _bind_error(request, *failed)
 
 
-def _bind(request: PortRequest, port: int) -> socket.socket:
-    address = _host_ip(request)
+def _bind(request: PortRequest, address: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     kind = socket.SOCK_STREAM if request.protocol == "tcp" else socket.SOCK_DGRAM
     sock = socket.socket(family, kind)
@@ -139,8 +157,7 @@ def _host_ip(request: PortRequest) -> str:
     return request.host_ip or "0.0.0.0"
 
 
-def _bind_error(request: PortRequest, port: int, error: OSError) -> PortAllocatedError:
-    host = _host_ip(request)
+def _bind_error(request: PortRequest, host: str, port: int, error: OSError) -> PortAllocatedError:
     shown = f"[{host}]" if ":" in host else host
     if request.published and request.published[0] != request.published[1]:
         where = f"{shown}:{request.published[0]}-{request.published[1]}"

@@ -10,7 +10,8 @@ TCP: each accepted connection gets its own connection to the container; bytes ar
 relayed both ways with flow control, and a half-close (EOF) is passed on. UDP: each
 client address is a flow with its own connected socket to the container, so replies go
 back to the right client; a flow idle for UDP_IDLE seconds is dropped (as docker-proxy).
-SIGTERM or SIGINT ends the process.
+SIGTERM ends the process; SIGINT and SIGHUP (from the terminal of the `up` that
+started it) are ignored.
 """
 
 from __future__ import annotations
@@ -96,9 +97,7 @@ class Inbound(Relay):
         if self.transport.is_closing():
             outbound.close()
             return
-        self.peer, outbound.peer = outbound, self
-        _no_delay(outbound.transport)
-        _no_delay(self.transport)
+        self.peer, outbound.peer = outbound, self  # asyncio sets TCP_NODELAY on both already
         self.transport.resume_reading()
 
 
@@ -173,17 +172,12 @@ class UdpFlow(asyncio.DatagramProtocol):
             self.transport.close()
 
 
-def _no_delay(transport: asyncio.BaseTransport | None) -> None:
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
 async def serve(spec: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    for signum in (signal.SIGINT, signal.SIGHUP):  # the terminal of the `up` that started it
+        signal.signal(signum, signal.SIG_IGN)
     target_ip = spec["target"]
     for listener in spec["listeners"]:
         sock = socket.socket(fileno=listener["fd"])

@@ -43,12 +43,12 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(sock.getsockname()[1])
 
 
-def fetch(port: int, path: str = "/", timeout: float = 10) -> str:
-    """GET over a raw socket to 127.0.0.1:port, retried while the server comes up."""
+def fetch(port: int, path: str = "/", timeout: float = 10, address: str = "127.0.0.1") -> str:
+    """GET over a raw socket to address:port, retried while the server comes up."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            with socket.create_connection((address, port), timeout=2) as sock:
                 sock.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
                 data = b""
                 while chunk := sock.recv(65536):
@@ -58,7 +58,7 @@ def fetch(port: int, path: str = "/", timeout: float = 10) -> str:
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise AssertionError(f"nothing answered on 127.0.0.1:{port}")
+            raise AssertionError(f"nothing answered on {address}:{port}")
         time.sleep(0.1)
 
 
@@ -94,12 +94,14 @@ def test_tcp_published_port_reaches_the_container_and_is_reported(stack: Stack) 
     assert fetch(host, "/index.html").strip() == "hello"
     assert stack.run("port", "web", "80").stdout.strip() == f"0.0.0.0:{host}"
     row = stack.by_service()["web"]
-    assert row["Publishers"] == [
+    assert row["Publishers"] == [  # 0.0.0.0 and [::], as Docker (the VM has IPv6 on lo)
         {"URL": "0.0.0.0", "TargetPort": 80, "PublishedPort": host, "Protocol": "tcp"},
+        {"URL": "::", "TargetPort": 80, "PublishedPort": host, "Protocol": "tcp"},
         {"URL": "", "TargetPort": 7000, "PublishedPort": 0, "Protocol": "tcp"},
     ]
-    assert row["Ports"] == f"7000/tcp, 0.0.0.0:{host}->80/tcp"
-    assert f"7000/tcp, 0.0.0.0:{host}->80/tcp" in stack.run("ps").stdout
+    assert row["Ports"] == f"7000/tcp, 0.0.0.0:{host}->80/tcp, [::]:{host}->80/tcp"
+    assert f"7000/tcp, 0.0.0.0:{host}->80/tcp, [::]:{host}->80/tcp" in stack.run("ps").stdout
+    assert fetch(host, "/index.html", address="::1").strip() == "hello"
     missing = stack.run("port", "web", "80", "--protocol", "udp", check=False)
     assert missing.returncode == 1 and 'no port 80/udp is published for service "web"' in missing.stderr
     # Reachable at the host's own (non-loopback) addresses too: 0.0.0.0 covers them.
@@ -133,8 +135,9 @@ def test_range_and_ephemeral_ports(stack: Stack) -> None:
     printed = stack.run("port", "web", "9001").stdout.strip()
     assert printed == f"0.0.0.0:{first + 1}"  # the first binding of that port, as Compose
     assert stack.by_service()["web"]["Ports"] == (
-        f"0.0.0.0:{first}->9000/tcp, 0.0.0.0:{first + 1}->9001/tcp, "
-        f"127.0.0.1:{port}->9001/tcp, 0.0.0.0:{first + 2}->9002/tcp")
+        f"0.0.0.0:{first}->9000/tcp, [::]:{first}->9000/tcp, 0.0.0.0:{first + 1}->9001/tcp, "
+        f"127.0.0.1:{port}->9001/tcp, [::]:{first + 1}->9001/tcp, 0.0.0.0:{first + 2}->9002/tcp, "
+        f"[::]:{first + 2}->9002/tcp")
 
 
 @contextmanager
@@ -209,6 +212,9 @@ def test_down_and_stop_free_the_port_and_a_killed_proxy_is_restarted_by_up(stack
     stack.run("up", "-d")
     assert fetch(host, "/index.html").strip() == "hello"
     ephemeral = next(p["PublishedPort"] for p in publishers(stack, "web") if p["PublishedPort"] != host)
+    bindings = sorted((str(p["URL"]), int(str(p["PublishedPort"]))) for p in publishers(stack, "web"))
+    assert bindings == sorted([("0.0.0.0", host), ("::", host), ("0.0.0.0", int(str(ephemeral))),
+                               ("::", int(str(ephemeral)))])
     (pid,) = proxy_pids(stack)
 
     # An up with nothing to do leaves the proxy alone.
@@ -226,7 +232,7 @@ def test_down_and_stop_free_the_port_and_a_killed_proxy_is_restarted_by_up(stack
     (restarted,) = proxy_pids(stack)
     assert restarted != pid
     assert fetch(host, "/index.html").strip() == "hello"
-    assert sorted(p["PublishedPort"] for p in publishers(stack, "web")) == sorted([host, ephemeral])
+    assert sorted((str(p["URL"]), int(str(p["PublishedPort"]))) for p in publishers(stack, "web")) == bindings
     stack.run("up", "-d")
     assert proxy_pids(stack) == [restarted]
 
@@ -254,6 +260,9 @@ def test_a_changed_mapping_recreates_the_container(stack: Stack) -> None:
     assert stack.by_service()["web"]["ID"] != first_id
     assert fetch(new, "/index.html").strip() == "hello"
     assert not listening(old)
+    # Recreated on the same host port: the old proxy's port is free again at once.
+    assert "Recreated" in stack.run("up", "-d", "--force-recreate").stderr
+    assert fetch(new, "/index.html").strip() == "hello"
 
 
 @pytest.mark.parametrize("entry", ["70000:80", "8080:80/sctp"])
@@ -283,6 +292,23 @@ def test_reserve_binds_all_or_nothing_and_falls_back_within_a_range() -> None:
             assert fallback.ports[0].host_port not in (0, taken)  # an ephemeral port moves on
         with pytest.raises(PortAllocatedError, match="cannot assign requested address|Cannot assign"):
             reserve([PortRequest(80, "udp", "192.0.2.1", (free, free))])
+
+
+def test_reserve_binds_ipv4_and_ipv6_wildcards_by_default() -> None:
+    from network import PortAllocatedError, PortRequest, reserve
+
+    with reserve([PortRequest(80, "udp")]) as both:
+        port = both.chosen[0]
+        assert [(p.host_ip, p.host_port) for p in both.ports] == [("0.0.0.0", port), ("::", port)]
+    with socket.socket(socket.AF_INET6) as squatter:  # only [::] taken
+        squatter.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        squatter.bind(("::", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        with pytest.raises(PortAllocatedError, match=rf"Bind for \[::\]:{taken} failed: port is already allocated"):
+            reserve([PortRequest(80, "tcp", "", (taken, taken))])
+        with reserve([PortRequest(80, "tcp")], prefer=[taken]) as moved:  # an ephemeral port moves on
+            assert len(moved.sockets) == 2 and moved.chosen[0] != taken
 
 
 @contextmanager

@@ -152,3 +152,18 @@ def test_a_changed_mapping_changes_the_config_hash() -> None:
     assert one != config_hash(Service(image="x", ports=["8081:80"]), "img")
     assert one != config_hash(Service(image="x", ports=["8080:80/udp"]), "img")
     assert one != config_hash(Service(image="x", ports=["8080:80"], expose=["90"]), "img")
+
+
+def test_ports_are_discarded_with_a_network_mode_as_docker_does() -> None:
+    from composer.models import Project
+    from composer.publish import publishes, reserve_ports
+    from composer.support import unsupported_settings
+
+    host = Service(image="x", network_mode="host", ports=["8080:80"])
+    project = Project(name="p", working_dir="/", services={"web": host, "db": Service(image="x", ports=["80"])})
+    warnings = unsupported_settings(project)
+    assert "services.web.ports: published ports are discarded with network_mode host (as Docker)" in warnings
+    assert not any(w.startswith("services.db.ports") for w in warnings)
+    assert not publishes(host) and publishes(project.services["db"])
+    with reserve_ports("web", host) as reservation:  # binds nothing: a taken 8080 is no error
+        assert reservation.ports == () and reservation.sockets == []
