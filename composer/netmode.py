@@ -101,6 +101,10 @@ def _joined(engine: Engine, target: str) -> NetworkPlacement:
     return NetworkPlacement(netns.path, False, etc_dir, config.hostname, (), False)
 
 
+def container_names(engine: Engine, ids: tuple[str, ...]) -> list[str]:
+    return [_name_of(engine, cid) for cid in ids]
+
+
 def _name_of(engine: Engine, cid: str) -> str:
     from runtime.errors import ContainerError
 

@@ -136,6 +136,7 @@ class NetworkManager:
                 raise NetworkInUseError(
                     f"network {name!r} is still in use by {', '.join(users)}",
                     hint="detach or remove those sandboxes first",
+                    users=tuple(users),
                 )
             with Netlink() as host:
                 bridge.remove_bridge(host, rec.bridge)

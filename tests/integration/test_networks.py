@@ -168,8 +168,17 @@ def test_external_network_static_address_conflicts_and_overlaps_are_clear(stack:
         stack.run("up", "-d")  # joined across projects
         assert ipaddress.ip_address(address(stack, "b")) in ipaddress.ip_network("10.214.8.0/24")
         assert ping(stack, "b", "10.214.8.10")
+        # Its owner cannot recreate it while another project's container is on it.
+        other_file = other.directory / "stack.yaml"
+        other_file.write_text(other_file.read_text().replace("net: {ipam", "net: {labels: {v: '2'}, ipam"))
+        result = other.run("up", "-d", check=False)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1] == (
+            f'error: network "{other.project}_net" has changed and must be recreated, but it is still in use '
+            f"by {stack.project}-b-1 (remove those containers first)")
         stack.run("down", "-t", "1")
-        assert other.exec("a", "true").returncode == 0  # the other project's network stays
+        other.run("up", "-d")
+        assert other.exec("a", "true").returncode == 0  # recreated, once nothing else is on it
 
         missing.write_text(missing.read_text().replace("networks: [shared]", "networks: {shared: {ipv4_address: 10.214.8.10}}"))
         result = stack.run("up", "-d", check=False)
