@@ -7,11 +7,7 @@ import time
 from pathlib import Path
 
 from runtime.cgroups import V1Driver, detect
-from tests.integration import test_stack
 from tests.integration.stackkit import Stack
-
-# test_stack.py's fixture: private roots, and a host checked clean after each test.
-stack = test_stack.stack
 
 COUNTER = ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$$((i+1)); echo $$i > /count; sleep 0.05; done"]
 
