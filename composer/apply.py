@@ -33,6 +33,7 @@ from composer.models import Project
 from composer.naming import LABEL_PROJECT, LABEL_VOLUME
 from composer.netmode import container_names, network_mode_of
 from composer.plan import Action, Plan
+from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
 from network import NetworkInUseError, NetworkSpec
 from runtime.containers import PendingStart
@@ -57,6 +58,7 @@ class Applier:
                 ensure_dns(self.engine)  # a killed server is restarted even when nothing else changes
             for action in plan.actions:
                 if action.verb == "keep":
+                    self._ensure_published(action)
                     self.events.progress("Container", action.target, "Running")
             return
         self._recreate_networks(plan, hosts)
@@ -73,8 +75,7 @@ class Applier:
 
     def _create_network(self, name: str) -> None:
         key = next(n.key for n in self.desired.networks if n.name == name)
-        spec = network_spec(self.project, key)
-        self._step("Network", name, ("Creating", "Created"), lambda: self.engine.networks.ensure_network(spec))
+        create_network(self.engine, self.project, key, self.events)
 
     def _recreate_networks(self, plan: Plan, hosts: NameTable) -> None:
         """A changed network goes with its containers (planned for recreation), then comes back."""
@@ -110,18 +111,7 @@ class Applier:
             for a in plan.actions if a.verb in ("create", "recreate") and a.service
             for v in self.project.services[a.service].volumes if v.type == "volume" and v.source
         }
-        paths = {}
-        for key in sorted(needed):
-            name = volume_name(self.project, key)
-            volume = self.engine.volumes.get(name)
-            declared = self.project.volumes.get(key)
-            if volume is None:  # external ones were checked to exist before anything was made
-                labels = {**(declared.labels if declared else {}), LABEL_PROJECT: self.project.name, LABEL_VOLUME: key}
-                self.events.progress("Volume", name, "Creating")
-                volume = self.engine.volumes.create(name, labels)
-                self.events.progress("Volume", name, "Created")
-            paths[key] = volume.mountpoint
-        return paths
+        return ensure_volumes(self.engine, self.project, needed, self.events)
 
     def _run_services(self, plan: Plan, hosts: NameTable, volume_paths: dict[str, str]) -> None:
         futures: dict[str, Future[str]] = {}
@@ -171,11 +161,13 @@ class Applier:
         owner = netns_owner(self.project.services[service])
         owner_id = ids.get(owner) if owner else None
         if action.verb == "keep" and action.container_id:
+            self._ensure_published(action)
             self.events.progress("Container", action.target, "Running")
             return action.container_id
         if action.verb == "start" and action.container_id:
             cid = action.container_id
             ensure_sandbox(self.engine, cid, service_networks(self.project, service), hosts)
+            self._ensure_published(action)
         elif action.verb == "recreate" and action.container_id:
             old = action.container_id
             if old not in self._removed:  # not already gone with a recreated network
@@ -247,6 +239,11 @@ class Applier:
             self.events.progress("Container", state.name, "Error")
             raise ApplyError(_dependency_failed(service, dependency, spec.condition, str(never))) from None
 
+    def _ensure_published(self, action: Action) -> None:
+        """A kept or started container's ports are served (its proxy restarted if it died)."""
+        if action.service and action.container_id:
+            ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
+
     def _network_names(self, service: str) -> list[str]:
         return [name for name, _ in service_networks(self.project, service)]
 
@@ -280,3 +277,25 @@ def _cancel(created: Future[tuple[str, PendingStart]] | None) -> None:
 
 class _DependencyFailed(ApplyError):
     """A dependency failed; its own error is reported, not this one."""
+
+
+def create_network(engine: Engine, project: Project, key: str, events: Events) -> None:
+    """The project network `key` (by its key in the file), made as the stack declares it."""
+    spec = network_spec(project, key)
+    run_step(events, "Network", spec.name, ("Creating", "Created"), lambda: engine.networks.ensure_network(spec))
+
+
+def ensure_volumes(engine: Engine, project: Project, keys: set[str], events: Events) -> dict[str, str]:
+    """The host directory of each named volume in `keys` (by its key), made if missing."""
+    paths = {}
+    for key in sorted(keys):
+        name = volume_name(project, key)
+        volume = engine.volumes.get(name)
+        declared = project.volumes.get(key)
+        if volume is None:  # external ones were checked to exist before anything was made
+            labels = {**(declared.labels if declared else {}), LABEL_PROJECT: project.name, LABEL_VOLUME: key}
+            events.progress("Volume", name, "Creating")
+            volume = engine.volumes.create(name, labels)
+            events.progress("Volume", name, "Created")
+        paths[key] = volume.mountpoint
+    return paths

@@ -19,6 +19,8 @@ import typer
 from composer.errors import PycomposeError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from composer.engine import Engine
     from composer.events import Events
     from composer.models import Project
@@ -117,25 +119,30 @@ def stack_inputs(files: list[Path] | None = None, project_name: str | None = Non
 
 
 def load(files: list[Path] | None = None, project_name: str | None = None, required: bool = True,
-         inputs: "StackInputs | None" = None, consistency: bool = True) -> "LoadedProject | None":
+         inputs: "StackInputs | None" = None) -> "LoadedProject | None":
     """Load the stack named by -f (command or global) or found in the project directory."""
     from composer.operations import LoadedProject
-    from composer.spec import load_project
     from composer.upcache import RecordingEnv
 
     inputs = inputs or stack_inputs(files, project_name, required)
     if inputs is None:
         return None
-    chosen = [Path(f) for f in inputs.files]
     env = RecordingEnv(inputs.env)
+    return LoadedProject(load_validated(inputs, env), [Path(f) for f in inputs.files], env)
+
+
+def load_validated(inputs: "StackInputs", env: "Mapping[str, str]", consistency: bool = True) -> "Project":
+    """The validated project of *inputs*, its warnings printed (without the engine's imports)."""
+    from composer.spec import load_project
+
     project = load_project(
-        chosen, env=env, project_name=inputs.project_name,
+        [Path(f) for f in inputs.files], env=env, project_name=inputs.project_name,
         workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
         env_file=Path(inputs.env_file) if inputs.env_file else None, consistency=consistency,
     )
     for warning in project.warnings:
         print(f"WARN: {warning}", file=sys.stderr)
-    return LoadedProject(project, chosen, env)
+    return project
 
 
 def events() -> "Events":
@@ -262,7 +269,8 @@ def ps(
 
     name = _project_name(file, project_name)
     eng = engine()
-    states = [s for s in project_containers(eng, name, services or ()) if all_ or s.status == "running"]
+    states = [s for s in project_containers(eng, name, services or (), include_oneoff=True)
+              if all_ or s.status == "running"]
     now = rows.utcnow()
     if quiet:
         if states:
@@ -271,9 +279,11 @@ def ps(
         for state in states:
             sandbox = eng.networks.get_sandbox(state.id)
             networks = tuple(a.network for a in sandbox.attachments) if sandbox else ()
-            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks)))
+            ports = rows.publishers(state, eng.networks.published_ports(state.id))
+            print(json.dumps(rows.json_row(state, eng.containers.config(state.id).process.args, now, networks, ports)))
     elif format_ == "table":
-        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now) for s in states]
+        table = [rows.table_row(s, eng.containers.config(s.id).process.args, now,
+                                rows.publishers(s, eng.networks.published_ports(s.id))) for s in states]
         print(rows.render_table(rows.TABLE_COLUMNS, table))
     else:
         raise PycomposeError(f'unknown --format "{format_}"', hint="use table or json")
@@ -319,6 +329,7 @@ def exec_(
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set.")] = None,
     workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
+    privileged: Annotated[bool, typer.Option("--privileged", help="Give the command every capability.")] = False,
 ) -> None:
     """Run a command in a running service container; exits with its exit code."""
     from composer.observe import project_containers
@@ -330,8 +341,24 @@ def exec_(
         raise PycomposeError(f'service "{service}" is not running')
     del interactive, allocate_tty  # both are the defaults; accepted so that `exec -it` reads as with Docker
     tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
-    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty)
+    code = eng.containers.exec(running[0].id, command, env=tuple(env or ()), cwd=workdir, user=user, tty=tty,
+                               privileged=privileged)
     raise typer.Exit(code)
+
+
+@app.command()
+def port(
+    service: Annotated[str, typer.Argument(help="Service.")],
+    private_port: Annotated[int, typer.Argument(help="The container port.", min=1, max=65535)],
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="tcp or udp.")] = "tcp",
+    index: Annotated[int, typer.Option("--index", help="Index of the container if the service has several.")] = 0,
+) -> None:
+    """Print the public address (HOST_IP:PORT) a container port is published on."""
+    from composer.publish import published_address
+
+    print(published_address(engine(), _project_name(file, project_name), service, private_port, protocol, index))
 
 
 @app.command()
@@ -371,6 +398,40 @@ def top(services: ServicesArg = None, file: FileOpt = None, project_name: Projec
     output = process_blocks(engine(), _project_name(file, project_name), list(services or ()))
     if output:
         print(output)
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    service: Annotated[str, typer.Argument(help="Service to run a one-off container of.")],
+    command: Annotated[list[str] | None, typer.Argument(help="Command and arguments (default: the service's).")] = None,
+    file: FileOpt = None,
+    project_name: ProjectOpt = None,
+    remove: Annotated[bool, typer.Option("--rm", help="Remove the container when it exits.")] = False,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background, print the container name.")] = False,
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE to set (KEY alone: from this shell).")] = None,
+    entrypoint: Annotated[str | None, typer.Option("--entrypoint", help="Override the entrypoint.")] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="User (name or uid[:gid]).")] = None,
+    workdir: Annotated[str | None, typer.Option("--workdir", "-w", help="Working directory.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Container name.")] = None,
+    no_deps: Annotated[bool, typer.Option("--no-deps", help="Don't start the service's dependencies.")] = False,
+    service_ports: Annotated[bool, typer.Option("--service-ports", help="Publish the service's ports.")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="No pseudo-TTY (run never allocates one yet: stdin is passed as it is).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Keep STDIN open (the default when attached).")] = True,
+) -> None:
+    """Run a one-off command in a new container of a service; exits with its exit code."""
+    from composer.oneoff import RunRequest, run_oneoff
+
+    del interactive  # stdin is always passed when attached, as `docker compose run` does by default
+    if not no_tty and not detach and sys.stdin.isatty():
+        events().warn("run does not allocate a pseudo-TTY yet: the command reads this terminal line by line (-T hides this)")
+    # `-e KEY` takes KEY from this shell; unset there, it is left unset (as Docker).
+    values = tuple(e if "=" in e else f"{e}={os.environ[e]}" for e in env or () if "=" in e or e in os.environ)
+    loaded = load(file, project_name)
+    assert loaded is not None
+    request = RunRequest(service, tuple(command or ()), entrypoint, values, user, workdir, name, remove, detach,
+                         not no_deps, service_ports)
+    stdin = None if detach else sys.stdin.fileno()
+    raise typer.Exit(run_oneoff(engine(), loaded, events(), request, stdin))
 
 
 @app.command()
@@ -483,15 +544,14 @@ def config(
     if no_interpolate:
         document = _raw_config(inputs)
     else:
-        loaded = load(inputs=inputs, consistency=not no_consistency)
-        assert loaded is not None
+        project = load_validated(inputs, inputs.env, consistency=not no_consistency)
         if hash_ is not None:
-            chosen = configview.hash_selection(loaded.project, hash_)
-            print("\n".join(configview.hash_lines(loaded.project, chosen, _image_ids(loaded.project, chosen))))
+            chosen = configview.hash_selection(project, hash_)
+            print("\n".join(configview.hash_lines(project, chosen, _image_ids(project, chosen))))
             return
         from composer.spec import project_to_dict
 
-        document = project_to_dict(loaded.project)
+        document = project_to_dict(project)
     if quiet:
         return
     if listing is not None:
@@ -624,7 +684,8 @@ def main() -> None:
     except (PycomposeError, ContainerError, NetworkError) as error:
         if G.debug:
             raise
-        print(f"error: {error}", file=sys.stderr)
+        for line in str(error).splitlines():  # several independent problems: one line each
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(1)
     except click.exceptions.ClickException as error:
         error.show()

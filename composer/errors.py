@@ -41,3 +41,20 @@ class PlanError(PycomposeError):
 
 class ApplyError(PycomposeError):
     """Carrying out the plan failed on the host."""
+
+
+class SpecErrors(SpecError):
+    """Several independent problems in the stack, reported together: one line each."""
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        super().__init__(errors[0].message, errors[0].where, errors[0].hint)
+        self.errors = errors
+
+    def render(self) -> str:
+        return "\n".join(error.render() for error in self.errors)
+
+
+def spec_errors(errors: list[SpecError]) -> SpecError:
+    """The one error, or all of them together (duplicates dropped, order kept)."""
+    unique = list({error.render(): error for error in errors}.values())
+    return unique[0] if len(unique) == 1 else SpecErrors(unique)

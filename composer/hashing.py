@@ -14,8 +14,12 @@ _NOT_HASHED = {"depends_on", "profiles"}
 
 
 def service_document(service: Service) -> dict[str, Any]:
-    """The JSON form of what a container is made from (kept by the no-op cache)."""
-    return service.model_dump(mode="json", exclude=_NOT_HASHED)
+    """The JSON form of what a container is made from (kept by the no-op cache).
+
+    Settings left at their defaults are left out, so a pycompose that models one more key
+    does not change the hash of every existing container (and recreate it on `up`).
+    """
+    return service.model_dump(mode="json", exclude=_NOT_HASHED, exclude_defaults=True)
 
 
 def config_hash_of(document: dict[str, Any], image_id: str) -> str:

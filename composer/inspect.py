@@ -117,7 +117,7 @@ def _endpoint(attachment: Attachment, name: str, service: str | None) -> dict[st
 
 def resolve(engine: Engine, project: str, names: Sequence[str]) -> list[str]:
     """Container ids for service names of `project`, then container names or id prefixes."""
-    mine = project_containers(engine, project)
+    mine = project_containers(engine, project, include_oneoff=True)
     everything = engine.containers.list()
     ids: list[str] = []
     for name in names:

@@ -113,15 +113,17 @@ def create_container(
 
     On failure everything made here is removed again, so a failed create leaves nothing.
     """
+    from composer.publish import publish_ports, reserve_ports
     from composer.translate import ContainerPlacement, container_config
 
     cid = secrets.token_hex(32)
+    spec = project.services[service]
+    reservation = reserve_ports(service, spec)  # a taken host port fails before anything is made
     record = engine.creating_dir(project.name) / cid
     record.parent.mkdir(parents=True, exist_ok=True)
     record.touch()
     try:
         net = place_network(engine, cid, service, mode)
-        spec = project.services[service]
         if net.hostname is not None:  # the host's, or that of the container whose netns it joins
             spec = spec.model_copy(update={"hostname": net.hostname})
         placement = ContainerPlacement(
@@ -132,6 +134,7 @@ def create_container(
             etc_dir=str(net.etc_dir),
             volume_paths=volume_paths,
             labels=labels,
+            project_dir=project.working_dir,
             host_network=net.host,
         )
         config = container_config(service, spec, image.config, placement)
@@ -139,11 +142,15 @@ def create_container(
             write_host_etc(net.etc_dir, config.hostname)
         elif net.own_etc:
             _write_etc(net.etc_dir, config.hostname, net.attachments, spec)
+        if net.attachments:  # host, none, service:/container: modes publish nothing (see support.py)
+            publish_ports(engine, cid, spec, reservation)
         engine.containers.create(config)
     except BaseException:
         discard_container(engine, cid)
         record.unlink(missing_ok=True)
         raise
+    finally:
+        reservation.close()
     record.unlink()
     hosts.put(cid, service, config.name, config.hostname, net.attachments)
     return cid

@@ -39,6 +39,10 @@ def up_if_unchanged(engine: Engine, cached: StackOutline, events: Events, option
     plan = plan_up(cached.project, services, networks, observe(engine, cached.project), options)
     if plan.changes_anything:
         return False
+    from composer.publish import ports_serving
+
+    if not all(ports_serving(engine, a.container_id) for a in plan.actions if a.verb == "keep" and a.container_id):
+        return False  # a proxy died: the full path restarts it
     for warning in cached.warnings:
         events.warn(warning)
     for action in plan.actions:

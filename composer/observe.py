@@ -9,6 +9,7 @@ from composer.naming import (
     LABEL_CONFIG_HASH,
     LABEL_NETWORK,
     LABEL_NUMBER,
+    LABEL_ONEOFF,
     LABEL_PROJECT,
     LABEL_SERVICE,
 )
@@ -16,9 +17,12 @@ from composer.plan import Observed, ObservedContainer
 from runtime.containers import ContainerState
 
 
-def project_containers(engine: Engine, project: str, services: Sequence[str] = ()) -> list[ContainerState]:
-    """The project's containers (of `services` only, if given), by name."""
-    found = [s for s in engine.containers.list() if s.labels.get(LABEL_PROJECT) == project]
+def project_containers(engine: Engine, project: str, services: Sequence[str] = (), *,
+                       include_oneoff: bool = False) -> list[ContainerState]:
+    """The project's service containers (of `services` only, if given), by name; with
+    `include_oneoff`, also those of `run`, which reconcile, stop, logs... leave alone."""
+    found = [s for s in engine.containers.list() if s.labels.get(LABEL_PROJECT) == project
+             and (include_oneoff or s.labels.get(LABEL_ONEOFF) != "True")]
     if services:
         found = [s for s in found if s.labels.get(LABEL_SERVICE) in services]
     return sorted(found, key=lambda s: s.name)

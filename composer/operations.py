@@ -22,6 +22,8 @@ from composer.models import Project
 from composer.naming import LABEL_SERVICE
 from composer.observe import observe, project_containers
 from composer.plan import Plan, PlanOptions, plan_up
+from composer.publish import ensure_published
+from composer.security import check_security
 from composer.steps import run_step
 from composer.support import unsupported_settings
 from composer.upcache import RecordingEnv
@@ -58,6 +60,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     order = selected_services(project, services)
     desired = desired_state(project, order, engine.images)  # fails before anything is created
     _check_external(engine, project, order)
+    check_security(project, order)
     for warning in unsupported_settings(project):
         events.warn(warning)
     with engine.project_lock(project.name):
@@ -100,6 +103,7 @@ def stop(engine: Engine, loaded: LoadedProject, events: Events, services: Sequen
             grace = timeout if timeout is not None else project.services[name].stop_grace_period
             run_step(events, "Container", state.name, ("Stopping", "Stopped"),
                      partial(engine.containers.stop, state.id, grace))
+            engine.networks.stop_ports(state.id)  # a stopped container holds no host port
 
 
 def start(engine: Engine, loaded: LoadedProject, events: Events, services: Sequence[str] = ()) -> None:
@@ -118,5 +122,6 @@ def start(engine: Engine, loaded: LoadedProject, events: Events, services: Seque
             if state.status == "running":
                 continue
             ensure_sandbox(engine, state.id, service_networks(project, name), hosts)
+            ensure_published(engine, state.id, name, project.services[name])
             run_step(events, "Container", state.name, ("Starting", "Started"),
                      partial(engine.containers.start, state.id))

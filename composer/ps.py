@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from composer.naming import LABEL_IMAGE_REFERENCE, LABEL_PROJECT, LABEL_SERVICE
 from runtime.containers import ContainerState
+
+if TYPE_CHECKING:
+    from network import SandboxPorts
+
+Publisher = dict[str, object]  # {"URL", "TargetPort", "PublishedPort", "Protocol"}, as Compose
 
 TABLE_COLUMNS = ("NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS")
 
@@ -68,8 +74,62 @@ def command_text(args: tuple[str, ...], width: int | None = 20) -> str:
     return f'"{text}"'
 
 
+def publishers(state: ContainerState, ports: SandboxPorts | None) -> list[Publisher]:
+    """A running container's ports as Docker Compose lists them, by target port: each host
+    binding (while its proxy serves it), then each port only exposed (URL "", port 0)."""
+    if ports is None or state.status != "running":
+        return []
+    found: list[Publisher] = []
+    if ports.serving:
+        found += [{"URL": p.host_ip, "TargetPort": p.target, "PublishedPort": p.host_port, "Protocol": p.protocol}
+                  for p in ports.ports]
+    bound = {(p["TargetPort"], p["Protocol"]) for p in found}
+    for entry in ports.exposed:
+        port, _, protocol = entry.partition("/")
+        if (int(port), protocol) not in bound:
+            found.append({"URL": "", "TargetPort": int(port), "PublishedPort": 0, "Protocol": protocol})
+    return sorted(found, key=lambda p: int(str(p["TargetPort"])))
+
+
+def ports_text(found: list[Publisher]) -> str:
+    """Docker's DisplayablePorts: "0.0.0.0:8080->80/tcp, 9000-9002/tcp"; runs of ports published
+    on the same port number on one address are grouped."""
+    def key(p: Publisher) -> tuple[int, str, int, str]:
+        return int(str(p["TargetPort"])), str(p["URL"]), int(str(p["PublishedPort"])), str(p["Protocol"])
+
+    groups: dict[str, list[int]] = {}  # "ip/proto" or "proto" -> [first, last]
+    singles: list[str] = []
+    out: list[str] = []
+    for target, url, published, protocol in sorted(key(p) for p in found):
+        group_key = protocol
+        if url:
+            if published != target:
+                singles.append(f"{_host(url)}:{published}->{target}/{protocol}")
+                continue
+            group_key = f"{url}/{protocol}"
+        group = groups.get(group_key)
+        if group is not None and target == group[1] + 1:
+            group[1] = target
+            continue
+        if group is not None:
+            out.append(_port_group(group_key, *group))
+        groups[group_key] = [target, target]
+    out += [_port_group(k, *g) for k, g in groups.items()]
+    return ", ".join(out + singles)
+
+
+def _port_group(key: str, first: int, last: int) -> str:
+    url, _, protocol = key.rpartition("/")
+    ports = str(first) if first == last else f"{first}-{last}"
+    return f"{_host(url)}:{ports}->{ports}/{protocol}" if url else f"{ports}/{protocol}"
+
+
+def _host(url: str) -> str:
+    return f"[{url}]" if ":" in url else url
+
+
 def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
-             networks: tuple[str, ...] = ()) -> dict[str, object]:
+             networks: tuple[str, ...] = (), ports: list[Publisher] | None = None) -> dict[str, object]:
     labels = state.labels
     return {
         "Command": command_text(args, None),
@@ -85,9 +145,9 @@ def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
         "Names": state.name,
         "Networks": ",".join(networks),
         "OOMKilled": state.oom_killed,
-        "Ports": "",
+        "Ports": ports_text(ports or []),
         "Project": labels.get(LABEL_PROJECT, ""),
-        "Publishers": [],
+        "Publishers": ports or [],
         "RunningFor": f"{human_duration(_age(state.created_at, now))} ago",
         "Service": labels.get(LABEL_SERVICE, ""),
         "Size": "0B",
@@ -96,7 +156,8 @@ def json_row(state: ContainerState, args: tuple[str, ...], now: datetime,
     }
 
 
-def table_row(state: ContainerState, args: tuple[str, ...], now: datetime) -> tuple[str, ...]:
+def table_row(state: ContainerState, args: tuple[str, ...], now: datetime,
+              ports: list[Publisher] | None = None) -> tuple[str, ...]:
     return (
         state.name,
         state.labels.get(LABEL_IMAGE_REFERENCE, ""),
@@ -104,7 +165,7 @@ def table_row(state: ContainerState, args: tuple[str, ...], now: datetime) -> tu
         state.labels.get(LABEL_SERVICE, ""),
         f"{human_duration(_age(state.created_at, now))} ago",
         status_text(state, now),
-        "",
+        ports_text(ports or []),
     )
 
 

@@ -20,13 +20,13 @@ def remove_stopped(engine: Engine, project: str, services: Sequence[str], events
     `confirm` gets the names and may refuse.
     Returns the names removed."""
     with engine.project_lock(project):
-        states = project_containers(engine, project, services)
+        states = project_containers(engine, project, services, include_oneoff=True)
         if stop_first:
             for state in states:
                 if state.status == "running":
                     run_step(events, "Container", state.name, ("Stopping", "Stopped"),
                              partial(engine.containers.stop, state.id, grace(state.labels.get(LABEL_SERVICE, ''))))
-            states = project_containers(engine, project, services)
+            states = project_containers(engine, project, services, include_oneoff=True)
         doomed = [s for s in states if s.status != "running"]
         if not doomed:
             print("No stopped containers")

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from composer.logconfig import logging_warnings
 from composer.models import Deploy, Network, Project, Service, ServiceVolume
+from composer.security import security_warnings
 from composer.spec.netrules import MTU_OPTION
 
 # Modelled keys with no effect yet (composer.models keeps them for `config` and hashing).
@@ -23,13 +24,15 @@ INERT_SERVICE_KEYS = (
     "uts volumes_from"
 ).split()
 INERT_DEPLOY_KEYS = "mode endpoint_mode labels placement restart_policy rollback_config update_config".split()
-INERT_MOUNT_KEYS = "consistency bind volume tmpfs image".split()
+INERT_MOUNT_KEYS = "consistency volume image".split()
+INERT_BIND_KEYS = "propagation recursive selinux".split()  # create_host_path is acted on
 
 
 def unsupported_settings(project: Project) -> list[str]:
     warnings = []
     for name, service in sorted(project.services.items()):
         warnings.extend(_service(f"services.{name}", service))
+        warnings.extend(security_warnings(name, service))
     for key, network in sorted(project.networks.items()):
         warnings.extend(_network(f"networks.{key}", network))
     for key, volume in sorted(project.volumes.items()):
@@ -72,7 +75,10 @@ def _deploy(where: str, deploy: Deploy) -> list[str]:
 def _mount(where: str, mount: ServiceVolume) -> list[str]:
     if mount.type not in ("bind", "volume", "tmpfs"):
         return [f"{where}: {mount.type} mounts are not supported yet, ignored"]
-    return [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    warnings = [f"{where}.{key}: not supported yet, ignored" for key in _set_fields(mount, INERT_MOUNT_KEYS)]
+    if mount.bind is not None:
+        warnings += [f"{where}.bind.{key}: not supported yet, ignored" for key in _set_fields(mount.bind, INERT_BIND_KEYS)]
+    return warnings
 
 
 def _service(where: str, service: Service) -> list[str]:

@@ -11,7 +11,8 @@ from functools import partial
 from composer.engine import Engine
 from composer.events import Events
 from composer.lifecycle import NameTable, discard_unfinished, remove_container
-from composer.observe import observe
+from composer.naming import LABEL_ONEOFF
+from composer.observe import observe, project_containers
 from composer.outline import StackOutline
 from composer.plan import Plan, plan_down
 from composer.steps import run_step
@@ -28,6 +29,10 @@ def down(engine: Engine, project_name: str, stack: StackOutline | None, events: 
         order = stack.order if stack else None
         plan = plan_down(project_name, observed, order, networks, volume_names, remove_orphans)
         hosts = NameTable(engine)
+        for state in project_containers(engine, project_name, include_oneoff=True):
+            if state.labels.get(LABEL_ONEOFF) == "True":  # `run` containers go too, as with Compose
+                run_step(events, "Container", state.name, ("Stopping", "Removed"),
+                         partial(remove_container, engine, state.id, timeout, hosts))
         for action in plan.actions:
             if action.verb in ("remove", "remove-orphan") and action.container_id:
                 service = stack.service(action.service) if stack and action.service else None

@@ -7,12 +7,20 @@ resolution against the image, environment, resources and mounts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from composer.errors import PlanError
 from composer.logconfig import log_config
 from composer.models import Service
+from composer.process_settings import (
+    TMPFS_DEFAULTS,
+    container_settings,
+    process_settings,
+    settings_mounts,
+    tmpfs_volume_options,
+)
+from composer.security import device_rules, service_security
 from runtime.config import (
     ContainerConfig,
     Healthcheck,
@@ -40,6 +48,7 @@ class ContainerPlacement:
     etc_dir: str  # holds the hosts, hostname and resolv.conf files bind-mounted into the container
     volume_paths: Mapping[str, str]  # named volume (key in the stack file) -> host directory
     labels: Mapping[str, str]
+    project_dir: str = "."  # what a relative seccomp profile path is relative to
     host_network: bool = False  # `network_mode: host`: no network namespace of its own
 
 
@@ -51,9 +60,10 @@ def container_config(
         id=placement.container_id,
         name=placement.name,
         process=_process(service_name, service, image, hostname),
-        root=Root(layers=placement.layer_dirs),
+        root=Root(layers=placement.layer_dirs, readonly=service.read_only),
         hostname=hostname,
-        mounts=_etc_mounts(placement.etc_dir) + _volume_mounts(service_name, service, placement.volume_paths),
+        mounts=_etc_mounts(placement.etc_dir, service.read_only)
+        + _volume_mounts(service_name, service, placement.volume_paths) + settings_mounts(service),
         namespaces=(
             Namespace("pid"),
             Namespace("mount"),
@@ -61,14 +71,16 @@ def container_config(
             Namespace("ipc"),
             *(() if placement.host_network else (Namespace("network", placement.netns_path),)),
         ),
-        resources=resources(service_name, service),
+        resources=replace(resources(service_name, service), device_rules=device_rules(service)),
         stop_signal=service.stop_signal or "SIGTERM",
         stop_timeout=service.stop_grace_period if service.stop_grace_period is not None else 10.0,
         restart=service.restart,
         restart_max_retries=service.max_retries,
         labels=dict(placement.labels),
+        **container_settings(service),
         log=log_config(service_name, service),
         healthcheck=healthcheck(service),
+        security=service_security(service_name, service, placement.project_dir),
     )
 
 
@@ -119,6 +131,7 @@ def _process(service_name: str, service: Service, image: ImageConfig, hostname: 
         cwd=service.working_dir or image.working_dir or "/",
         user=_numeric_user(user_spec),
         user_spec=user_spec,
+        **process_settings(service),
     )
 
 
@@ -183,9 +196,10 @@ def _one_of(service_name: str, key: str, direct: float | int | None, deploy: flo
     return direct if direct is not None else deploy
 
 
-def _etc_mounts(etc_dir: str) -> tuple[Mount, ...]:
+def _etc_mounts(etc_dir: str, read_only: bool = False) -> tuple[Mount, ...]:
+    """hosts, hostname, resolv.conf: read-only with a read-only root, as Docker mounts them."""
     return tuple(
-        Mount(f"/etc/{name}", "bind", f"{etc_dir}/{name}", ("rbind", "rw"))
+        Mount(f"/etc/{name}", "bind", f"{etc_dir}/{name}", ("rbind", "ro" if read_only else "rw"))
         for name in ("hosts", "hostname", "resolv.conf")
     )
 
@@ -196,13 +210,14 @@ def _volume_mounts(service_name: str, service: Service, volume_paths: Mapping[st
         mode = "ro" if volume.read_only else "rw"
         where = f"services.{service_name}.volumes[{index}]"
         if volume.type == "bind":
-            mounts.append(Mount(volume.target, "bind", str(volume.source), ("rbind", mode)))
+            create = volume.bind is not None and volume.bind.create_host_path
+            mounts.append(Mount(volume.target, "bind", str(volume.source), ("rbind", mode), create_source=create))
         elif volume.type == "volume":
             if not volume.source:
                 raise PlanError(f"{where}: anonymous volumes are not supported yet", hint="give the volume a name")
             mounts.append(Mount(volume.target, "bind", volume_paths[volume.source], ("rbind", mode)))
         elif volume.type == "tmpfs":
-            mounts.append(Mount(volume.target, "tmpfs", "tmpfs", ("nosuid", "nodev", mode)))
+            mounts.append(Mount(volume.target, "tmpfs", "tmpfs", (*TMPFS_DEFAULTS, mode, *tmpfs_volume_options(volume))))
         else:
             raise PlanError(f"{where}: volume type {volume.type!r} is not supported yet")
     return tuple(mounts)

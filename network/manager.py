@@ -25,6 +25,8 @@ from network.errors import (
     SandboxNotFoundError,
 )
 from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+from network.ports import Reservation, SandboxPorts
+from network.proxies import ProxyRecord, ProxyTable
 from network.state import (
     AttachmentRecord,
     NetworkRecord,
@@ -70,6 +72,7 @@ class NetworkManager:
         self._scope = str(Path(data_root).resolve())
         # The embedded DNS server's records: a zone per network, an entry per attachment.
         self.dns = EmbeddedDns(Path(run_root) / "network" / "dns")
+        self._proxies = ProxyTable(Path(run_root))
 
     # networks ----------------------------------------------------------------
     def ensure_network(self, spec: NetworkSpec) -> NetworkInfo:
@@ -197,6 +200,7 @@ class NetworkManager:
     def remove_sandbox(self, sandbox_id: str) -> None:
         """Delete the sandbox's veths (releasing its addresses) and its namespace; idempotent."""
         path = self._netns_dir / names.validate_id("sandbox id", sandbox_id)
+        self._proxies.remove(sandbox_id)
         with self._store.transaction() as txn:
             rec = txn.state.sandboxes.get(sandbox_id)
             if rec is not None:
@@ -336,6 +340,39 @@ class NetworkManager:
                 wiring.unwire(host, rec)
             box.attachments.remove(rec)
             txn.save(box.id)
+
+    # published ports (network.ports, network.proxies) ------------------------------------
+    def publish_ports(self, sandbox_id: str, reservation: Reservation,
+                      exposed: tuple[str, ...] = ()) -> SandboxPorts:
+        """Hand the reserved host ports to a new proxy forwarding to the sandbox's address on
+        its first network; `exposed` ports ("80/tcp") are only recorded."""
+        record = self._proxies.start(sandbox_id, self._port_target(sandbox_id), reservation, exposed)
+        return self._sandbox_ports(record)
+
+    def ensure_ports(self, sandbox_id: str) -> SandboxPorts | None:
+        """Restart the sandbox's proxy if it is not running (None: nothing was published)."""
+        if self._proxies.get(sandbox_id) is None:
+            return None
+        record = self._proxies.ensure(sandbox_id, self._port_target(sandbox_id))
+        return self._sandbox_ports(record) if record else None
+
+    def stop_ports(self, sandbox_id: str) -> None:
+        """Free the sandbox's host ports (its proxy ends); `ensure_ports` publishes them again."""
+        self._proxies.stop(sandbox_id)
+
+    def published_ports(self, sandbox_id: str) -> SandboxPorts | None:
+        record = self._proxies.get(sandbox_id)
+        return self._sandbox_ports(record) if record else None
+
+    def _sandbox_ports(self, record: ProxyRecord) -> SandboxPorts:
+        return SandboxPorts(tuple(record.ports), tuple(record.exposed), self._proxies.alive(record))
+
+    def _port_target(self, sandbox_id: str) -> str:
+        box = self._store.read().sandboxes.get(sandbox_id)
+        attachments = sorted(box.attachments, key=lambda a: not a.default_route) if box else []
+        if not attachments:
+            raise NetworkError(f"cannot publish ports of {sandbox_id[:12]}: it is on no network")
+        return attachments[0].address
 
 
 def _network_info(rec: NetworkRecord) -> NetworkInfo:

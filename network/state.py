@@ -125,6 +125,8 @@ def _store(path: Path, data: dict[str, Any], durable: bool) -> None:
         raise StateError(f"cannot write network state {path}: {exc.strerror}") from exc
 
 
+# Other records of the package (network.proxies) are kept the same way.
+load_json, store_json = _load, _store
 _RACY_NS = 50_000_000  # 50 ms: well above the kernel's coarse timestamp tick
 
 

@@ -12,6 +12,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from runtime.security.caps import DEFAULT_CAPABILITIES
+from runtime.security.devices import DEFAULT_DEVICE_RULES
+from runtime.security.paths import MASKED_PATHS, READONLY_PATHS
+
 NamespaceType = Literal["pid", "mount", "uts", "ipc", "network", "cgroup"]
 RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
 
@@ -24,6 +28,25 @@ class User:
 
 
 @dataclass(frozen=True)
+class Rlimit:
+    """One process rlimit as OCI's process.rlimits; `type` like "RLIMIT_NOFILE", -1 unlimited."""
+
+    type: str
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True)
+class Device:
+    """A host device node recreated in the container (mknod with the host's major/minor,
+    mode and owner, read when the container starts, as OCI's linux.devices)."""
+
+    source: str  # on the host
+    path: str  # in the container
+    permissions: str = "rwm"  # devices-cgroup access; see runtime/devices.py
+
+
+@dataclass(frozen=True)
 class Process:
     args: tuple[str, ...]
     env: tuple[str, ...] = ()  # "KEY=value" entries, as OCI
@@ -32,6 +55,8 @@ class Process:
     # `user` as written by the user ("nobody", "1000:1000"): resolved against the
     # image's /etc/passwd inside the container when uid/gid are not numeric.
     user_spec: str | None = None
+    rlimits: tuple[Rlimit, ...] = ()
+    group_add: tuple[str, ...] = ()  # group names or gids; names resolved in the container
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,9 @@ class Mount:
     type: str = "bind"  # "bind", "tmpfs", ...
     source: str = ""
     options: tuple[str, ...] = ()  # e.g. ("rbind", "ro")
+    # Not OCI: a missing bind source directory is created at container create, as Docker
+    # does for `-v` binds (compose's short syntax); otherwise a missing source is an error.
+    create_source: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +97,39 @@ class Resources:
     cpu_shares: int | None = None  # relative weight, v1 scale (2..262144, default 1024)
     cpuset_cpus: str | None = None  # e.g. "0-1,3"
     oom_kill_disable: bool = False
+    # devices-cgroup allow rules in v1 syntax ("c 1:3 rwm"); everything else is denied.
+    device_rules: tuple[str, ...] = DEFAULT_DEVICE_RULES
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "device_rules", tuple(self.device_rules))  # a list after JSON
+
+
+@dataclass(frozen=True)
+class Security:
+    """What confines the container's processes; after OCI's process.capabilities,
+    process.noNewPrivileges, linux.seccomp, linux.maskedPaths and linux.readonlyPaths.
+
+    `capabilities`: the one list Docker puts in the bounding, effective and permitted sets
+    (inheritable and ambient stay empty). `seccomp`: "default" (Docker's profile,
+    runtime/security/default.json), "unconfined", or a profile in Docker's JSON format,
+    inline as `docker run --security-opt seccomp=FILE` sends it. `privileged`: what only
+    Docker's privileged mode adds beyond these fields: the host's devices, /sys writable.
+    """
+
+    capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
+    no_new_privileges: bool = False
+    seccomp: str | dict[str, Any] = "default"
+    masked_paths: tuple[str, ...] = MASKED_PATHS
+    readonly_paths: tuple[str, ...] = READONLY_PATHS
+    privileged: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Security:
+        values: dict[str, Any] = dict(data)
+        for key in ("capabilities", "masked_paths", "readonly_paths"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -123,6 +184,12 @@ class ContainerConfig:
     restart: RestartPolicy = "no"
     restart_max_retries: int | None = None  # on-failure:N (Docker's MaximumRetryCount); None = no limit
     labels: dict[str, str] = field(default_factory=dict)
+    security: Security = field(default_factory=Security)
+    # Process settings: sysctls written in the container's namespaces, device nodes,
+    # and `init` (tini as PID 1, like `docker run --init`).
+    sysctls: dict[str, str] = field(default_factory=dict)
+    devices: tuple[Device, ...] = ()
+    init: bool = False
     log: LogConfig = field(default_factory=LogConfig)
     healthcheck: Healthcheck | None = None
 
@@ -135,6 +202,8 @@ class ContainerConfig:
         process["user"] = User(**{**process["user"], "additional_gids": tuple(process["user"].get("additional_gids", ()))})
         process["args"] = tuple(process["args"])
         process["env"] = tuple(process["env"])
+        process["rlimits"] = tuple(Rlimit(**r) for r in process.get("rlimits", ()))
+        process["group_add"] = tuple(process.get("group_add", ()))
         return cls(
             id=data["id"],
             name=data["name"],
@@ -149,6 +218,10 @@ class ContainerConfig:
             restart=data.get("restart", "no"),
             restart_max_retries=data.get("restart_max_retries"),
             labels=dict(data.get("labels", {})),
+            security=Security.from_dict(data.get("security", {})),
+            sysctls=dict(data.get("sysctls", {})),
+            devices=tuple(Device(**d) for d in data.get("devices", ())),
+            init=data.get("init", False),
             log=LogConfig(**data.get("log", {})),
             healthcheck=_healthcheck(data.get("healthcheck")),
         )

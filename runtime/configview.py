@@ -10,6 +10,8 @@ the same names, and `read_config` fills them the way `ContainerConfig.from_dict`
 from __future__ import annotations
 
 from runtime import jsonio
+from runtime.security.caps import DEFAULT_CAPABILITIES
+from runtime.security.paths import MASKED_PATHS, READONLY_PATHS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ class UserView:
 
 
 class ProcessView:
-    __slots__ = ("args", "env", "cwd", "user", "user_spec")
+    __slots__ = ("args", "env", "cwd", "user", "user_spec", "rlimits", "group_add")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.args: tuple[str, ...] = tuple(d["args"])
@@ -34,16 +36,20 @@ class ProcessView:
         self.cwd: str = d.get("cwd", "/")
         self.user = UserView(d.get("user", {}))
         self.user_spec: str | None = d.get("user_spec")
+        self.rlimits: tuple[tuple[str, int, int], ...] = tuple(
+            (r["type"], r["soft"], r["hard"]) for r in d.get("rlimits", ()))
+        self.group_add: tuple[str, ...] = tuple(d.get("group_add", ()))
 
 
 class MountView:
-    __slots__ = ("destination", "type", "source", "options")
+    __slots__ = ("destination", "type", "source", "options", "create_source")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.destination: str = d["destination"]
         self.type: str = d.get("type", "bind")
         self.source: str = d.get("source", "")
         self.options: tuple[str, ...] = tuple(d.get("options", ()))
+        self.create_source: bool = d.get("create_source", False)
 
 
 class NamespaceView:
@@ -54,6 +60,15 @@ class NamespaceView:
         self.path: str | None = d.get("path")
 
 
+class DeviceView:
+    __slots__ = ("source", "path", "permissions")
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.source: str = d["source"]
+        self.path: str = d["path"]
+        self.permissions: str = d.get("permissions", "rwm")
+
+
 class RootView:
     __slots__ = ("layers", "readonly")
 
@@ -62,13 +77,25 @@ class RootView:
         self.readonly: bool = d.get("readonly", False)
 
 
+class SecurityView:
+    __slots__ = ("capabilities", "no_new_privileges", "seccomp", "masked_paths", "readonly_paths", "privileged")
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.capabilities: tuple[str, ...] = tuple(d.get("capabilities", DEFAULT_CAPABILITIES))
+        self.no_new_privileges: bool = d.get("no_new_privileges", False)
+        self.seccomp: str | dict[str, Any] = d.get("seccomp", "default")
+        self.masked_paths: tuple[str, ...] = tuple(d.get("masked_paths", MASKED_PATHS))
+        self.readonly_paths: tuple[str, ...] = tuple(d.get("readonly_paths", READONLY_PATHS))
+        self.privileged: bool = d.get("privileged", False)
+
+
 class ConfigView:
     """What the monitor and PID 1 read of a container's config.json (no resources: the
     caller creates the cgroup)."""
 
     __slots__ = ("id", "name", "process", "root", "hostname", "mounts", "namespaces",
                  "stop_signal", "stop_timeout", "restart", "restart_max_retries", "log_max_size",
-                 "log_max_files", "healthcheck")
+                 "log_max_files", "healthcheck", "security", "sysctls", "devices", "init")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.id: str = d["id"]
@@ -82,6 +109,10 @@ class ConfigView:
         self.stop_timeout: float = d.get("stop_timeout", 10.0)
         self.restart: str = d.get("restart", "no")
         self.restart_max_retries: int | None = d.get("restart_max_retries")
+        self.security = SecurityView(d.get("security", {}))
+        self.sysctls: dict[str, str] = dict(d.get("sysctls", {}))
+        self.devices = tuple(DeviceView(v) for v in d.get("devices", ()))
+        self.init: bool = d.get("init", False)
         log = d.get("log", {})
         self.log_max_size: int | None = log.get("max_size")
         self.log_max_files: int = log.get("max_files", 1)

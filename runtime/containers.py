@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from runtime import jsonio, logs, protocol
 from runtime import state as st
 from runtime.cgroups.joined import describe
-from runtime.config import ContainerConfig
+from runtime.config import ContainerConfig, Resources
 from runtime.errors import ContainerError, NotFoundError, StartError
 from runtime.logs import LogRecord
 from runtime.state import ContainerState, StateRecord
@@ -45,6 +45,14 @@ __all__ = ["ContainerState", "ContainerStore", "LogRecord"]
 
 MONITOR_GRACE = 15.0  # seconds a monitor may take beyond the stop timeout before we act ourselves
 POLL = 0.01
+
+
+def with_device_rules(config: ContainerConfig) -> Resources:
+    """The cgroup's resources, its devices allow list extended by the configured devices."""
+    from runtime.security.devices import rules_for
+
+    extra = rules_for(config.devices)
+    return replace(config.resources, device_rules=config.resources.device_rules + extra) if extra else config.resources
 
 
 def validate(config: ContainerConfig) -> None:
@@ -69,6 +77,9 @@ def validate(config: ContainerConfig) -> None:
     if not config.process.cwd.startswith("/"):
         raise ContainerError(f"container {config.name}: the working directory {config.process.cwd!r} must be absolute")
     protocol.signal_number(config.stop_signal)
+    from runtime.process_settings import check_process_settings
+
+    check_process_settings(config)
 
 
 class ContainerStore:
@@ -82,6 +93,10 @@ class ContainerStore:
 
     def create(self, config: ContainerConfig) -> ContainerState:
         validate(config)
+        program = self._seccomp_program(config)  # may fail: before anything is made
+        from runtime.bindsources import prepare_bind_sources
+
+        prepare_bind_sources(config)
         paths = self._paths(config.id)
         if paths.config.exists():
             raise ContainerError(f"container {config.id} already exists")
@@ -94,13 +109,33 @@ class ContainerStore:
         rec = StateRecord(id=config.id, name=config.name, created_at=st.now_rfc3339(), labels=dict(config.labels))
         with st.locked(paths.lock):
             st.write_record(paths.state, rec)
+        if program is not None:
+            from runtime.security.seccomp import BPF_FILE
+
+            (paths.data_dir / BPF_FILE).write_bytes(program)
         st.write_json_atomic(paths.config, config.to_dict())
         return rec.public()
 
-    def start(self, container_id: str) -> ContainerState:
-        return self.prepare_start(container_id).finish()
+    def _seccomp_program(self, config: ContainerConfig) -> bytes | None:
+        """The container's seccomp program, compiled once at create (PID 1 and exec load it)."""
+        from runtime.errors import SecurityError
+        from runtime.security import seccomp
+        from runtime.security.profile import ProfileError
 
-    def prepare_start(self, container_id: str) -> PendingStart:
+        try:
+            resolved = seccomp.filter_for(config.security.seccomp, config.security.capabilities)
+            if resolved is None:
+                return None
+            return seccomp.cached_bpf(resolved, str(self.data_root / "seccomp-cache"))
+        except (ProfileError, OSError) as e:
+            raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
+
+    def start(self, container_id: str, stdin: int | None = None) -> ContainerState:
+        """Start the container; `stdin`: an fd PID 1 reads as its stdin (else /dev/null),
+        e.g. the caller's own for `run` (the monitor holds it for the container's life)."""
+        return self.prepare_start(container_id, stdin).finish()
+
+    def prepare_start(self, container_id: str, stdin: int | None = None) -> PendingStart:
         """The first half of `start`: boot the monitor and create the cgroup, run nothing yet.
 
         The monitor's interpreter start-up and the cgroup creation (most of a start) can so
@@ -122,7 +157,7 @@ class ContainerStore:
             paths.stop_request.unlink(missing_ok=True)
             paths.paused.unlink(missing_ok=True)  # left by a container that died while paused
             paths.rootfs.mkdir(parents=True, exist_ok=True)
-            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config))
+            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config, stdin))
         except BaseException:
             lock.__exit__()
             raise
@@ -313,9 +348,10 @@ class ContainerStore:
         return logs.follow_log(paths.log, active, tail)
 
     def exec(self, container_id: str, args: Sequence[str], env: Sequence[str] = (),
-             cwd: str | None = None, user: str | None = None, tty: bool = False) -> int:
+             cwd: str | None = None, user: str | None = None, tty: bool = False,
+             privileged: bool = False) -> int:
         """Run `args` in the container with our stdio (a new pseudo-terminal with `tty`);
-        its exit code."""
+        its exit code. `privileged`: every capability for the command (`docker exec --privileged`)."""
         config = self.config(container_id)
         rec = self._observe(container_id)
         if rec.status != "running" or rec.pid is None or rec.pid_start is None:
@@ -331,7 +367,7 @@ class ContainerStore:
             config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
             procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
             args=tuple(args), env=tuple(merge_env(config.process.env, env)),
-            cwd=cwd or config.process.cwd, user=user, tty=tty,
+            cwd=cwd or config.process.cwd, user=user, tty=tty, privileged=privileged,
         )
         return run_exec(spec)
 
@@ -417,7 +453,7 @@ class _BootedMonitor:
         self.error: str | None = None
 
     @classmethod
-    def spawn(cls, store: ContainerStore, config: ContainerConfig) -> _BootedMonitor:
+    def spawn(cls, store: ContainerStore, config: ContainerConfig, stdin: int | None = None) -> _BootedMonitor:
         """Start the monitor, then create the cgroup while its interpreter boots."""
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
         go_r, go_w = os.pipe2(os.O_CLOEXEC)
@@ -425,7 +461,8 @@ class _BootedMonitor:
             proc = subprocess.Popen(
                 protocol.helper_argv("runtime.monitor", str(store.data_root), str(store.run_root),
                                      config.id, str(report_w), str(go_r)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if stdin is None else stdin,  # PID 1 inherits it (init.py)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, pass_fds=(report_w, go_r), cwd="/",
             )
         except BaseException:
@@ -437,7 +474,7 @@ class _BootedMonitor:
                 os.close(fd)
         booted = cls(proc, report_r, go_w)
         try:
-            booted.cgroup = store.driver.create(store.cgroup_parent, config.id, config.resources)
+            booted.cgroup = store.driver.create(store.cgroup_parent, config.id, with_device_rules(config))
         except ContainerError as e:
             booted.error = str(e)
         return booted

@@ -8,7 +8,10 @@ and stderr. The single-threaded helper:
      reuse), then setns()es into ipc, uts, net, cgroup (if the container has one), pid and
      mnt last (after mnt, host paths such as /proc/<pid>/ns mean something else);
   3. forks the command's process: only children enter a joined pid namespace. It
-     resolves the user in the container's /etc/passwd, drops privileges and execs;
+     resolves the user in the container's /etc/passwd and gets the container's
+     confinement as runc exec gives it (security/process.py: no_new_privs, capabilities
+     around the user change, seccomp; the program is read before step 2), then execs.
+     A privileged exec gets every capability, the container's seccomp and no_new_privs;
   4. waits for it and exits with its exit code (128+signo when signalled).
 A failure to enter is written to STATUS_FD (the caller raises it); a failure to exec is
 printed on stderr with Docker's exit codes, 126 (cannot execute) and 127 (not found).
@@ -19,16 +22,19 @@ from __future__ import annotations
 import os
 import sys
 
-from runtime import init, jsonio, protocol, signals, syscalls
+from runtime import init, jsonio, limits, protocol, signals, syscalls
 from runtime.configview import read_config
 from runtime.errors import ContainerError
 from runtime.records import exit_code_from_status, process_start_time
+from runtime.security import seccomp
+from runtime.security.process import finalize, prepare
 
 TYPE_CHECKING = False  # the helper's imports stay as lean as the monitor's (see monitor.py)
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from runtime.configview import ConfigView
+    from runtime.security.process import Prepared
 
 ENTER_FAILED = 125
 # ipc, uts, net, cgroup, pid, then mnt last (see the module docstring).
@@ -38,11 +44,12 @@ NAMESPACE_ORDER = ("ipc", "uts", "network", "cgroup", "pid", "mount")
 class ExecSpec:
     """What the caller hands the helper, as JSON on its command line."""
 
-    __slots__ = ("config_path", "pid", "pid_start", "procs_files", "args", "env", "cwd", "user", "tty")
+    __slots__ = ("config_path", "pid", "pid_start", "procs_files", "args", "env", "cwd", "user", "tty",
+                 "privileged")
 
     def __init__(self, config_path: str, pid: int, pid_start: int, procs_files: tuple[str, ...],
                  args: tuple[str, ...], env: tuple[str, ...], cwd: str, user: str | None,
-                 tty: bool = False) -> None:
+                 tty: bool = False, privileged: bool = False) -> None:
         self.config_path = config_path
         self.pid = pid
         self.pid_start = pid_start
@@ -52,6 +59,7 @@ class ExecSpec:
         self.cwd = cwd
         self.user = user
         self.tty = tty  # stdin is a pty slave: the command gets it as its controlling terminal
+        self.privileged = privileged
 
     def to_json(self) -> str:
         return jsonio.dumps({name: getattr(self, name) for name in self.__slots__})
@@ -63,6 +71,7 @@ class ExecSpec:
             config_path=str(d["config_path"]), pid=int(d["pid"]), pid_start=int(d["pid_start"]),
             procs_files=tuple(d["procs_files"]), args=tuple(d["args"]), env=tuple(d["env"]),
             cwd=str(d["cwd"]), user=d["user"], tty=bool(d.get("tty", False)),
+            privileged=bool(d.get("privileged", False)),
         )
 
 
@@ -130,7 +139,7 @@ def enter(spec: ExecSpec, config: ConfigView) -> None:
             os.close(fd)
 
 
-def run_command(spec: ExecSpec, config: ConfigView) -> None:
+def run_command(spec: ExecSpec, config: ConfigView, confinement: Prepared) -> None:
     """Step 3, in the command's process (inside the container). Never returns normally."""
     if spec.tty:
         from runtime.terminal import (
@@ -139,13 +148,13 @@ def run_command(spec: ExecSpec, config: ConfigView) -> None:
 
         take_controlling_terminal()
     process = config.process
-    user = init.user_for(process, spec.user or process.user_spec,
-                         init.read_text("/etc/passwd"), init.read_text("/etc/group"))
+    user = init.process_user(process, spec.user or process.user_spec)
     try:
         os.chdir(spec.cwd)
     except OSError as e:
         raise init.ExecError(f"chdir to cwd ({spec.cwd!r}) set in config.json failed: {(e.strerror or '').lower()}", 126) from e
-    init.drop_privileges(user)
+    limits.apply_rlimits(process.rlimits)  # as Docker, whose exec reuses the container's process spec
+    finalize(confinement, lambda: init.drop_privileges(user))
     os.closerange(3, 1 << 16)
     init.execve(spec.args, init.with_home(spec.env, user.home))
 
@@ -159,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         import runtime.terminal  # noqa: F401
     try:
         config = read_config(spec.config_path)
+        bpf_path = os.path.join(os.path.dirname(spec.config_path), seccomp.BPF_FILE)
+        confinement = prepare(config.security, bpf_path, all_capabilities=spec.privileged)
         enter(spec, config)
-    except (OSError, ContainerError) as e:
+    except (OSError, ValueError, ContainerError) as e:
         message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         os.write(status_fd, f"cannot enter the container: {message}".encode())
         return ENTER_FAILED
@@ -169,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     child = os.fork()
     if child == 0:
         try:
-            run_command(spec, config)
+            run_command(spec, config, confinement)
         except init.ExecError as e:
             _die(str(e), e.code)
         except BaseException as e:  # noqa: BLE001 - the child must never return into main()

@@ -15,7 +15,9 @@ in state.json, {"status", "failing_streak", "log": [{"start", "end", "exit_code"
   * a probe running longer than `timeout` is killed and counts as exit code -1;
   * the first probe runs one delay after the start; the delay is `start_interval` while
     "starting" inside `start_period`, else `interval`; the next delay counts from the
-    end of the previous probe; only the last 5 results are kept.
+    end of the previous probe; only the last 5 results are kept;
+  * no probe runs while the container is paused: one under way is killed and its result
+    dropped, and probing resumes one interval after the unpause.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import select
 
 from runtime import exec as container_exec
 from runtime import records, signals
+from runtime.security import seccomp
+from runtime.security.process import prepare
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +45,7 @@ DEFAULT_START_PERIOD = 0.0
 DEFAULT_START_INTERVAL = 5.0
 DEFAULT_RETRIES = 3
 KILL_GRACE = 1.0  # seconds a timed-out probe's helper gets to kill its command before SIGKILL
-TIMED_OUT = -1  # the exit code Docker records for a probe that exceeded its timeout
+FAILED = -1  # the exit code Docker records for a probe that exceeded its timeout or could not run
 
 
 class Settings:
@@ -123,7 +127,7 @@ class Probe:
     """One running probe: its helper process, output pipe and deadline."""
 
     __slots__ = ("pid", "fd", "output", "truncated", "start", "start_mono", "deadline", "timed_out",
-                 "status")
+                 "status", "dropped")
 
     def __init__(self, pid: int, fd: int, start_mono: float, timeout: float) -> None:
         self.pid, self.fd = pid, fd
@@ -134,18 +138,20 @@ class Probe:
         self.deadline = start_mono + timeout
         self.timed_out = False
         self.status: int | None = None  # wait status once reaped
+        self.dropped = False  # killed by a pause: no result is recorded
 
 
 class HealthChecker:
     """Schedules and runs the probes of one container; the monitor drives it from its loop."""
 
     def __init__(self, config: ConfigView, config_path: str, procs_files: tuple[str, ...],
-                 previous: dict[str, Any] | None) -> None:
+                 previous: dict[str, Any] | None, paused_path: str = "") -> None:
         assert config.healthcheck is not None
         self.settings = Settings(config.healthcheck)
         self.config = config
         self.config_path = config_path
         self.procs_files = procs_files
+        self.paused_path = paused_path
         self.health = restarted(previous)
         self.pid = self.pid_start = 0
         self.started = 0.0
@@ -163,7 +169,7 @@ class HealthChecker:
 
     def deadline(self) -> float:
         """When the checker next needs the monitor's attention (monotonic)."""
-        if self.probe is None:
+        if self.probe is None or self.probe.dropped:
             return self.next_at
         return self.probe.deadline + (KILL_GRACE if self.probe.timed_out else 0.0)
 
@@ -192,11 +198,25 @@ class HealthChecker:
     def tick(self, now: float) -> dict[str, Any] | None:
         """Start, time out or finish a probe; the new health when a result came in."""
         probe = self.probe
+        if self.paused_path and os.path.exists(self.paused_path):
+            self._pause(now)
+            return None
+        if probe is not None and probe.dropped and probe.status is not None:
+            self._close_pipe(probe)
+            self.probe = probe = None
         if probe is None:
-            if now >= self.next_at:
+            if now < self.next_at:
+                return None
+            try:
                 self.probe = self._spawn(now)
+            except OSError as e:  # e.g. EAGAIN from fork: a failed probe, as Docker records one
+                return self._record(records.now_rfc3339(), now, FAILED, f"cannot start the health check: {e}", now)
             return None
         if probe.status is not None:
+            if self._raced_the_exit(probe):
+                self._close_pipe(probe)
+                self.probe = None
+                return None
             return self._finish(probe, now)
         if not probe.timed_out and now >= probe.deadline:
             probe.timed_out = True
@@ -204,6 +224,21 @@ class HealthChecker:
         elif probe.timed_out and now >= probe.deadline + KILL_GRACE:
             _signal(probe.pid, signals.SIGKILL)
         return None
+
+    def _raced_the_exit(self, probe: Probe) -> bool:
+        """The probe could not enter because PID 1 has just exited (its namespaces are gone
+        though the monitor has not reaped it yet): no result, as Docker drops a probe that
+        the container's stop cancelled."""
+        if probe.timed_out or records.exit_code_from_status(probe.status or 0) != container_exec.ENTER_FAILED:
+            return False
+        return not os.path.exists(f"/proc/{self.pid}/ns/mnt")
+
+    def _pause(self, now: float) -> None:
+        """Frozen: end a probe under way, without a result; probe again an interval later."""
+        if self.probe is not None and not self.probe.dropped:
+            self.probe.dropped = True
+            _signal(self.probe.pid, signals.SIGKILL)  # takes effect at the thaw on cgroup v1
+        self.next_at = now + self.settings.interval
 
     def stop(self) -> None:
         """PID 1 is gone: end a running probe (the cgroup's kill usually did already)."""
@@ -219,13 +254,16 @@ class HealthChecker:
         if probe.timed_out:
             limit = go_duration(self.settings.timeout)
             out = output_text(probe.output, probe.truncated)
-            code = TIMED_OUT
+            code = FAILED
             output = f"Health check exceeded timeout ({limit}): {out}" if out else f"Health check exceeded timeout ({limit})"
         else:
             code = records.exit_code_from_status(probe.status or 0)
             output = output_text(probe.output, probe.truncated)
-        result = {"start": probe.start, "end": records.now_rfc3339(), "exit_code": code, "output": output}
-        in_start_period = probe.start_mono - self.started < self.settings.start_period
+        return self._record(probe.start, probe.start_mono, code, output, now)
+
+    def _record(self, start: str, start_mono: float, code: int, output: str, now: float) -> dict[str, Any]:
+        result = {"start": start, "end": records.now_rfc3339(), "exit_code": code, "output": output}
+        in_start_period = start_mono - self.started < self.settings.start_period
         self.health = record_result(self.health, result, in_start_period, self.settings.retries)
         self.next_at = now + next_delay(self.settings, now - self.started, self.health["status"])
         return self.health
@@ -274,16 +312,29 @@ def _probe_child(spec: container_exec.ExecSpec, config: ConfigView, out_fd: int)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.closerange(3, 1 << 16)  # the monitor's pipes, fifo and log are not the probe's
+        # Probes are confined as the container is (capabilities, seccomp), like `docker exec`.
+        bpf_path = os.path.join(os.path.dirname(spec.config_path), seccomp.BPF_FILE)
+        confinement = prepare(config.security, bpf_path, all_capabilities=False)
         container_exec.enter(spec, config)
     except BaseException as e:  # noqa: BLE001 - the child must never return into the monitor
         _die(f"cannot enter the container: {e}", container_exec.ENTER_FAILED)
+    # The monitor's SIGTERM at the timeout: kill the command (set before the fork, so a
+    # SIGTERM in between is never lost; the command's execve resets the handler).
+    forked: list[int] = []
+
+    def on_timeout(signo: int, frame: object) -> None:
+        if not forked:
+            os._exit(1)
+        _signal(forked[0], signals.SIGKILL)
+
+    signals.signal(signals.SIGTERM, on_timeout)
     command = os.fork()
     if command == 0:
         try:
-            container_exec.run_command(spec, config)
+            container_exec.run_command(spec, config, confinement)
         except BaseException as e:  # noqa: BLE001
             _die(str(e), getattr(e, "code", 126))
-    signals.signal(signals.SIGTERM, lambda *_: _signal(command, signals.SIGKILL))
+    forked.append(command)
     while True:
         try:
             _, status = os.waitpid(command, 0)

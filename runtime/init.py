@@ -1,8 +1,11 @@
 """From the monitor's fork to the container command's execve.
 
 The intermediate child (forked by the single-threaded monitor) runs `enter_and_fork`:
-  1. Join the container's cgroup, so PID 1 and everything it forks are accounted and
-     limited from their first instruction.
+  1. Join the container's cgroup if the container gets a cgroup namespace (it must be
+     rooted there). Otherwise the monitor moves PID 1 in from outside while PID 1 sets up
+     its root filesystem, and PID 1 waits for that before step 8: the first write into a
+     new v1 cgroup waits for an RCU grace period, which then overlaps with the mounts.
+     Either way the container's command is accounted and limited from its first instruction.
   2. setns() into the namespaces given by path (e.g. the netns the network layer made),
      opening every path first, before any setns changes what paths mean.
   3. unshare() the namespaces to create (pid, mount, uts, ipc, net unless joined; cgroup
@@ -12,15 +15,21 @@ The intermediate child (forked by the single-threaded monitor) runs `enter_and_f
 
 PID 1 runs `container_init`:
   5. New session; stdin from /dev/null, stdout/stderr to the monitor's log pipes.
-  6. The root filesystem (rootfs.py, its own ordered steps), hostname, then pivot_root.
+  6. Sysctls (sysctls.py: written in the container's namespaces while /proc/sys is still
+     writable), the root filesystem (rootfs.py, its own ordered steps, with tini mounted
+     for `init: true`), hostname, then pivot_root.
   7. Resolve the user against the container's /etc/passwd and /etc/group (only readable
      after pivot_root); create and enter the working directory while still root.
-  8. Drop to the user: setgroups, then setgid, then setuid (setuid last: afterwards the
-     other two are no longer permitted).
+  8. Set the rlimits (limits.py). Read-only and masked paths (rootfs.restrict_paths; none
+     when privileged). Then security/process.py, in runc's order: no_new_privs, capabilities
+     around the change to the user (setgroups, setgid, then setuid: afterwards the other two
+     are no longer permitted), seccomp last (its program is read before step 6, from the
+     host). Inherited fds are closed.
   9. Look the command up in the container's PATH (as the user, so permissions are the
      user's), restore default signal handling Python changed (SIGPIPE...), execve.
      The sync pipe is CLOEXEC: a successful exec closes it, which the monitor reads as
-     "started". Any failure is written to it instead, in Docker's words.
+     "started". Any failure is written to it instead, in Docker's words. With `init: true`
+     the command runs under tini (`/sbin/docker-init -- args`), as `docker run --init`.
 """
 
 from __future__ import annotations
@@ -28,8 +37,11 @@ from __future__ import annotations
 import os
 import stat
 
-from runtime import protocol, rootfs, signals, syscalls
+from runtime import limits, protocol, rootfs, signals, syscalls, sysctls, tini
+from runtime.configview import MountView
 from runtime.errors import ContainerError, StartError
+from runtime.security import process, seccomp
+from runtime.users import entries, group_add_ids
 
 TYPE_CHECKING = False  # this runs in the lean monitor (see monitor.py): type-only imports
 if TYPE_CHECKING:
@@ -70,16 +82,6 @@ class ResolvedUser:
 # --- users --------------------------------------------------------------------------
 
 
-def _entries(text: str, width: int) -> list[list[str]]:
-    rows = []
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            fields = line.split(":")
-            if len(fields) >= width:
-                rows.append(fields)
-    return rows
-
-
 def resolve_user(spec: str, passwd: str, group: str) -> ResolvedUser:
     """Resolve "uid", "uid:gid", "name", "name:group" as runc does.
 
@@ -87,7 +89,7 @@ def resolve_user(spec: str, passwd: str, group: str) -> ResolvedUser:
     (the groups listing the user as a member) only apply when no group is given.
     """
     user_part, _, group_part = spec.partition(":")
-    users = _entries(passwd, 7)
+    users = entries(passwd, 7)
     entry = next((u for u in users if u[0] == user_part), None)
     if entry is None and user_part.isdigit():
         entry = next((u for u in users if u[2] == user_part), None)
@@ -96,7 +98,7 @@ def resolve_user(spec: str, passwd: str, group: str) -> ResolvedUser:
         raise ContainerError(f"unable to find user {user_part}: no matching entries in passwd file")
     if entry is not None:
         uid, gid, home, name = int(entry[2]), int(entry[3]), entry[5] or "/", entry[0]
-    groups = _entries(group, 4)
+    groups = entries(group, 4)
     supplementary: tuple[int, ...] = ()
     if group_part:
         if group_part.isdigit():
@@ -119,6 +121,15 @@ def user_for(process: Process | ProcessView, spec: str | None, passwd: str, grou
         by_uid = resolve_user(str(process.user.uid), passwd, group)
         user = ResolvedUser(process.user.uid, process.user.gid, (process.user.gid,), by_uid.home)
     extra = tuple(g for g in process.user.additional_gids if g not in user.groups)
+    return ResolvedUser(user.uid, user.gid, user.groups + extra, user.home)
+
+
+def process_user(process: Process | ProcessView, spec: str | None) -> ResolvedUser:
+    """`user_for` against the container's /etc/passwd and /etc/group, plus `group_add`
+    (which Docker applies to exec'd processes too, whatever their user)."""
+    group = read_text("/etc/group")
+    user = user_for(process, spec, read_text("/etc/passwd"), group)
+    extra = tuple(g for g in group_add_ids(process.group_add, group) if g not in user.groups)
     return ResolvedUser(user.uid, user.gid, user.groups + extra, user.home)
 
 
@@ -225,43 +236,61 @@ class ContainerInit:
     """Steps 5-9, run by PID 1. Never returns: execs, or reports the failure and exits."""
 
     def __init__(self, config: ConfigView, rootfs: str, upper: str, work: str,
-                 stdout_fd: int, stderr_fd: int, sync_fd: int) -> None:
+                 stdout_fd: int, stderr_fd: int, sync_fd: int, joined_fd: int = -1) -> None:
         self.config = config
+        self.joined_fd = joined_fd  # >= 0: wait here for the monitor to move us into the cgroup
         self.rootfs = rootfs
         self.upper = upper
         self.work = work
         self.stdout_fd = stdout_fd
         self.stderr_fd = stderr_fd
         self.sync_fd = sync_fd
+        # Compiled at create time into the container's data dir (upper's parent).
+        self.seccomp_path = os.path.join(os.path.dirname(upper), seccomp.BPF_FILE)
 
     def run(self) -> NoReturn:
         step = "preparing the container process"
         try:
             os.setsid()
-            null = os.open("/dev/null", os.O_RDWR)
-            os.dup2(null, 0)
+            # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`).
             os.dup2(self.stdout_fd, 1)
             os.dup2(self.stderr_fd, 2)
-            for fd in {null, self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
+            for fd in {self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
                 os.close(fd)
             os.umask(0o022)
-            step = "setting up the root filesystem"
             c = self.config
-            rootfs.setup_rootfs(syscalls.LinuxSyscalls(), self.rootfs, c.root.layers, self.upper, self.work, c.mounts, c.root.readonly)
+            step = "preparing the seccomp filter"
+            confinement = process.prepare(c.security, self.seccomp_path)
+            # Sysctls first: they must be written before any later step makes /proc/sys
+            # read-only (the masked and read-only paths come after pivot_root).
+            step = "setting sysctls"
+            sysctls.write_sysctls(c.sysctls)
+            step = "setting up the root filesystem"
+            rootfs.setup_rootfs(syscalls.LinuxSyscalls(), self.rootfs, c.root.layers, self.upper, self.work,
+                                self._mounts(), c.root.readonly, privileged=c.security.privileged,
+                                devices=c.devices, cwd=c.process.cwd)
             if any(ns.type == "uts" for ns in c.namespaces):
                 step = "setting the hostname"
                 syscalls.sethostname(c.hostname)
+            step = "masking paths"
+            rootfs.restrict_paths(syscalls.LinuxSyscalls(), c.security.masked_paths, c.security.readonly_paths)
             step = "resolving the user"
-            user = user_for(c.process, c.process.user_spec, read_text("/etc/passwd"), read_text("/etc/group"))
+            user = process_user(c.process, c.process.user_spec)
             step = f"entering the working directory {c.process.cwd}"
             os.makedirs(c.process.cwd, exist_ok=True)
             os.chdir(c.process.cwd)
-            step = "switching to the user"
-            drop_privileges(user)
+            if self.joined_fd >= 0:
+                step = "joining the container's cgroup"
+                if os.read(self.joined_fd, 1) != b"1":
+                    raise StartError("the monitor could not move it into its cgroup")
+            step = "setting ulimits"
+            limits.apply_rlimits(c.process.rlimits)
+            step = "switching to the user and applying capabilities and seccomp"
+            process.finalize(confinement, lambda: drop_privileges(user))
             os.closerange(3, self.sync_fd)
             os.closerange(self.sync_fd + 1, 1 << 16)
             step = "starting the command"
-            execve(c.process.args, with_home(c.process.env, user.home))
+            execve(tini.init_args(c.process.args) if c.init else c.process.args, with_home(c.process.env, user.home))
         except ExecError as e:
             self._fail(str(e), e.code)
         except OSError as e:
@@ -269,6 +298,12 @@ class ContainerInit:
             self._fail(f"{step}: {e.strerror or e}{where}", 1)
         except BaseException as e:  # noqa: BLE001 - PID 1 must report, never unwind into the monitor
             self._fail(f"{step}: {e}", 1)
+
+    def _mounts(self) -> tuple[MountView, ...]:
+        """The configured mounts, plus tini's for `init: true`."""
+        if not self.config.init:
+            return self.config.mounts
+        return (*self.config.mounts, MountView(tini.init_mount(tini.find_init())))
 
     def _fail(self, message: str, code: int) -> NoReturn:
         try:

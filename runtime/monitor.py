@@ -69,6 +69,20 @@ def describe(e: BaseException) -> str:
     return str(e) if isinstance(e, ContainerError | StartFailed) else f"{type(e).__name__}: {e}"
 
 
+def _move_into(pid: int, procs: list[str]) -> str | None:
+    """Write `pid` into each cgroup.procs file; the failure, described, if any."""
+    try:
+        for path in procs:
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, str(pid).encode())
+            finally:
+                os.close(fd)
+    except OSError as e:
+        return describe(e)
+    return None
+
+
 class Paths:
     """The container's files (the layout in containers.py), as plain strings."""
 
@@ -161,7 +175,9 @@ class Monitor:
         if health.enabled(self.config.healthcheck):
             assert self.cgroup is not None
             previous = (records.read_state(self.paths.state) or {}).get("health")
-            self.health = health.HealthChecker(self.config, self.paths.config, tuple(self.cgroup.procs_files()), previous)
+            paused = os.path.join(os.path.dirname(self.paths.state), records.PAUSED)
+            self.health = health.HealthChecker(self.config, self.paths.config, tuple(self.cgroup.procs_files()),
+                                               previous, paused)
 
     def _should_restart(self, code: int) -> bool:
         if self.stopped or os.path.exists(self.paths.stop_request):
@@ -255,41 +271,62 @@ class Monitor:
     # --- one run of PID 1 --------------------------------------------------------------------
 
     def _launch(self) -> int:
-        """Fork PID 1 (via the intermediate child); its host pid once it has exec'd."""
+        """Fork PID 1 (via the intermediate child); its host pid once it has exec'd.
+
+        PID 1 is moved into its cgroup from here while it sets up its root filesystem
+        (init.py step 1): the first write into a new v1 cgroup waits for an RCU grace
+        period (5-20 ms), time PID 1 spends on its mounts meanwhile. It waits for the
+        "joined" byte before it drops privileges and execs. With a cgroup namespace the
+        intermediate child joins first instead, so that the namespace is rooted there.
+        """
         assert self.cgroup is not None
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
+        joined_r, joined_w = os.pipe2(os.O_CLOEXEC)
         self.oom_before = self.cgroup.oom_kill_count()
         procs = self.cgroup.procs_files()
+        from_outside = not any(ns.type == "cgroup" for ns in self.config.namespaces)
         pid1 = init.ContainerInit(self.config, self.paths.rootfs, self.paths.upper, self.paths.work,
-                                  out_w, err_w, sync_w)
+                                  out_w, err_w, sync_w, joined_r if from_outside else -1)
         child = os.fork()
         if child == 0:
             try:
                 self._reset_signals()
-                for fd in (out_r, err_r, sync_r):
+                for fd in (out_r, err_r, sync_r, joined_w):
                     os.close(fd)
-                protocol.send_pid(sync_w, init.enter_and_fork(self.config, procs, pid1))
+                protocol.send_pid(sync_w, init.enter_and_fork(self.config, () if from_outside else procs, pid1))
                 os._exit(0)
             except BaseException as e:  # noqa: BLE001
                 try:
                     protocol.send_error(sync_w, f"entering the container's namespaces: {describe(e)}", 1)
                 finally:
                     os._exit(1)
-        for fd in (out_w, err_w, sync_w):
+        for fd in (out_w, err_w, sync_w, joined_r):
             os.close(fd)
-        result = protocol.read_sync(sync_r)
+        earlier: tuple[bytes, ...] = ()
+        join_error = None
+        if from_outside:
+            pid, earlier = protocol.read_until_pid(sync_r)
+            if pid is not None:
+                join_error = _move_into(pid, procs)
+                if join_error is None:
+                    os.write(joined_w, b"1")
+                else:
+                    _kill(pid, signals.SIGKILL)
+        os.close(joined_w)
+        result = protocol.read_sync(sync_r, earlier)
         os.close(sync_r)
         os.waitpid(child, 0)
         self.started = time.monotonic()
-        if result.error is not None or result.pid is None:
+        error = f"joining the container's cgroup: {join_error}" if join_error else result.error
+        if error is not None or result.pid is None:
             for fd in (out_r, err_r):
                 os.close(fd)
             if result.pid is not None:
                 self._reap(result.pid, block=True)
             self.cgroup.kill_all()
-            raise StartFailed(result.error or "the container's init vanished before it started", result.exit_code or 1)
+            raise StartFailed(error or "the container's init vanished before it started", result.exit_code or 1)
         self.out_r, self.err_r = out_r, err_r
         return result.pid
 

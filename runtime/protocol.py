@@ -59,10 +59,37 @@ def send_error(fd: int, message: str, exit_code: int) -> None:
     write_all(fd, (jsonio.dumps({"error": message, "exit_code": exit_code}) + "\n").encode())
 
 
-def read_sync(fd: int) -> SyncResult:
-    """Read the sync pipe to EOF and fold its messages (the first error wins)."""
+def read_sync(fd: int, earlier: tuple[bytes, ...] = ()) -> SyncResult:
+    """Read the sync pipe to EOF and fold its messages, after `earlier` ones already read
+    (the first error wins)."""
+    return _fold([*earlier, *_read_to_eof(fd).splitlines()])
+
+
+def read_until_pid(fd: int) -> tuple[int | None, tuple[bytes, ...]]:
+    """The messages up to and including the pid one (None: EOF came first, e.g. an error),
+    read a byte at a time so nothing after it is consumed."""
+    lines: list[bytes] = []
+    line = bytearray()
+    while byte := os.read(fd, 1):
+        if byte != b"\n":
+            line += byte
+            continue
+        lines.append(bytes(line))
+        pid = _fold([bytes(line)]).pid
+        if pid is not None:
+            return pid, tuple(lines)
+        line.clear()
+    if line:
+        lines.append(bytes(line))
+    return None, tuple(lines)
+
+
+def _fold(lines: list[bytes]) -> SyncResult:
     pid = error = code = None
-    for line in _read_to_eof(fd).decode("utf-8", "replace").splitlines():
+    for raw in lines:
+        line = raw.decode("utf-8", "replace")
+        if not line.strip():
+            continue
         try:
             msg = jsonio.loads(line)
         except ValueError:

@@ -26,6 +26,7 @@ STATE = "state.json"  # run dir
 LOCK = "lock"
 STOP_REQUEST = "stop.json"
 ROOTFS = "rootfs"
+PAUSED = "paused"  # present while the container is frozen (ContainerStore.pause)
 # Held open for writing by the monitor while PID 1 runs; its last writer closing (after the
 # exit is recorded) wakes `ContainerStore.wait` with POLLHUP, without any polling.
 EXIT_FIFO = "exit.fifo"

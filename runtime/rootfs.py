@@ -9,7 +9,8 @@ Runs in PID 1 (already in the new pid and mount namespaces), in runc's order:
 3. /proc: a new procfs, which shows the new pid namespace (the mounter's).
 4. /dev: a small tmpfs, so the container sees only the devices we create (not the host's
    devtmpfs); then the device nodes, the /dev/fd & std* symlinks, a NEW devpts instance
-   (its ptys are not the host's) with /dev/ptmx pointing into it, and /dev/shm.
+   (its ptys are not the host's) with /dev/ptmx pointing into it, /dev/shm (unless a
+   configured mount replaces it) and the configured devices (devices.py).
 5. /sys: sysfs read-only (a container must not write kernel tunables).
 6. The configured mounts (binds, tmpfs...), sorted parents first. They come after the
    system mounts, as in runc where the spec lists the defaults first, so that a user
@@ -18,13 +19,20 @@ Runs in PID 1 (already in the new pid and mount namespaces), in runc's order:
    files through it. pivot_root(".", ".") stacks the old root under the new one, so no
    directory has to be created in (and left behind in) the container's upper layer.
 8. Read-only root, when asked: remount / ro last, once nothing needs to write into it.
+9. Read-only and masked paths (`restrict_paths`, called by init after the steps above, as
+   runc does them after pivot_root and the ro root): /proc/sys & co. bind-remounted
+   read-only, /proc/kcore & co. hidden under /dev/null (files) or an empty read-only
+   tmpfs (directories). A privileged container skips this, keeps /sys writable and gets
+   the host's device nodes in /dev (`add_host_devices`, step 4).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
+from runtime.devices import make_devices
 from runtime.errors import RootfsError
 from runtime.syscalls import (
     MNT_DETACH,
@@ -44,8 +52,8 @@ TYPE_CHECKING = False  # runs in PID 1 under the lean monitor: type-only imports
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from runtime.config import Mount
-    from runtime.configview import MountView
+    from runtime.config import Device, Mount
+    from runtime.configview import DeviceView, MountView
     from runtime.syscalls import Syscalls
 
 DEV_SIZE = "65536k"
@@ -142,7 +150,7 @@ def mount_proc(sc: Syscalls, rootfs: str) -> None:
     sc.mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def mount_dev(sc: Syscalls, rootfs: str) -> None:
+def mount_dev(sc: Syscalls, rootfs: str, shm: bool = True) -> None:
     dev = secure_join(rootfs, "/dev")
     sc.makedirs(dev)
     sc.mount("tmpfs", dev, "tmpfs", MS_NOSUID, f"mode=755,size={DEV_SIZE}")
@@ -153,13 +161,14 @@ def mount_dev(sc: Syscalls, rootfs: str) -> None:
     for target, name in DEV_SYMLINKS:
         sc.symlink(target, f"{dev}/{name}")
     sc.makedirs(f"{dev}/shm")
-    sc.mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={SHM_SIZE}")
+    if shm:  # else a configured mount (e.g. sized by `shm_size`) takes its place
+        sc.mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={SHM_SIZE}")
 
 
-def mount_sys(sc: Syscalls, rootfs: str) -> None:
+def mount_sys(sc: Syscalls, rootfs: str, readonly: bool = True) -> None:
     target = secure_join(rootfs, "/sys")
     sc.makedirs(target)
-    sc.mount("sysfs", target, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
+    sc.mount("sysfs", target, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | (MS_RDONLY if readonly else 0))
 
 
 def mount_user(sc: Syscalls, rootfs: str, m: Mount | MountView) -> None:
@@ -206,16 +215,91 @@ def pivot(sc: Syscalls, rootfs: str) -> None:
 
 def setup_rootfs(
     sc: Syscalls, rootfs: str, layers: Sequence[str], upper: str, work: str,
-    mounts: Sequence[Mount | MountView] = (), readonly: bool = False,
+    mounts: Sequence[Mount | MountView] = (), readonly: bool = False, privileged: bool = False,
+    devices: Sequence[Device | DeviceView] = (), cwd: str = "/",
 ) -> None:
     """Steps 1-8 of the module docstring. Raises RootfsError (or OSError naming the path)."""
     make_private(sc)
     mount_overlay(sc, rootfs, layers, upper, work)
     mount_proc(sc, rootfs)
-    mount_dev(sc, rootfs)
-    mount_sys(sc, rootfs)
+    mount_dev(sc, rootfs, shm=not any(os.path.normpath(m.destination) == "/dev/shm" for m in mounts))
+    make_devices(sc, rootfs, devices)  # the configured device nodes, next to the standard ones
+    if privileged:
+        add_host_devices(sc, rootfs)
+    mount_sys(sc, rootfs, readonly=not privileged)
     for m in sorted(mounts, key=lambda m: len([p for p in m.destination.split("/") if p])):
         mount_user(sc, rootfs, m)
+    sc.makedirs(secure_join(rootfs, cwd))  # as runc: the working directory exists even on a read-only root
     pivot(sc, rootfs)
     if readonly:
         sc.mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+
+
+# --- privileged devices; read-only and masked paths ------------------------------------------
+
+# Never copied from the host's /dev (runc libcontainer/devices.HostDevices skips these).
+_HOST_DEV_SKIP = frozenset({"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", "console"})
+
+
+def host_devices(dev: str = "/dev") -> list[tuple[str, int, int]]:
+    """(path relative to /dev, st_mode, st_rdev) of the host's char and block devices."""
+    found = []
+    for directory, dirs, files in os.walk(dev):
+        relative_dir = os.path.relpath(directory, dev)
+        if relative_dir == ".":
+            dirs[:] = [d for d in dirs if d not in _HOST_DEV_SKIP]
+        for name in files:
+            relative = os.path.normpath(os.path.join(relative_dir, name))
+            if relative in _HOST_DEV_SKIP:
+                continue
+            try:
+                st = os.lstat(os.path.join(directory, name))
+            except OSError:
+                continue
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+                found.append((relative, st.st_mode, st.st_rdev))
+    return found
+
+
+def add_host_devices(sc: Syscalls, rootfs: str) -> None:
+    """Docker's privileged mode: every host device node in the container's /dev (still the
+    host's /dev here, before pivot_root). Nodes /dev already has are kept."""
+    dev = secure_join(rootfs, "/dev")
+    for relative, mode, rdev in host_devices():
+        target = os.path.join(dev, relative)
+        if os.path.lexists(target):
+            continue
+        sc.makedirs(os.path.dirname(target))
+        sc.mknod(target, mode, os.major(rdev), os.minor(rdev))
+
+
+def restrict_paths(sc: Syscalls, masked: Sequence[str], readonly: Sequence[str]) -> None:
+    """Step 9, after pivot_root, in runc's order: read-only paths, then masked paths.
+
+    Like runc's readonlyPath/maskPath: a path the kernel does not have is skipped; the ro
+    remount keeps the mount's nosuid/nodev/noexec (a remount must not clear them); /dev/null
+    bound on a directory fails with ENOTDIR, which means "mask it with a read-only tmpfs".
+    """
+    for path in readonly:
+        try:
+            sc.mount(path, path, None, MS_BIND | MS_REC)
+        except FileNotFoundError:
+            continue
+        sc.mount(path, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _locked_flags(path))
+    for path in masked:
+        try:
+            sc.mount("/dev/null", path, None, MS_BIND)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            if e.errno != errno.ENOTDIR:
+                raise
+            sc.mount("tmpfs", path, "tmpfs", MS_RDONLY)
+
+
+def _locked_flags(path: str) -> int:
+    try:
+        flags = os.statvfs(path).f_flag
+    except OSError:
+        return 0
+    return flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)  # ST_NOSUID... have the MS_ values

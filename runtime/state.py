@@ -146,7 +146,7 @@ class ContainerPaths:
     @property
     def paused(self) -> Path:
         """Present while the container is paused (frozen); removed on unpause, stop and start."""
-        return self.run_dir / "paused"
+        return self.run_dir / records.PAUSED
 
     @property
     def exit_fifo(self) -> Path:

@@ -129,6 +129,7 @@ if TYPE_CHECKING:
         def symlink(self, target: str, path: str) -> None: ...
         def makedirs(self, path: str, mode: int = 0o755) -> None: ...
         def touch(self, path: str) -> None: ...
+        def chown(self, path: str, uid: int, gid: int) -> None: ...
         def chdir(self, path: str) -> None: ...
         def open_dir(self, path: str) -> int: ...
         def fchdir(self, fd: int) -> None: ...
@@ -162,6 +163,9 @@ class LinuxSyscalls:
 
     def touch(self, path: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        os.chown(path, uid, gid)
 
     def chdir(self, path: str) -> None:
         os.chdir(path)
@@ -206,6 +210,9 @@ class RecordingSyscalls:
 
     def touch(self, path: str) -> None:
         self.calls.append(("touch", path))
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        self.calls.append(("chown", path, uid, gid))
 
     def chdir(self, path: str) -> None:
         self.calls.append(("chdir", path))

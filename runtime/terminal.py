@@ -55,7 +55,7 @@ def relay(master: int, done: Callable[[], bool]) -> None:
         _copy_size(master)
 
     if saved is not None:
-        tty.setraw(0)
+        tty.setraw(0, termios.TCSANOW)  # not TCSAFLUSH: keep what was typed ahead
     signal.signal(signal.SIGWINCH, resized)
     try:
         _pump(master, done)

@@ -6,9 +6,10 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES="busybox-static iproute2 nftables procps"  # the benchmarks need more: bench/README.md
+APT_PACKAGES="busybox-static iproute2 nftables procps libseccomp2"  # the benchmarks need more: bench/README.md
 # tests/vm/run-cgroup2.sh: a cgroup v2 kernel under qemu, its initramfs made with cpio and kmod
 APT_PACKAGES="$APT_PACKAGES qemu-system-x86 linux-image-amd64 cpio kmod"
+APT_PACKAGES="$APT_PACKAGES tini"  # `init: true` runs its static binary (tini-static) as PID 1
 
 missing=""
 for pkg in $APT_PACKAGES; do

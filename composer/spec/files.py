@@ -28,6 +28,7 @@ class FileLoader:
     interpolator: Interpolator
     home: str | None
     interpolate: bool = True  # False: variables stay as written (`config --no-interpolate`)
+    merge_tags: bool = False  # some file read so far has !reset or !override
     warnings: list[str] = field(default_factory=list)
     _cache: dict[tuple[str, str], PosDict] = field(default_factory=dict)
 
@@ -45,6 +46,7 @@ class FileLoader:
         if key in self._cache:
             return self._cache[key]
         raw = load_file(path)
+        self.merge_tags = self.merge_tags or getattr(raw, "merge_tags", True)
         if raw is None:
             self.warnings.append(f"{path}: file is empty")
         tree = interpolate_tree(raw, self.interpolator) if self.interpolate else raw

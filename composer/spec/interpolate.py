@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from composer.errors import SpecError, spec_errors
 from composer.spec.source import Override, PathPart, PosDict, PosList, spec_error
 from composer.spec.values import InvalidValue
 
@@ -113,15 +114,18 @@ def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
     """*root* with every string value substituted; positions are kept.
 
     Only containers with a changed value below them are copied; the input is never
-    modified.
+    modified. Every value that cannot be substituted (``${VAR:?message}``, bad syntax) is
+    reported, all together.
     """
+    problems: list[SpecError] = []
 
     def walk(node: Any, path: tuple[PathPart, ...]) -> Any:
         if isinstance(node, str):
             try:
                 return interpolator.substitute(node)
             except InvalidValue as exc:
-                raise spec_error(root, path, exc.message, exc.hint) from None
+                problems.append(spec_error(root, path, exc.message, exc.hint))
+                return node
         if isinstance(node, PosDict):
             changed = {}
             for key, value in node.items():
@@ -144,4 +148,7 @@ def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
             return Override(walk(node.value, path))
         return node
 
-    return walk(root, ())
+    result = walk(root, ())
+    if problems:
+        raise spec_errors(problems)
+    return result

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
 
 from composer import models
+from composer.errors import SpecError
 from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
 from composer.spec.values import describe
 
@@ -51,6 +53,7 @@ SERVICE_NETWORK_KEYS = frozenset(
     """aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
     mac_address priority""".split()
 )
+PORT_KEYS = frozenset("app_protocol host_ip mode name protocol published target".split())
 MOUNT_KEYS = frozenset("bind consistency image read_only source target tmpfs type volume".split())
 NETWORK_KEYS = frozenset(
     "attachable driver driver_opts enable_ipv4 enable_ipv6 external internal ipam labels name".split()
@@ -73,6 +76,10 @@ class Shape:
     maps: dict[str, Shape] = field(default_factory=dict)
     each: dict[str, Shape] = field(default_factory=dict)
     items: dict[str, Shape] = field(default_factory=dict)
+
+    @cached_property
+    def children(self) -> frozenset[str]:
+        return frozenset((*self.maps, *self.each, *self.items))
 
 
 def _shape(spec: frozenset[str], supported: str | type[BaseModel], **children: Any) -> Shape:
@@ -109,7 +116,10 @@ SERVICE = Shape(
         "depends_on": _shape(DEPENDS_ON_KEYS, models.DependsOn),
         "networks": _shape(SERVICE_NETWORK_KEYS, models.ServiceNetwork),
     },
-    items={"volumes": _shape(MOUNT_KEYS, models.ServiceVolume)},
+    items={
+        "volumes": _shape(MOUNT_KEYS, models.ServiceVolume),
+        "ports": _shape(PORT_KEYS, models.PortMapping),
+    },
 )
 NETWORK = _shape(NETWORK_KEYS, models.Network, maps={"ipam": _IPAM})
 VOLUME = _shape(VOLUME_KEYS, models.Volume)
@@ -117,50 +127,65 @@ VOLUME = _shape(VOLUME_KEYS, models.Volume)
 
 @dataclass
 class KeyChecker:
-    """Filters raw mappings against shapes, collecting warnings for ignored keys."""
+    """Filters raw mappings against shapes, collecting warnings for ignored keys and
+    errors for unknown ones (the caller raises them all together)."""
 
     root: Any
     warnings: list[str] = field(default_factory=list)
+    errors: list[SpecError] = field(default_factory=list)
     keep_all: bool = False  # keep spec keys no model has yet (raw output), still warning
 
     def check(self, node: Any, shape: Shape, path: tuple[PathPart, ...]) -> Any:
-        """A copy of the mapping *node* without ignored keys; unknown keys raise."""
+        """*node* without ignored keys (a copy, or *node* itself when nothing is left out
+        below it); unknown keys are dropped as errors."""
         if not isinstance(node, PosDict):
             return node  # wrong types are reported by model validation
         out = PosDict(pos=node.pos)
+        changed = False
         for key, value in node.items():
-            here = (*path, key)
             if key.startswith("x-"):
+                changed = True
                 continue
             if key not in shape.spec:
-                raise self.unknown(here, key, shape.spec)
+                self.errors.append(self.unknown((*path, key), key, shape.spec))
+                changed = True
+                continue
             if key not in shape.supported:
-                self.warnings.append(f"{key_path(here)}: not supported yet, ignored")
+                self.warnings.append(f"{key_path((*path, key))}: not supported yet, ignored")
                 if not self.keep_all:
+                    changed = True
                     continue
-            out[key] = self._descend(value, shape, key, here)
+            new = self._descend(value, shape, key, path) if key in shape.children else value
+            changed = changed or new is not value
+            out[key] = new
+        if not changed:
+            return node
+        for key in out:
             out.copy_positions(node, key)
         return out
 
-    def unknown(self, path: tuple[PathPart, ...], key: str, allowed: frozenset[str]) -> Exception:
+    def unknown(self, path: tuple[PathPart, ...], key: str, allowed: frozenset[str]) -> SpecError:
         close = difflib.get_close_matches(key, sorted(allowed), n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         return spec_error(self.root, path, "unknown key", hint, key=True)
 
-    def _descend(self, value: Any, shape: Shape, key: str, path: tuple[PathPart, ...]) -> Any:
+    def _descend(self, value: Any, shape: Shape, key: str, parent: tuple[PathPart, ...]) -> Any:
+        path = (*parent, key)
         if key in shape.maps:
             return self.check(value, shape.maps[key], path)
         if key in shape.each and isinstance(value, PosDict):
-            out = PosDict(pos=value.pos)
-            for name, entry in value.items():
-                out[name] = self.check(entry, shape.each[key], (*path, name))
+            entries = {name: self.check(entry, shape.each[key], (*path, name)) for name, entry in value.items()}
+            if all(entries[name] is entry for name, entry in value.items()):
+                return value
+            out = PosDict(entries, pos=value.pos)
+            for name in entries:
                 out.copy_positions(value, name)
             return out
         if key in shape.items and isinstance(value, PosList):
-            items = PosList(
-                (self.check(item, shape.items[key], (*path, i)) for i, item in enumerate(value)),
-                value.pos,
-            )
+            checked = [self.check(item, shape.items[key], (*path, i)) for i, item in enumerate(value)]
+            if all(new is old for new, old in zip(checked, value, strict=True)):
+                return value
+            items = PosList(checked, value.pos)
             items.item_pos = list(value.item_pos)
             return items
         return value

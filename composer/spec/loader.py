@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from composer.errors import SpecError
+from composer.errors import SpecError, spec_errors
 from composer.models import Config, ModelDefinition, Network, Project, Secret, Service, Volume
 from composer.spec.dotenv import read_dotenv, read_env_files, read_label_files
 from composer.spec.files import FileLoader
@@ -70,6 +70,8 @@ def load_tree(
     for section, shape in (("services", SERVICE), ("networks", NETWORK), ("volumes", VOLUME)):
         entries = read.root.get(section) or {}
         tree[section] = {name: checker.check(raw, shape, (section, name)) for name, raw in entries.items()}
+    if checker.errors:
+        raise spec_errors(checker.errors)
     for key, value in read.root.items():
         if key not in tree and key not in ("version", "include") and not key.startswith("x-"):
             tree[key] = value
@@ -106,7 +108,7 @@ def _read(files: Sequence[Path], env: Mapping[str, str], workdir: Path | None, p
     files_loader = FileLoader(interpolator, env.get("HOME"), interpolate)
     trees = [files_loader.load(path, project_dir) for path in files]
     warnings = files_loader.warnings
-    root = merge_files(trees)
+    root = merge_files(trees, merge_tags=files_loader.merge_tags)
     warnings[:0] = interpolator.warnings()
     _drop_inactive_profiles(root, frozenset(profiles))
     return _Read(root, env, project_dir, warnings, (*files_loader.sources, str(dotenv_path)))
@@ -127,29 +129,24 @@ def _build_project(
     builds = {
         name for name, svc in raw_services.items() if isinstance(svc, dict) and "build" in svc
     }
-    services = {
-        name: _service(root, checker, name, raw, env, project_dir, env_files)
-        for name, raw in raw_services.items()
-    }
-    networks = {
-        name: build(
-            Network, checker.check(raw, NETWORK, ("networks", name)), root, ("networks", name)
-        )
-        for name, raw in (root.get("networks") or {}).items()
-    }
-    volumes = {
-        name: build(Volume, checker.check(raw, VOLUME, ("volumes", name)), root, ("volumes", name))
-        for name, raw in (root.get("volumes") or {}).items()
-    }
-    networks = {name: _external_name(name, net) for name, net in networks.items()}
-    volumes = {name: _external_name(name, vol) for name, vol in volumes.items()}
+    # Each entry is checked on its own, so independent problems are reported together.
+    problems = checker.errors
+    services: dict[str, Service] = _each(problems, raw_services, lambda name, raw: _service(
+        root, checker, name, raw, env, project_dir, env_files))
+    networks: dict[str, Network] = _each(problems, root.get("networks"), lambda name, raw: _external_name(
+        name, build(Network, checker.check(raw, NETWORK, ("networks", name)), root, ("networks", name))))
+    volumes: dict[str, Volume] = _each(problems, root.get("volumes"), lambda name, raw: _external_name(
+        name, build(Volume, checker.check(raw, VOLUME, ("volumes", name)), root, ("volumes", name))))
     resources = {
-        section: {name: _external_name(name, build(model, raw, root, (section, name)))
-                  for name, raw in (root.get(section) or {}).items()}
+        section: _each(problems, root.get(section), lambda name, raw, model=model, section=section:
+                       _external_name(name, build(model, raw, root, (section, name))))
         for section, model in _RESOURCES.items()
     }
+    if problems:
+        raise spec_errors(problems)
     if consistency:
-        services = check_references(root, services, set(networks), set(volumes), builds, warnings)
+        services = check_references(root, services, set(networks), set(volumes), builds, warnings,
+                                    {section: set(entries) for section, entries in resources.items()})
         check_network_settings(root, services, networks)
     if any("default" in svc.networks for svc in services.values()):
         networks.setdefault("default", Network())
@@ -164,6 +161,17 @@ def _build_project(
         warnings=tuple(dict.fromkeys(warnings)),
         sources=tuple(env_files),
     )
+
+
+def _each(problems: list[SpecError], entries: Any, make: Any) -> dict[str, Any]:
+    """``make(name, raw)`` for each entry; a SpecError is added to *problems* instead."""
+    out: dict[str, Any] = {}
+    for name, raw in (entries or {}).items():
+        try:
+            out[name] = make(name, raw)
+        except SpecError as error:
+            problems.append(error)
+    return out
 
 
 def _drop_inactive_profiles(root: PosDict, active: frozenset[str]) -> None:
@@ -185,7 +193,8 @@ def _check_top_keys(root: PosDict, checker: KeyChecker) -> None:
         if key.startswith("x-") or key in _SUPPORTED_TOP:
             continue
         if key not in TOP_KEYS:
-            raise checker.unknown((key,), key, TOP_KEYS)
+            checker.errors.append(checker.unknown((key,), key, TOP_KEYS))
+            continue
         if key == "version":
             checker.warnings.append("version: obsolete, ignored")
         else:
@@ -199,6 +208,7 @@ def _service(
     path = ("services", name)
     data = checker.check(raw, SERVICE, path)
     if isinstance(data, PosDict):
+        data = data.clone()  # changed below: the merged tree keeps the positions of errors
         environment = data.get("environment")
         if isinstance(environment, dict) and None in environment.values():
             # A bare KEY takes its value from the shell environment (None when unset).

@@ -1,10 +1,12 @@
 """Merging stack files: later files override earlier ones, as the Compose spec says.
 
 Mappings merge key by key; ``command``, ``entrypoint`` and ``healthcheck.test``
-replace; service ``volumes`` merge by mount target; other lists are appended with
-duplicates removed. ``!reset`` removes what earlier files set and ``!override``
-replaces without merging. Positions follow the value, so an error in an override
-file points into that file.
+replace; the unique resources merge by their key (service ``volumes`` by mount
+target, ``secrets`` and ``configs`` by target); keys that take one value or a list
+(``env_file``, ``dns``, ...) and other lists are appended with duplicates removed.
+``!reset`` removes what earlier files set and ``!override`` replaces without
+merging. Positions follow the value, so an error in an override file points into
+that file.
 """
 
 from __future__ import annotations
@@ -14,11 +16,18 @@ from typing import Any
 from composer.spec.source import Override, PathPart, PosDict, PosList, Reset
 
 _REPLACE = frozenset({"command", "entrypoint"})
+# Service keys whose value is one item or a list of them: merged as lists.
+_ONE_OR_MANY = frozenset({"env_file", "label_file", "dns", "dns_search", "tmpfs"})
 
 
-def merge_files(trees: list[PosDict]) -> PosDict:
-    """Fold normalised file trees left to right; the result has no Reset/Override markers."""
-    result: PosDict = strip(trees[0]) if trees else PosDict()
+def merge_files(trees: list[PosDict], merge_tags: bool = True) -> PosDict:
+    """Fold normalised file trees left to right; the result has no Reset/Override markers.
+
+    ``merge_tags=False``: the files have no markers, the first tree is used as it is.
+    """
+    if not trees:
+        return PosDict()
+    result: PosDict = strip(trees[0]) if merge_tags else trees[0]
     for tree in trees[1:]:
         result = _merge(result, tree, ())
     return result
@@ -38,33 +47,21 @@ def strip(node: Any) -> Any:
     if isinstance(node, Override):
         return strip(node.value)
     if isinstance(node, PosDict):
-        changed = {k: strip(v) for k, v in node.items() if _has_marker(v)}
-        if not changed:
+        kept = {key: strip(value) for key, value in node.items() if not isinstance(value, Reset)}
+        if len(kept) == len(node) and all(kept[key] is value for key, value in node.items()):
             return node
-        out = PosDict(pos=node.pos)
-        for key, value in node.items():
-            if not isinstance(value, Reset):
-                out[key] = changed.get(key, value)
-                out.copy_positions(node, key)
+        out = PosDict(kept, pos=node.pos)
+        for key in kept:
+            out.copy_positions(node, key)
         return out
-    if isinstance(node, PosList) and any(_has_marker(v) for v in node):
-        kept = [
-            (v, p) for v, p in zip(node, node.item_pos, strict=False) if not isinstance(v, Reset)
-        ]
-        items = PosList((strip(v) for v, _ in kept), node.pos)
-        items.item_pos = [p for _, p in kept]
+    if isinstance(node, PosList):
+        pairs = [(strip(v), p) for v, p in zip(node, node.item_pos, strict=False) if not isinstance(v, Reset)]
+        if len(pairs) == len(node) and all(new is old for (new, _), old in zip(pairs, node, strict=False)):
+            return node
+        items = PosList((v for v, _ in pairs), node.pos)
+        items.item_pos = [p for _, p in pairs]
         return items
     return node
-
-
-def _has_marker(node: Any) -> bool:
-    if isinstance(node, Reset | Override):
-        return True
-    if isinstance(node, dict):
-        return any(_has_marker(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_marker(v) for v in node)
-    return False
 
 
 def _merge(base: Any, override: Any, path: tuple[PathPart, ...]) -> Any:
@@ -82,11 +79,23 @@ def _merge(base: Any, override: Any, path: tuple[PathPart, ...]) -> Any:
             out[key] = _merge(base[key], value, (*path, key)) if key in base else strip(value)
             out.copy_positions(override, key)
         return out
+    if _is_service_key(path, *_ONE_OR_MANY) and isinstance(base, str | PosList) and isinstance(override, str | PosList):
+        base, override = _as_list(base), _as_list(override)
     if isinstance(base, PosList) and isinstance(override, PosList) and not _replaces(path):
         if _is_service_key(path, "volumes"):
-            return _merge_by_target(base, override)
+            return _merge_by_key(base, override, _target)
+        if _is_service_key(path, "secrets", "configs"):
+            return _merge_by_key(base, override, _grant_target)
         return _append_unique(base, override)
     return strip(override)
+
+
+def _as_list(value: str | PosList) -> PosList:
+    if isinstance(value, PosList):
+        return value
+    out = PosList([value])
+    out.item_pos = [None]
+    return out
 
 
 def _replaces(path: tuple[PathPart, ...]) -> bool:
@@ -95,8 +104,8 @@ def _replaces(path: tuple[PathPart, ...]) -> bool:
     return len(path) == 4 and path[0] == "services" and path[2:] == ("healthcheck", "test")
 
 
-def _is_service_key(path: tuple[PathPart, ...], key: str) -> bool:
-    return len(path) == 3 and path[0] == "services" and path[2] == key
+def _is_service_key(path: tuple[PathPart, ...], *keys: str) -> bool:
+    return len(path) == 3 and path[0] == "services" and path[2] in keys
 
 
 def _append_unique(base: PosList, override: PosList) -> PosList:
@@ -110,14 +119,16 @@ def _append_unique(base: PosList, override: PosList) -> PosList:
     return out
 
 
-def _merge_by_target(base: PosList, override: PosList) -> PosList:
+def _merge_by_key(base: PosList, override: PosList, key: Any) -> PosList:
+    """Entries of *override* merge into those of *base* with the same ``key(entry)``
+    (mapping by mapping, as compose-go does); the others are appended."""
     out = PosList(base, base.pos)
     out.item_pos = list(base.item_pos)
-    index = {_target(item): i for i, item in enumerate(out) if _target(item) is not None}
+    index = {key(item): i for i, item in enumerate(out) if key(item) is not None}
     for item, pos in zip(override, override.item_pos, strict=False):
-        target = _target(item)
+        target = key(item)
         if target is not None and target in index:
-            out[index[target]] = strip(item)
+            out[index[target]] = _merge(out[index[target]], item, ())
             out.item_pos[index[target]] = pos
         else:
             out.append(strip(item))
@@ -128,6 +139,17 @@ def _merge_by_target(base: PosList, override: PosList) -> PosList:
 def _target(item: Any) -> str | None:
     target = item.get("target") if isinstance(item, dict) else None
     return target if isinstance(target, str) else None
+
+
+def _grant_target(item: Any) -> str | None:
+    """Where a secret or config lands: its target, else (by default) named after its source."""
+    if isinstance(item, str):
+        return f"source:{item}"
+    target = _target(item)
+    if target is not None:
+        return target
+    source = item.get("source") if isinstance(item, dict) else None
+    return f"source:{source}" if isinstance(source, str) else None
 
 
 def _hashable(item: Any) -> bool:

@@ -1,6 +1,6 @@
 """Per-file normalisation: bring one interpolated file into the shape merging needs.
 
-List-or-map keys become maps (``environment``, ``labels``, ``depends_on``,
+List-or-map keys become maps (``environment``, ``labels``, ``sysctls``, ``depends_on``,
 ``networks``), volume entries become long-form mappings with absolute bind sources
 (relative paths are resolved against the file's base directory *before* merging, so
 an override file in another directory cannot change their meaning, as are build
@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.spec.keys import expect_mapping
-from composer.spec.source import PathPart, PosDict, PosList, key_path, spec_error
+from composer.spec.ports import parse_port
+from composer.spec.source import Override, PathPart, PosDict, PosList, Reset, key_path, spec_error
 from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
 
-_LIST_OR_MAP = ("environment", "labels")
-_NAME_LISTS = ("depends_on", "networks")
+_LIST_OR_MAP = ("environment", "labels", "annotations", "sysctls")
+_NAME_LISTS = ("depends_on", "networks", "models")
 
 
 @dataclass
@@ -60,10 +61,26 @@ class FileNormalizer:
         return out
 
     def service(self, node: Any, path: tuple[PathPart, ...]) -> Any:
+        if isinstance(node, Reset):
+            return node
+        if isinstance(node, Override):
+            return Override(self.service(node.value, path))
         if node is None:
             return PosDict(pos=None)
         if not isinstance(node, PosDict):
             raise spec_error(self.root, path, f"expected a mapping, got {_kind(node)}")
+        # `key: !override value` is normalised like `key: value`, then marked again.
+        wrapped = [key for key, value in node.items() if isinstance(value, Override)]
+        if wrapped:
+            node = _copy(node)
+            for key in wrapped:
+                node[key] = node[key].value
+        out = self._service_keys(node, path)
+        for key in wrapped:
+            out[key] = Override(out[key])
+        return out
+
+    def _service_keys(self, node: PosDict, path: tuple[PathPart, ...]) -> PosDict:
         out = _copy(node)
         for key in _LIST_OR_MAP:
             if isinstance(node.get(key), PosList):
@@ -75,8 +92,10 @@ class FileNormalizer:
                 out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
         if isinstance(node.get("volumes"), PosList):
             out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
+        if isinstance(node.get("ports"), PosList):
+            out["ports"] = self._ports(node["ports"], (*path, "ports"))
         if "build" in node:
-            out["build"] = self._build(node["build"])
+            out["build"] = self._build(node["build"], (*path, "build"))
         self._name_resolution(node, out, path)
         return out
 
@@ -105,12 +124,15 @@ class FileNormalizer:
                 out.value_pos.setdefault(host, node.item_pos[index])  # type: ignore[arg-type]
         return out
 
-    def _build(self, node: Any) -> Any:
+    def _build(self, node: Any, path: tuple[PathPart, ...]) -> Any:
         """``build: dir`` → ``{context: dir}``; local contexts become absolute paths."""
         build = PosDict({"context": node}, pos=None) if isinstance(node, str) else node
         if not isinstance(build, PosDict):
             return node
         out = _copy(build)
+        for key in ("args", "labels"):
+            if isinstance(build.get(key), PosList):
+                out[key] = self._pairs(build[key], (*path, key))
         if isinstance(build.get("context"), str):
             out["context"] = self._local_path(build["context"])
         if isinstance(build.get("additional_contexts"), dict):
@@ -128,6 +150,8 @@ class FileNormalizer:
 
     def definition(self, node: Any, path: tuple[PathPart, ...]) -> Any:
         """A top-level network or volume; null means all defaults."""
+        if isinstance(node, Override):
+            return Override(self.definition(node.value, path))
         if node is None:
             return PosDict(pos=None)
         if isinstance(node, PosDict) and isinstance(node.get("external"), PosDict):
@@ -200,6 +224,20 @@ class FileNormalizer:
                 mount.value_pos = dict(mount.key_pos)
             out.append(mount)
         return out
+
+
+    def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
+        """Short entries are checked here, where their position is known; the model expands
+        them (a range gives one mapping per port), so indexes stay those of the file."""
+        for index, item in enumerate(node):
+            if not self.interpolated and isinstance(item, str) and "$" in item:
+                continue  # its parts are known only once interpolated
+            if not isinstance(item, PosDict):
+                try:
+                    parse_port(item)
+                except InvalidValue as exc:
+                    raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
+        return node
 
 
 def parse_extra_host(item: object) -> tuple[str, str]:

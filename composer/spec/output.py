@@ -17,6 +17,7 @@ from composer.models import (
     Healthcheck,
     Model,
     Network,
+    PortMapping,
     Project,
     Service,
     ServiceVolume,
@@ -74,6 +75,8 @@ def _service(svc: Service) -> dict[str, Any]:
         "volumes": [_mount(m) for m in svc.volumes] or None,
         "healthcheck": _healthcheck(svc.healthcheck) if svc.healthcheck is not None else None,
         **_name_resolution(svc),
+        "ports": [_port(p) for p in svc.ports] or None,
+        "expose": list(svc.expose) or None,
         "network_mode": svc.network_mode,
     }
     out.update(_other_fields(svc, exclude={*out, "max_retries"}))
@@ -164,6 +167,13 @@ def _mount(mount: ServiceVolume) -> dict[str, Any]:
         out["read_only"] = True
     out.update(_other_fields(mount, exclude={"type", "source", "target", "read_only"}))
     return out
+
+
+def _port(port: PortMapping) -> dict[str, Any]:
+    """As `docker compose config` writes a port: `published` a string, unset keys left out."""
+    values = port.model_dump(exclude_none=True)
+    order = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
+    return {key: values[key] for key in order if key in values}
 
 
 def _network(project: str, key: str, net: Network) -> dict[str, Any]:

@@ -114,6 +114,7 @@ def _apply_shape(defs: dict[str, Any], name: str, shape: Shape) -> None:
         "networks": "ServiceNetwork",
         "volumes": "ServiceVolume",
         "healthcheck": "Healthcheck",
+        "ports": "PortMapping",
     }
     for key, child in (*shape.maps.items(), *shape.each.items(), *shape.items.items()):
         if key in children and children[key] in defs:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -26,8 +26,9 @@ from composer.spec.values import scalar_text
 PathPart = str | int
 
 
-@dataclass(frozen=True)
-class Pos:
+class Pos(NamedTuple):
+    """Where a node was written (a tuple: a file has many thousands of them)."""
+
     file: str
     line: int
     col: int
@@ -39,11 +40,20 @@ class Pos:
 class PosDict(dict[str, Any]):
     """A mapping with the position of itself, of each key and of each value."""
 
+    # Of a file's top mapping: whether the file has !reset or !override (False lets merging skip a walk).
+    merge_tags = True
+
     def __init__(self, *args: Any, pos: Pos | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pos = pos
         self.key_pos: dict[str, Pos] = {}
         self.value_pos: dict[str, Pos] = {}
+
+    def clone(self) -> PosDict:
+        """A shallow copy, positions included."""
+        out = PosDict(self, pos=self.pos)
+        out.key_pos, out.value_pos = dict(self.key_pos), dict(self.value_pos)
+        return out
 
     def copy_positions(self, other: PosDict, key: str) -> None:
         """Take the positions of *key* from *other* (the file that supplied the value)."""
@@ -125,8 +135,15 @@ def load_file(path: Path) -> Any:
 def load_text(text: str, name: str) -> Any:
     loader = _Loader(text)
     loader.file_name = name
+    loader.merge_tags = False
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        tree = None if node is None else _value(loader, node)
+        if isinstance(tree, PosDict):
+            tree.merge_tags = loader.merge_tags  # no !reset/!override: merging need not look
+        return tree
+    except RecursionError:
+        raise SpecError("invalid YAML: an anchor refers to itself", where=name) from None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, name, text) from None
     except yaml.YAMLError as exc:
@@ -160,47 +177,97 @@ for _tag, _regexp, _first in (
     _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_regexp), list(_first))
 
 
+# First characters of the plain scalars that may be a number or `<<`; a word is a
+# bool or null only when it is one of _WORDS.
+_MAYBE_NUMBER = frozenset("-+0123456789.<")
+_WORDS = frozenset("true True TRUE false False FALSE null Null NULL ~".split())
+
+
+def _resolve(self: Any, kind: Any, value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag of a node; a plain scalar that cannot be a number, bool or null is a
+    string without trying every pattern (most scalars of a stack file)."""
+    if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _MAYBE_NUMBER \
+            and value not in _WORDS:
+        return _STR
+    tag: str = _Base.resolve(self, kind, value, implicit)
+    return tag
+
+
+_Loader.resolve = _resolve
+
+
 def _pos(loader: Any, node: yaml.Node) -> Pos:
     mark = node.start_mark
     return Pos(loader.file_name, mark.line + 1, mark.column + 1)
 
 
-def _construct_map(loader: Any, node: yaml.MappingNode) -> PosDict:
+def _check_duplicates(loader: Any, node: yaml.MappingNode) -> None:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
+        if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
             continue
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value in seen:
+        if key_node.value in seen:
             first = seen[key_node.value].start_mark.line + 1
             raise SpecError(
                 f'duplicate key "{key_node.value}" (first defined on line {first})',
                 where=str(_pos(loader, key_node)),
             )
         seen[key_node.value] = key_node
-    loader.flatten_mapping(node)  # YAML merge keys: `<<: *defaults`
-    out = PosDict(pos=_pos(loader, node))
+
+
+def _construct_map(loader: Any, node: yaml.MappingNode) -> PosDict:
+    if any(key_node.tag == _MERGE for key_node, _ in node.value):
+        _check_duplicates(loader, node)  # before the merged keys join the node's own
+        loader.flatten_mapping(node)  # YAML merge keys: `<<: *defaults`
+    elif len({k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}) != len(node.value):
+        _check_duplicates(loader, node)  # (or a key that is not a scalar)
+    name = loader.file_name
+    mark = node.start_mark
+    out = PosDict(pos=Pos(name, mark.line + 1, mark.column + 1))
+    key_pos, value_pos = out.key_pos, out.value_pos
     for key_node, value_node in node.value:
-        raw_key = loader.construct_object(key_node, deep=True)
+        raw_key = _value(loader, key_node)
         key = raw_key if isinstance(raw_key, str) else scalar_text(raw_key)
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_pos[key] = _pos(loader, key_node)
-        out.value_pos[key] = _pos(loader, value_node)
+        out[key] = _value(loader, value_node)
+        mark = key_node.start_mark
+        key_pos[key] = Pos(name, mark.line + 1, mark.column + 1)
+        mark = value_node.start_mark
+        value_pos[key] = Pos(name, mark.line + 1, mark.column + 1)
     return out
 
 
 def _construct_seq(loader: Any, node: yaml.SequenceNode) -> PosList:
-    out = PosList(
-        (loader.construct_object(item, deep=True) for item in node.value), _pos(loader, node)
-    )
+    out = PosList((_value(loader, item) for item in node.value), _pos(loader, node))
     out.item_pos = [_pos(loader, item) for item in node.value]
     return out
 
 
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def _value(loader: Any, node: yaml.Node) -> Any:
+    """The value of *node*: strings, mappings and sequences directly (most of a file),
+    the rest by PyYAML's constructors. An alias yields a copy, not the same object."""
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _MAP:
+        return _construct_map(loader, node)  # type: ignore[arg-type]
+    if tag == _SEQ:
+        return _construct_seq(loader, node)  # type: ignore[arg-type]
+    return loader.construct_object(node, deep=True)
+
+
 def _construct_reset(loader: Any, node: yaml.Node) -> Reset:
+    loader.merge_tags = True
     return Reset()
 
 
 def _construct_override(loader: Any, node: yaml.Node) -> Override:
+    loader.merge_tags = True
     if isinstance(node, yaml.MappingNode):
         return Override(_construct_map(loader, node))
     if isinstance(node, yaml.SequenceNode):

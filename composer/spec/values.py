@@ -200,6 +200,8 @@ def split_command(value: object) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if not any(c in value for c in "'\"\\"):
+            return tuple(value.split())  # what shlex gives for a string without quotes or escapes
         try:
             return tuple(shlex.split(value))
         except ValueError as exc:  # "No closing quotation"

@@ -60,7 +60,9 @@ def _parse_short(text: str, base_dir: str | None, home: str | None) -> ParsedVol
     source, target = parts[0], parts[1]
     mount: dict[str, Any]
     if is_path(source):
-        mount = {"type": "bind", "source": resolve_path(source, base_dir, home), "target": target}
+        # As Compose: the short syntax creates a missing host directory (legacy -v behaviour).
+        mount = {"type": "bind", "source": resolve_path(source, base_dir, home), "target": target,
+                 "bind": {"create_host_path": True}}
     else:
         mount = {"type": "volume", "source": source, "target": target}
     ignored: list[str] = []

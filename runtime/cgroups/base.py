@@ -112,6 +112,15 @@ class CgroupFS:
         except OSError as e:
             raise CgroupError(f"cannot write {value!r} to {path}: {_explain(e)}") from e
 
+    def attach_device_filter(self, path: Path, rules: tuple[str, ...]) -> None:
+        """cgroup v2's devices controller is an eBPF program (runtime/security/devfilter.py)."""
+        from runtime.security.devfilter import attach
+
+        try:
+            attach(str(path), rules)
+        except (OSError, ValueError) as e:
+            raise CgroupError(f"cannot restrict the devices of {path}: {e}") from e
+
     def mkdir(self, path: Path) -> None:
         try:
             path.mkdir(exist_ok=True)

@@ -29,7 +29,8 @@ from runtime.errors import CgroupError
 
 # Hierarchies a container joins, when mounted. A new cpuset cgroup is unusable until
 # cpuset.cpus/mems are copied in from its parent (as runc does), which create() does.
-JOINED = ("memory", "cpu", "cpuacct", "pids", "freezer", "cpuset", "blkio")
+# devices holds Docker's allow list (see runtime/security).
+JOINED = ("memory", "cpu", "cpuacct", "pids", "freezer", "cpuset", "blkio", "devices")
 FREEZE_WAIT = 1.0  # seconds; freezing only stops fork races, so we go on killing after this
 UNLIMITED = 1 << 62  # memory.limit_in_bytes reads back 9223372036854771712 when unlimited
 NO_SWAP_ACCOUNTING = (
@@ -132,8 +133,9 @@ class V1Cgroup:
             usage = usage_without_cache(raw, stat, "total_inactive_file")
             limit = int(self._fs.read(memory / "memory.limit_in_bytes"))
         read = write = None
-        if blkio is not None:
-            read, write = _blkio_bytes(self._fs.read(blkio / "blkio.throttle.io_service_bytes_recursive"))
+        io_bytes = None if blkio is None else blkio / "blkio.throttle.io_service_bytes_recursive"
+        if io_bytes is not None and self._fs.exists(io_bytes):  # the _recursive files came in 4.17
+            read, write = _blkio_bytes(self._fs.read(io_bytes))
         return CgroupStats(
             cpu_usage_ns=None if cpuacct is None else int(self._fs.read(cpuacct / "cpuacct.usage")),
             memory_usage=usage,
@@ -233,6 +235,16 @@ class V1Driver:
             self._fs.write(_dir(cgroup, "cpuset") / "cpuset.cpus", r.cpuset_cpus)
         if r.pids_limit is not None:
             self._fs.write(_dir(cgroup, "pids") / "pids.max", str(r.pids_limit))
+        self._set_devices(cgroup, r.device_rules)
+
+    def _set_devices(self, cgroup: V1Cgroup, rules: tuple[str, ...]) -> None:
+        """Deny every device, then allow `rules` (runtime/security/devices.py)."""
+        devices = cgroup.controller_dir("devices")
+        if devices is None:
+            return
+        self._fs.write(devices / "devices.deny", "a")
+        for rule in rules:
+            self._fs.write(devices / "devices.allow", rule)
 
     def _apply_memory(self, memory: Path, r: Resources) -> None:
         if r.memory_limit is not None:

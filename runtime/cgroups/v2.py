@@ -209,6 +209,7 @@ class V2Driver:
             self._fs.write(path / "cpuset.cpus", r.cpuset_cpus)
         if r.pids_limit is not None:
             self._fs.write(path / "pids.max", str(r.pids_limit))
+        self._fs.attach_device_filter(path, r.device_rules)
 
 
 def _io_bytes(text: str) -> tuple[int, int]:

@@ -29,8 +29,7 @@ def _run_on_a_terminal(stack: Stack, *args: str, keys: bytes = b"") -> tuple[int
     os.close(slave)
     output = b""
     try:
-        if keys:
-            time.sleep(1.5)
+        if keys:  # typed ahead, before the CLI is even up: nothing may be lost
             os.write(master, keys)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -84,3 +83,22 @@ def test_exec_T_or_without_a_terminal_has_no_tty(stack: Stack) -> None:
     assert stack.exec("app", "sh", "-c", "[ -t 0 ] || echo no-tty").stdout.strip() == "no-tty"
     code, out = _run_on_a_terminal(stack, "exec", "-T", "app", "sh", "-c", "[ -t 0 ] || echo no-tty")
     assert code == 0  # -T on a terminal: the command shares our terminal's stdio, no pty of its own
+
+
+def test_exec_privileged_gets_every_capability(stack: Stack) -> None:
+    stack.write(f"""
+    services:
+      app: {{image: busybox, command: {json.dumps(SLEEPER)}}}
+    """)
+    stack.run("up", "-d")
+
+    def effective() -> int:
+        out = stack.exec("app", "sh", "-c", "grep CapEff /proc/self/status").stdout
+        return int(out.split()[1], 16)
+
+    plain = effective()
+    privileged = int(stack.run("exec", "-T", "--privileged", "app", "sh", "-c",
+                               "grep CapEff /proc/self/status").stdout.split()[1], 16)
+    assert plain & ~privileged == 0 and privileged > plain
+    assert privileged & (1 << 21)  # CAP_SYS_ADMIN, not among Docker's defaults
+    assert not plain & (1 << 21)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from tests.integration import test_stack
 from tests.integration.stackkit import Stack
-
-SLEEPER = test_stack.SLEEPER
+from tests.integration.test_stack import SLEEPER
 
 
 def sleeper(name: str, healthcheck: str = "", extra: str = "") -> str:
@@ -104,7 +102,7 @@ def test_a_hanging_probe_is_killed_at_its_timeout_and_its_output_cut_at_4_kb(sta
 
 def test_failures_in_the_start_period_do_not_count(stack: Stack) -> None:
     stack.write("services:\n" + sleeper(
-        "app", "{test: [CMD, 'false'], interval: 200ms, start_interval: 200ms, start_period: 3s, retries: 1}"))
+        "app", "{test: [CMD, 'false'], interval: 200ms, start_interval: 200ms, start_period: 6s, retries: 1}"))
     stack.run("up", "-d")
     deadline = time.monotonic() + 10
     while True:  # a few failed probes inside the start period: still starting, no failing streak
@@ -168,3 +166,21 @@ def test_an_optional_dependency_that_fails_is_skipped_with_a_warning(stack: Stac
     assert (f'WARN: optional dependency "cache" of service "web" failed: container {stack.project}-cache-1 '
             "is unhealthy (last healthcheck exited 1)") in result.stderr
     assert stack.by_service()["web"]["State"] == "running"
+
+
+def test_no_probes_run_while_paused(stack: Stack) -> None:
+    # A probe left to run in the frozen cgroup would exceed its timeout and count as a failure.
+    stack.write("services:\n" + sleeper("app", "{test: [CMD, 'true'], interval: 500ms, timeout: 300ms}"))
+    stack.run("up", "-d", "--wait")
+    stack.run("pause", "app")
+    time.sleep(0.5)  # a probe under way at the pause is ended
+    [before] = json.loads(stack.run("inspect", "app").stdout)
+    time.sleep(1.5)
+    [during] = json.loads(stack.run("inspect", "app").stdout)
+    assert during["State"]["Health"]["Log"] == before["State"]["Health"]["Log"]
+    stack.run("unpause", "app")
+    time.sleep(1.5)
+    [after] = json.loads(stack.run("inspect", "app").stdout)
+    assert after["State"]["Health"]["Status"] == "healthy"
+    assert {entry["ExitCode"] for entry in after["State"]["Health"]["Log"]} == {0}  # no frozen probe counted
+    assert after["State"]["Health"]["Log"] != during["State"]["Health"]["Log"]  # probing resumed

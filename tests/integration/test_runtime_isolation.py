@@ -9,7 +9,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from runtime.config import Mount, Namespace, Process
+from runtime.config import Mount, Namespace, Process, Security
+from runtime.security.caps import DEFAULT_CAPABILITIES
 from tests.integration import test_runtime_lifecycle as lifecycle
 from tests.integration.test_runtime_lifecycle import PATH_ENV, Kit, host_mounts_mentioning
 
@@ -35,7 +36,8 @@ def test_hostname_is_set_and_the_host_unchanged(kit: Kit) -> None:
 
 def test_mounts_stay_inside_the_container(kit: Kit, tmp_path: Path) -> None:
     table_before = Path("/proc/self/mountinfo").read_text().splitlines()
-    state = kit.start("sh", "-c", "mkdir /mnt && mount -t tmpfs none /mnt && touch /mnt/inside && echo ok && sleep 1000")
+    state = kit.start("sh", "-c", "mkdir /mnt && mount -t tmpfs none /mnt && touch /mnt/inside && echo ok && sleep 1000",
+                      security=Security(capabilities=(*DEFAULT_CAPABILITIES, "CAP_SYS_ADMIN")))
     kit.wait_for_log(state.id, "ok\n")
     # While it runs: neither its overlay, nor /proc, /dev..., nor its own tmpfs are on the host.
     assert host_mounts_mentioning(str(kit.roots.run)) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -244,10 +245,13 @@ def test_invalid_configs_are_rejected(kit: Kit) -> None:
         kit.store.create(kit.config())
     with pytest.raises(ContainerError, match="unknown signal"):
         kit.store.create(kit.config("true", stop_signal="SIGNOPE"))
-    config = kit.config("true", mounts=(Mount("/x", "bind", "/nonexistent-source"),),
-                        resources=Resources(memory_limit=64 << 20))
+    with pytest.raises(ContainerError, match="bind source path does not exist: /nonexistent-source"):
+        kit.store.create(kit.config("true", mounts=(Mount("/x", "bind", "/nonexistent-source"),)))
+    source = Path(tempfile.mkdtemp(prefix="vanishing-source-"))
+    config = kit.config("true", mounts=(Mount("/x", "bind", str(source)),), resources=Resources(memory_limit=64 << 20))
     kit.store.create(config)
-    with pytest.raises(StartError, match="nonexistent-source"):
+    source.rmdir()  # gone between create and start: the start fails, naming it
+    with pytest.raises(StartError, match="vanishing-source"):
         kit.store.start(config.id)
 
 

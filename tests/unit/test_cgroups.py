@@ -11,6 +11,7 @@ import pytest
 from runtime.cgroups import CgroupFS, V1Driver, V2Driver
 from runtime.config import Resources
 from runtime.errors import CgroupError
+from runtime.security.devices import DEFAULT_DEVICE_RULES
 
 UNLIMITED = "9223372036854771712"
 V1_FILES = {
@@ -63,6 +64,10 @@ class FakeKernel(CgroupFS):
         self.writes: list[tuple[str, str]] = []
         self.killed: list[int] = []
         self.next_pid = 1000
+        self.device_filters: list[tuple[str, tuple[str, ...]]] = []
+
+    def attach_device_filter(self, path: Path, rules: tuple[str, ...]) -> None:
+        self.device_filters.append((self.rel(path), rules))
 
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.base))
@@ -316,6 +321,9 @@ def test_v2_create_delegates_controllers_then_writes_limits(v2) -> None:
     kernel.writes.clear()
     driver.create("pyc/sub", "c2", Resources(cpu_period=20_000))
     assert kernel.writes == [("unified/pyc/sub/c2/cpu.max", "max 20000")]
+    # The devices controller of v2 is a BPF program, with the same allow list as v1.
+    assert kernel.device_filters == [("unified/pyc/sub/c1", DEFAULT_DEVICE_RULES),
+                                     ("unified/pyc/sub/c2", DEFAULT_DEVICE_RULES)]
 
 
 def test_v2_missing_controller_is_a_clear_error_and_creates_nothing(v2) -> None:
@@ -558,3 +566,14 @@ def test_v2_stats(v2) -> None:
         250_000, 4000, None, 2, 101, 202)
     (cg.path / "memory.max").write_text("1048576\n")
     assert cg.stats().memory_limit == 1 << 20
+
+
+def test_v1_devices_deny_everything_then_allow_the_rules(tmp_path: Path) -> None:
+    mount = tmp_path / "devices"
+    mount.mkdir()
+    (mount / "cgroup.procs").write_text("1\n")
+    kernel = FakeKernel(tmp_path, {mount: {"devices.allow": "", "devices.deny": ""}})
+    cg = V1Driver({"devices": mount}, kernel).create("pyc", "c1", Resources(device_rules=("c 1:3 rwm", "b *:* m")))
+    assert kernel.writes == [("devices/pyc/c1/devices.deny", "a"), ("devices/pyc/c1/devices.allow", "c 1:3 rwm"),
+                             ("devices/pyc/c1/devices.allow", "b *:* m")]
+    assert [kernel.rel(p) for p in cg.procs_files()] == ["devices/pyc/c1/cgroup.procs"]

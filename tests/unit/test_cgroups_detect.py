@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runtime.cgroups import CgroupFS, V1Cgroup, V1Driver, V2Driver, detect
-from runtime.cgroups.detect import parse_mountinfo
+from runtime.cgroups.detection import parse_mountinfo
 from runtime.errors import CgroupError
 
 HYBRID = """\
@@ -70,3 +70,12 @@ def test_mountinfo_escapes_are_decoded() -> None:
         r"1 2 0:3 / /mnt/a\040b\134c rw - cgroup cgroup rw,memory"
     )
     assert (point, fstype, options) == (Path("/mnt/a b\\c"), "cgroup", ["rw", "memory"])
+
+
+def test_no_submodule_shadows_an_exported_name() -> None:
+    import pkgutil
+
+    import runtime.cgroups as package
+
+    submodules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+    assert submodules.isdisjoint(package.__all__)

@@ -128,3 +128,11 @@ def test_hash_is_the_recreate_hash(run: Runner, tmp_path: Path) -> None:
 def test_unknown_format_is_refused_before_loading(run: Runner, tmp_path: Path) -> None:
     code, _, err = run("--format", "toml")
     assert code == 1 and 'unknown --format "toml"' in err
+
+
+def test_one_error_line_per_problem(run: Runner) -> None:
+    code, out, err = run("-q", text="services:\n  a: {image: x, restrat: no}\n  b: {image: x, cpus: 0}\n")
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: ") for line in lines), err
+    assert "services.a.restrat: unknown key" in lines[0] and "services.b.cpus: invalid CPU count" in lines[1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from runtime import health
@@ -88,3 +91,82 @@ def test_output_is_cut_at_4_kb_with_an_ellipsis() -> None:
                                                (1.5, "1.5s"), (3600, "1h0m0s")])
 def test_go_durations(seconds: float, text: str) -> None:
     assert health.go_duration(seconds) == text
+
+
+def checker(**check: object) -> health.HealthChecker:
+    from runtime.configview import ConfigView
+
+    config = ConfigView({"id": "c", "name": "c", "process": {"args": ["sleep", "9"]}, "root": {"layers": []},
+                         "hostname": "h", "healthcheck": {"test": ["CMD", "true"], **check}})
+    return health.HealthChecker(config, "/nonexistent/config.json", (), {"status": UNHEALTHY, "log": [result(1)]})
+
+
+def probe_done(c: health.HealthChecker, start: float, wait_status: int, output: bytes = b"") -> None:
+    c.probe = health.Probe(pid=-1, fd=-1, start_mono=start, timeout=c.settings.timeout)
+    c.probe.output = output
+    c.reaped(-1, wait_status)
+
+
+def test_the_monitors_checker_schedules_and_records_probes() -> None:
+    c = checker(interval=10, start_period=4, start_interval=1, retries=2)
+    assert c.restart(pid=7, pid_start=70, started=100.0) == {"status": STARTING, "failing_streak": 0,
+                                                              "log": [result(1)]}  # the old log survives
+    assert c.deadline() == 101.0  # starting, in the start period: start_interval
+    assert c.tick(100.5) is None and c.probe is None  # not due yet
+    probe_done(c, 101.0, 1 << 8, b"nope")  # exit 1 inside the start period: no streak
+    after = c.tick(101.2)
+    assert after is not None and (after["status"], after["failing_streak"]) == (STARTING, 0)
+    assert after["log"][-1]["exit_code"] == 1 and after["log"][-1]["output"] == "nope"
+    assert c.probe is None and c.deadline() == 102.2
+    probe_done(c, 105.0, 1 << 8)  # after the start period: counts
+    assert c.tick(105.1)["failing_streak"] == 1  # type: ignore[index]
+    assert c.deadline() == pytest.approx(115.1)  # interval from the end of the probe
+    probe_done(c, 115.1, 0)
+    assert c.tick(115.2)["status"] == HEALTHY  # type: ignore[index]
+
+
+def test_the_checker_kills_a_probe_past_its_timeout_and_records_minus_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr(health, "_signal", lambda pid, signo: sent.append((pid, signo)))
+    c = checker(timeout=2, retries=1)
+    c.restart(pid=7, pid_start=70, started=0.0)
+    c.probe = health.Probe(pid=4242, fd=-1, start_mono=30.0, timeout=2)
+    c.probe.output = b"partial"
+    assert c.deadline() == 32.0
+    assert c.tick(32.0) is None and sent == [(4242, health.signals.SIGTERM)]
+    assert c.deadline() == 33.0 and c.tick(33.0) is None and sent[-1] == (4242, health.signals.SIGKILL)
+    c.reaped(4242, 9)  # killed
+    after = c.tick(33.1)
+    assert after is not None and after["status"] == UNHEALTHY
+    assert after["log"][-1]["exit_code"] == -1
+    assert after["log"][-1]["output"] == "Health check exceeded timeout (2s): partial"
+
+
+def test_no_probe_runs_while_paused_and_one_under_way_is_dropped(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr(health, "_signal", lambda pid, signo: sent.append((pid, signo)))
+    c = checker(interval=10)
+    c.paused_path = str(tmp_path / "paused")
+    c.restart(pid=7, pid_start=70, started=0.0)
+    c.probe = health.Probe(pid=4242, fd=-1, start_mono=10.0, timeout=30)
+    (tmp_path / "paused").touch()
+    assert c.tick(11.0) is None and sent == [(4242, health.signals.SIGKILL)]
+    assert c.deadline() == 21.0  # no busy loop while the killed probe waits for the thaw
+    (tmp_path / "paused").unlink()
+    c.reaped(4242, 9)
+    before = dict(c.health)
+    assert c.tick(12.0) is None and c.probe is None and c.health == before  # its result is dropped
+    assert c.tick(20.9) is None and c.probe is None  # an interval after the pause
+
+
+def test_a_probe_that_raced_the_exit_of_pid_1_leaves_no_result() -> None:
+    c = checker(interval=1)
+    c.restart(pid=2**22 + 1, pid_start=1, started=0.0)  # no such process: PID 1 has exited
+    probe_done(c, 1.0, health.container_exec.ENTER_FAILED << 8, b"cannot enter the container: ...")
+    assert c.tick(1.1) is None and c.probe is None
+    assert c.health["log"] == [result(1)]  # nothing recorded
+    c.restart(pid=os.getpid(), pid_start=1, started=0.0)  # a live process: a failure to enter counts
+    probe_done(c, 1.0, health.container_exec.ENTER_FAILED << 8, b"cannot enter the container: ...")
+    after = c.tick(1.1)
+    assert after is not None and after["log"][-1]["exit_code"] == health.container_exec.ENTER_FAILED

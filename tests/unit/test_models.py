@@ -99,6 +99,7 @@ def test_volume_short_syntax() -> None:
         "type": "bind",
         "source": "/proj/a",
         "target": "/b",
+        "bind": {"create_host_path": True},  # implied by the short syntax, as in Compose
         "read_only": True,
     }
     assert parse_volume("~/c:/c", "/proj", "/home/u").mount["source"] == "/home/u/c"
@@ -107,7 +108,7 @@ def test_volume_short_syntax() -> None:
     }
     assert parse_volume("/a:/d:ro,Z,rshared,cached").mount == {
         "type": "bind", "source": "/a", "target": "/d", "read_only": True,
-        "bind": {"selinux": "Z", "propagation": "rshared"}, "consistency": "cached",
+        "bind": {"create_host_path": True, "selinux": "Z", "propagation": "rshared"}, "consistency": "cached",
     }
     assert parse_volume("/a:/d:nocopy").ignored_options == ("nocopy",)
     assert parse_volume("/only").mount == {"type": "volume", "target": "/only"}
@@ -119,7 +120,7 @@ def test_models_are_frozen_and_strict() -> None:
     with pytest.raises(ValidationError):
         service.image = "y"  # type: ignore[misc]
     with pytest.raises(ValidationError):
-        Service(image="x", ports=["80"])  # type: ignore[call-arg]
+        Service(image="x", bogus=["db"])  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         ServiceVolume(type="tmpfs", source="x", target="/t")
 
@@ -145,20 +146,10 @@ def test_supported_keys_are_exactly_the_model_fields() -> None:
     assert resources.maps["reservations"].supported == fields(models.ResourceReservations)
 
 
-# Service keys other branches are modelling (security, processes, cgroups, health, dns,
-# ports, network modes); every other Compose service key must be kept, never dropped.
-PENDING_ELSEWHERE = frozenset(
-    """cap_add cap_drop privileged security_opt read_only tmpfs shm_size group_add ulimits
-    sysctls init devices mem_reservation memswap_limit cpu_shares cpuset cpu_period cpu_quota
-    oom_kill_disable healthcheck extra_hosts dns dns_search dns_opt ports expose
-    network_mode""".split()
-)
-
-
 def test_every_service_key_is_modelled() -> None:
     from composer.spec import keys
 
-    assert keys.SERVICE_KEYS - keys.SERVICE.supported <= PENDING_ELSEWHERE
+    assert keys.SERVICE.supported == keys.SERVICE_KEYS
     deploy = keys.SERVICE.maps["deploy"]
     assert deploy.supported == deploy.spec
     assert keys.SERVICE.items["volumes"].supported == keys.MOUNT_KEYS

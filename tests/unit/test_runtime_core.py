@@ -304,3 +304,26 @@ def test_bind_mount_with_unknown_option_is_rejected(tmp_path: Path) -> None:
         rootfs.mount_user(RecordingSyscalls(), "/r", Mount("/x", "bind", str(tmp_path / "missing")))
     with pytest.raises(RootfsError, match="absolute"):
         rootfs.mount_user(RecordingSyscalls(), "/r", Mount("x", "tmpfs"))
+
+
+def test_read_until_pid_stops_after_the_pid_message() -> None:
+    r, w = os.pipe()
+    protocol.send_pid(w, 42)
+    protocol.send_error(w, "later", 3)
+    os.close(w)
+    pid, earlier = protocol.read_until_pid(r)
+    assert pid == 42 and len(earlier) == 1
+    result = protocol.read_sync(r, earlier)
+    os.close(r)
+    assert (result.pid, result.error, result.exit_code) == (42, "later", 3)
+
+
+def test_read_until_pid_returns_the_error_that_came_first() -> None:
+    r, w = os.pipe()
+    protocol.send_error(w, "failed early", 1)
+    os.close(w)
+    pid, earlier = protocol.read_until_pid(r)
+    assert pid is None
+    result = protocol.read_sync(r, earlier)
+    os.close(r)
+    assert (result.pid, result.error) == (None, "failed early")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from composer.errors import GraphError, PycomposeError, SpecError
+from composer.errors import GraphError, PycomposeError, SpecError, SpecErrors
 from composer.spec import load_project
 
 CASES: list[tuple[str, str, type[PycomposeError], str]] = [
@@ -341,6 +341,129 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
         "stack.yaml:3:14: services.a.extends: extends cycle: a -> b -> a",
     ),
     (
+        "unclosed brace",
+        "services:\n  web: {image: x\n",
+        SpecError,
+        "stack.yaml:3:1: invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping started on line 2)",
+    ),
+    (
+        "undefined secret",
+        "services:\n  web:\n    image: x\n    secrets: [token]\n",
+        SpecError,
+        'stack.yaml:4:15: services.web.secrets[0]: undefined secret "token" (define it under the top-level secrets:)',
+    ),
+    (
+        "undefined config",
+        "services:\n  web:\n    image: x\n    configs: [{source: app, target: /app}]\n",
+        SpecError,
+        'stack.yaml:4:15: services.web.configs[0]: undefined config "app" (define it under the top-level configs:)',
+    ),
+    (
+        "undefined link",
+        "services:\n  web:\n    image: x\n    links: [db:database]\n",
+        SpecError,
+        'stack.yaml:4:13: services.web.links[0]: undefined service "db"',
+    ),
+    (
+        "undefined volumes_from",
+        "services:\n  web:\n    image: x\n    volumes_from: [data:ro]\n",
+        SpecError,
+        'stack.yaml:4:20: services.web.volumes_from[0]: undefined service "data"',
+    ),
+    (
+        "undefined ipc service",
+        "services:\n  web:\n    image: x\n    ipc: service:db\n",
+        SpecError,
+        'stack.yaml:4:10: services.web.ipc: undefined service "db"',
+    ),
+    (
+        "pull policy",
+        "services:\n  web:\n    image: x\n    pull_policy: sometimes\n",
+        SpecError,
+        'stack.yaml:4:18: services.web.pull_policy: invalid pull policy "sometimes" '
+        "(expected always, never, missing, build, daily, weekly or every_<duration>)",
+    ),
+    (
+        "cgroup enum",
+        "services:\n  web:\n    image: x\n    cgroup: shared\n",
+        SpecError,
+        'stack.yaml:4:13: services.web.cgroup: invalid value "shared" (expected host or private)',
+    ),
+    (
+        "oom score range",
+        "services:\n  web:\n    image: x\n    oom_score_adj: 2000\n",
+        SpecError,
+        "stack.yaml:4:20: services.web.oom_score_adj: invalid value 2000 (must be at most 1000)",
+    ),
+    (
+        "scale and replicas",
+        "services:\n  web:\n    image: x\n    scale: 2\n    deploy: {replicas: 3}\n",
+        SpecError,
+        "stack.yaml:4:12: services.web.scale: scale 2 and deploy.replicas 3 differ (set only one of them)",
+    ),
+    (
+        "deploy mode enum",
+        "services:\n  web:\n    image: x\n    deploy: {mode: everywhere}\n",
+        SpecError,
+        'stack.yaml:4:20: services.web.deploy.mode: invalid value "everywhere" '
+        "(expected replicated, global, replicated-job or global-job)",
+    ),
+    (
+        "rollback delay",
+        "services:\n  web:\n    image: x\n    deploy:\n      rollback_config: {delay: soon}\n",
+        SpecError,
+        'stack.yaml:5:32: services.web.deploy.rollback_config.delay: invalid duration "soon" '
+        "(use a duration such as 10s, 1m30s or 500ms)",
+    ),
+    (
+        "tmpfs size",
+        "services:\n  web:\n    image: x\n    volumes:\n      - {type: tmpfs, target: /t, tmpfs: {size: 10q}}\n",
+        SpecError,
+        'stack.yaml:5:49: services.web.volumes[0].tmpfs.size: invalid size "10q" (use a number with b, k, m or g)',
+    ),
+    (
+        "secret mode",
+        "services:\n  web:\n    image: x\n    secrets: [{source: s, mode: rw}]\nsecrets:\n  s: {file: ./s}\n",
+        SpecError,
+        'stack.yaml:4:33: services.web.secrets[0].mode: invalid file mode "rw" (use an octal mode such as 0440)',
+    ),
+    (
+        "hook without command",
+        "services:\n  web:\n    image: x\n    post_start: [{user: root}]\n",
+        SpecError,
+        "stack.yaml:4:18: services.web.post_start[0]: missing required key `command`",
+    ),
+    (
+        "logging unknown key",
+        "services:\n  web:\n    image: x\n    logging: {drvier: syslog}\n",
+        SpecError,
+        "stack.yaml:4:15: services.web.logging.drvier: unknown key (did you mean `driver`?)",
+    ),
+    (
+        "blkio weight",
+        "services:\n  web:\n    image: x\n    blkio_config: {weight: 5000}\n",
+        SpecError,
+        "stack.yaml:4:28: services.web.blkio_config.weight: invalid value 5000 (must be at most 1000)",
+    ),
+    (
+        "secret external type",
+        "services:\n  web: {image: x}\nsecrets:\n  s: {external: [a]}\n",
+        SpecError,
+        "stack.yaml:4:17: secrets.s.external: expected true or false, got a list",
+    ),
+    (
+        "nested unknown key hint",
+        "services:\n  web:\n    image: x\n    deploy: {placement: {constrains: []}}\n",
+        SpecError,
+        "stack.yaml:4:26: services.web.deploy.placement.constrains: unknown key (did you mean `constraints`?)",
+    ),
+    (
+        "top secret unknown key",
+        "services:\n  web: {image: x}\nsecrets:\n  s: {fiel: x}\n",
+        SpecError,
+        "stack.yaml:4:7: secrets.s.fiel: unknown key (did you mean `file`?)",
+    ),
+    (
         "internal type",
         "services:\n  web:\n    image: x\nnetworks:\n  front:\n    internal: maybe\n",
         SpecError,
@@ -387,3 +510,63 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_cycle_is_a_graph_error() -> None:
     assert issubclass(GraphError, PycomposeError)
+
+
+def test_independent_problems_are_reported_together(tmp_path: Path) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(
+        "services:\n  web:\n    image: x\n    restrat: always\n    mem_limit: 1q\n"
+        "  db:\n    image: [y]\nvolumes:\n  data: {driver: [local]}\nsecrest: {}\n"
+    )
+    with pytest.raises(SpecErrors) as caught:
+        load_project([stack], env={})
+    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+        "stack.yaml:10:1: secrest: unknown key (did you mean `secrets`?)",
+        "stack.yaml:4:5: services.web.restrat: unknown key (did you mean `restart`?)",
+        'stack.yaml:5:16: services.web.mem_limit: invalid size "1q" (use a number with b, k, m or g)',
+        "stack.yaml:7:12: services.db.image: expected a string, got a list",
+        "stack.yaml:9:18: volumes.data.driver: expected a string, got a list",
+    ]
+
+
+def test_all_dangling_references_are_reported_together(tmp_path: Path) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(
+        "services:\n  web:\n    image: x\n    depends_on: [db]\n    networks: [back]\n"
+        "  worker:\n    volumes: [data:/d]\n"
+    )
+    with pytest.raises(SpecErrors) as caught:
+        load_project([stack], env={})
+    assert [line.partition(": ")[2] for line in str(caught.value).splitlines()] == [
+        'services.web.depends_on.db: undefined service "db"',
+        'services.web.networks.back: undefined network "back" (define it under the top-level networks:)',
+        "services.worker: service has neither `image` nor `build` (add an image: to run)",
+        'services.worker.volumes[0]: undefined volume "data" (define it under the top-level volumes:)',
+    ]
+
+
+
+def test_each_key_at_fault_in_a_service_is_reported_in_written_order(tmp_path: Path) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(
+        "services:\n  web:\n    image: x\n    gpus: [{count: many}]\n    logging: {drvier: x}\n"
+        "    develop: {watch: [{path: ., action: sync, targte: /x}]}\n"
+    )
+    with pytest.raises(SpecErrors) as caught:
+        load_project([stack], env={})
+    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+        'stack.yaml:4:20: services.web.gpus[0].count: expected an integer, got "many"',
+        "stack.yaml:5:15: services.web.logging.drvier: unknown key (did you mean `driver`?)",
+        "stack.yaml:6:47: services.web.develop.watch[0].targte: unknown key (did you mean `target`?)",
+    ]
+
+
+def test_every_missing_required_variable_is_reported(tmp_path: Path) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text("services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n    user: ${USER_ID:?set USER_ID}\n")
+    with pytest.raises(SpecErrors) as caught:
+        load_project([stack], env={})
+    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+        "stack.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE",
+        "stack.yaml:4:11: services.web.user: required variable USER_ID is missing a value: set USER_ID",
+    ]

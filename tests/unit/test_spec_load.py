@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from composer.errors import SpecError
-from composer.models import DependsOn, Project, ServiceNetwork, ServiceVolume
+from composer.models import BindOptions, DependsOn, Project, ServiceNetwork, ServiceVolume
 from composer.spec import DEFAULT_FILES, OVERRIDE_FILES, find_files, load_project, project_to_dict
 from composer.support import unsupported_settings
 
@@ -98,7 +98,8 @@ def test_full_service_is_normalised(tmp_path: Path) -> None:
     assert web.labels == {"a": "b", "c": ""}
     assert web.networks == {"front": ServiceNetwork(aliases=("www",), ipv4_address="10.1.0.5")}
     assert web.volumes == (
-        ServiceVolume(type="bind", source=str(tmp_path / "src"), target="/app", read_only=True),
+        ServiceVolume(type="bind", source=str(tmp_path / "src"), target="/app", read_only=True,
+                      bind=BindOptions(create_host_path=True)),
         ServiceVolume(type="volume", source="data", target="/data"),
         ServiceVolume(type="volume", target="/anon"),
         ServiceVolume(type="tmpfs", target="/tmp"),
@@ -129,11 +130,8 @@ def test_unsupported_keys_warn_once_per_key_and_service(tmp_path: Path) -> None:
         "secrets:\n  s:\n    file: ./s\n"
     )
     project = load(tmp_path, text)
-    assert project.warnings == (
-        "version: obsolete, ignored",
-        "services.web.ports: not supported yet, ignored",
-        "services.db.ports: not supported yet, ignored",
-    )
+    assert project.warnings == ("version: obsolete, ignored",)  # every other key is modelled
+    assert [p.published for p in project.services["web"].ports] == ["80"]
     # Kept in the model (config prints it), reported as inert when a stack is run.
     assert project.secrets["s"].file == str(tmp_path / "s")
     assert "secrets: not supported yet, ignored" in unsupported_settings(project)
@@ -308,3 +306,72 @@ def test_loader_does_not_touch_process_state(
     assert project.services["a"].image == "x"
     assert project.services["a"].environment == {"LEAK": None}
     assert Path.cwd() == cwd
+
+
+def test_merge_rules_of_the_spec(tmp_path: Path) -> None:
+    base = write(
+        tmp_path,
+        "base.yaml",
+        "services:\n  web:\n    image: a\n    entrypoint: [sh, -c]\n    env_file: a.env\n"
+        "    secrets: [s1, {source: s2, target: /x}]\n"
+        "    volumes: [{type: bind, source: ./one, target: /one, read_only: true}]\n"
+        "    annotations: [a=1]\n    build: {context: ., args: [A=1]}\n    profiles: [p]\n"
+        "secrets:\n  s1: {file: ./s1}\n  s2: {file: ./s2}\n  s3: {file: ./s3}\n",
+    )
+    override = write(
+        tmp_path,
+        "override.yaml",
+        "services:\n  web:\n    entrypoint: [bash]\n    env_file: b.env\n"
+        "    secrets: [{source: s3, target: /x}, s1]\n"
+        "    volumes: [{type: bind, source: ./two, target: /one}]\n"
+        "    annotations: {b: '2'}\n    build: {args: {B: '2'}}\n    profiles: [p, q]\n",
+    )
+    for name in ("a.env", "b.env"):
+        (tmp_path / name).write_text(f"{name[0].upper()}=1\n")
+    web = load_project([base, override], env={}, profiles=["p"]).services["web"]
+    assert web.entrypoint == ("bash",)  # replaced, not appended
+    assert web.environment == {"A": "1", "B": "1"}  # env_file: one value or a list, appended
+    assert [(s.source, s.target) for s in web.secrets] == [("s1", None), ("s3", "/x")]  # by target
+    mount = web.volumes[0]
+    assert (mount.source, mount.read_only) == (str(tmp_path / "two"), True)  # merged by target
+    assert web.annotations == {"a": "1", "b": "2"}
+    assert web.build is not None and web.build.args == {"A": "1", "B": "2"}
+    assert web.profiles == ("p", "q")
+
+
+def test_reset_and_override_tags(tmp_path: Path) -> None:
+    base = write(
+        tmp_path,
+        "base.yaml",
+        "services:\n  web:\n    image: a\n    environment: {A: '1', B: '1'}\n"
+        "    volumes: [/one, /two]\n    depends_on: [db]\n    user: root\n"
+        "  db: {image: b}\n  gone: {image: c}\n",
+    )
+    override = write(
+        tmp_path,
+        "override.yaml",
+        "services:\n  web:\n    environment: {B: !reset null}\n    volumes: !override [/three]\n"
+        "    depends_on: !reset []\n    user: !reset\n  gone: !reset\n",
+    )
+    project = load_project([base, override], env={})
+    web = project.services["web"]
+    assert web.environment == {"A": "1"}
+    assert [v.target for v in web.volumes] == ["/three"]
+    assert web.depends_on == {} and web.user is None
+    assert set(project.services) == {"web", "db"}
+    # In a file merged into nothing the tags leave their value (or nothing) behind.
+    alone = load_project([override], env={}, consistency=False)
+    assert [v.target for v in alone.services["web"].volumes] == ["/three"]
+    assert alone.services["web"].user is None and "gone" not in alone.services
+
+
+def test_an_overriding_value_is_normalised_like_any_other(tmp_path: Path) -> None:
+    base = write(tmp_path, "base.yaml", "services:\n  web:\n    image: a\n    volumes: [./a:/a]\n")
+    (tmp_path / "o").mkdir()
+    override = write(tmp_path / "o", "override.yaml",
+                     "services:\n  web:\n    volumes: !override [./b:/b]\n    depends_on: !override [db]\n"
+                     "  db: {image: b}\n")
+    web = load_project([base, override], env={}).services["web"]
+    # Relative to the project directory (the first file's), as for any -f file.
+    assert [(v.source, v.target) for v in web.volumes] == [(str(tmp_path / "b"), "/b")]
+    assert web.depends_on["db"].condition == "service_started"

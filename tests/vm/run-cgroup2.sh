@@ -10,13 +10,13 @@
 # serial console as a marker line. No marker (the VM did not boot, or hung) is a failure.
 #
 # Usage: tests/vm/run-cgroup2.sh [pytest args]   (default: tests/integration/test_cgroups.py)
-# Env:   PYTHON (default python3), VM_TIMEOUT seconds (default 600), VM_LOG (serial log file).
+# Env:   PYTHON (default python3), VM_TIMEOUT seconds (default 900), VM_LOG (serial log file).
 set -eu
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
 PYTHON=${PYTHON:-python3}
 PY=$("$PYTHON" -c 'import sys; print(sys.executable)')  # the real binary, not a pyenv shim
-TIMEOUT=${VM_TIMEOUT:-600}
+TIMEOUT=${VM_TIMEOUT:-900}
 MARK=PYCOMPOSE-VM-RESULT
 
 fail() { echo "run-cgroup2: $*" >&2; exit 1; }
