@@ -32,11 +32,11 @@ from composer.lifecycle import (
 )
 from composer.models import Project
 from composer.naming import LABEL_PROJECT, LABEL_VOLUME
-from composer.netmode import network_mode_of
+from composer.netmode import container_names, network_mode_of
 from composer.plan import Action, Plan
 from composer.publish import ensure_published
 from composer.steps import HOST_ERRORS, run_step
-from network import NetworkSpec
+from network import NetworkInUseError, NetworkSpec
 from runtime.containers import PendingStart
 
 MAX_PARALLEL = 8
@@ -96,7 +96,12 @@ class Applier:
             spec = network_spec(self.project, key)
 
             def recreate(name: str = name, spec: NetworkSpec = spec) -> None:
-                self.engine.networks.remove_network(name)
+                try:
+                    self.engine.networks.remove_network(name)
+                except NetworkInUseError as error:  # containers of other projects joined it
+                    users = ", ".join(container_names(self.engine, error.users))
+                    raise ApplyError(f'network "{name}" has changed and must be recreated, but it is still '
+                                     f"in use by {users}", hint="remove those containers first") from error
                 self.engine.networks.ensure_network(spec)
 
             self._step("Network", name, ("Recreate", "Recreated"), recreate)

@@ -59,6 +59,18 @@ def service_networks(project: Project, service: str) -> list[tuple[str, str | No
     ]
 
 
+def static_addresses(project: Project) -> dict[str, tuple[str, ...]]:
+    """network -> the `ipv4_address`es the project's services ask for on it: kept out of
+    dynamic allocation, so a container created first cannot take one (containers are
+    created in parallel)."""
+    found: dict[str, list[str]] = {}
+    for name in project.services:
+        for network, address in service_networks(project, name):
+            if address:
+                found.setdefault(network, []).append(address)
+    return {network: tuple(sorted(addresses)) for network, addresses in found.items()}
+
+
 def network_hash(network: Network) -> str:
     """What forces a network to be recreated (Compose keeps it as the network's config-hash)."""
     document = network.model_dump(mode="json", exclude={"external"})

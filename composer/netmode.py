@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import shutil
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from composer.desired import service_networks
+from composer.desired import service_networks, static_addresses
 from composer.engine import Engine
 from composer.errors import ApplyError
 from network import AddressInUseError, Attachment
@@ -31,6 +31,7 @@ class NetworkMode:
     """What a container is asked to get; made by `network_mode_of`."""
 
     networks: tuple[tuple[str, str | None], ...] = ()  # (network, ipv4_address) in attach order
+    reserved: dict[str, tuple[str, ...]] = field(default_factory=dict)  # network -> static addresses
     host: bool = False
     join: str | None = None  # the id of the container whose namespace it shares
 
@@ -60,7 +61,7 @@ def network_mode_of(engine: Engine, project: Project, service: str, owner_id: st
         return NetworkMode(join=owner_id)
     if mode and mode.startswith("container:"):
         return NetworkMode(join=container_id_by_name(engine, mode.removeprefix("container:")))
-    return NetworkMode(networks=tuple(service_networks(project, service)))
+    return NetworkMode(tuple(service_networks(project, service)), static_addresses(project))
 
 
 def container_id_by_name(engine: Engine, name: str) -> str:
@@ -81,7 +82,7 @@ def place_network(engine: Engine, cid: str, service: str, mode: NetworkMode) -> 
     attachments = []
     for network, address in mode.networks:
         try:
-            attachments.append(engine.networks.attach(cid, network, address))
+            attachments.append(engine.networks.attach(cid, network, address, mode.reserved.get(network, ())))
         except AddressInUseError as error:
             holder = _name_of(engine, error.holder)
             raise ApplyError(f'service "{service}": ipv4_address {address} on network "{network}" is '
@@ -99,6 +100,10 @@ def _joined(engine: Engine, target: str) -> NetworkPlacement:
     if netns.path is None:
         raise ApplyError(f"container {config.name} has no network namespace that can be shared")
     return NetworkPlacement(netns.path, False, etc_dir, config.hostname, (), False)
+
+
+def container_names(engine: Engine, ids: tuple[str, ...]) -> list[str]:
+    return [_name_of(engine, cid) for cid in ids]
 
 
 def _name_of(engine: Engine, cid: str) -> str:

@@ -34,7 +34,11 @@ class SandboxNotFoundError(NetworkError):
 
 
 class NetworkInUseError(NetworkError):
-    """A network cannot be removed while sandboxes are attached to it."""
+    """A network cannot be removed while sandboxes are attached to it (`users`)."""
+
+    def __init__(self, message: str, hint: str | None = None, users: tuple[str, ...] = ()) -> None:
+        super().__init__(message, hint)
+        self.users = users
 
 
 class PoolExhaustedError(NetworkError):

@@ -139,6 +139,7 @@ class NetworkManager:
                 raise NetworkInUseError(
                     f"network {name!r} is still in use by {', '.join(users)}",
                     hint="detach or remove those sandboxes first",
+                    users=tuple(users),
                 )
             with Netlink() as host:
                 bridge.remove_bridge(host, rec.bridge)
@@ -219,9 +220,15 @@ class NetworkManager:
         return [_sandbox(boxes[k]) for k in sorted(boxes)]
 
     # attachments -------------------------------------------------------------
-    def attach(self, sandbox_id: str, network: str, address: str | None = None) -> Attachment:
+    def attach(
+        self,
+        sandbox_id: str,
+        network: str,
+        address: str | None = None,
+        reserved: tuple[str, ...] = (),
+    ) -> Attachment:
         """Wire the sandbox to the network (next free ethN; `address`, else the next free
-        one); idempotent.
+        one that is not `reserved`, i.e. promised to a sandbox still to come); idempotent.
 
         The first attachment to a network that is not internal also gets the default
         route via its gateway: attach in order of preference.
@@ -238,7 +245,7 @@ class NetworkManager:
             rec = box.attachment(network)
             created = rec is None
             if rec is None:
-                rec = self._plan_attachment(txn, box, net, address)
+                rec = self._plan_attachment(txn, box, net, address, reserved)
                 box.attachments.append(rec)
                 txn.save(box.id)
             try:
@@ -261,7 +268,12 @@ class NetworkManager:
         return box
 
     def _plan_attachment(
-        self, txn: Transaction, box: SandboxRecord, net: NetworkRecord, wanted: str | None
+        self,
+        txn: Transaction,
+        box: SandboxRecord,
+        net: NetworkRecord,
+        wanted: str | None,
+        reserved: tuple[str, ...] = (),
     ) -> AttachmentRecord:
         subnet = IPv4Network(net.subnet)
         gateway = IPv4Address(net.gateway)
@@ -274,7 +286,8 @@ class NetworkManager:
         if wanted is not None:
             address = self._static_address(txn, net, wanted)
         else:
-            in_use = {IPv4Address(a) for a in txn.state.addresses_in_use(net.name)}
+            taken = [*txn.state.addresses_in_use(net.name), *reserved]
+            in_use = {IPv4Address(a) for a in taken}
             ip_range = IPv4Network(net.ip_range) if net.ip_range else None
             address = ipam.allocate_address(subnet, in_use, net.name, gateway, ip_range)
         return AttachmentRecord(

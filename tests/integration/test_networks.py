@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,10 @@ SLEEPER = test_stack.SLEEPER
 
 REPO = Path(__file__).resolve().parents[2]
 CMD = json.dumps(SLEEPER)
+# Other checkouts run these tests on the same host at the same time, and subnets are
+# host-wide: each run takes its own four /24s, 10.214.B.0/24 to 10.214.B+3.0/24.
+B = 4 * (4 + uuid.uuid4().int % 56)
+INNER, SHARED, POOL, CONCURRENT_POOL = (f"10.214.{B + i}" for i in range(4))
 
 
 def address(stack: Stack, service: str, interface: str = "eth0") -> str:
@@ -106,7 +111,7 @@ def test_internal_network_custom_ipam_static_address_and_mtu(stack: Stack) -> No
         image: busybox
         command: {CMD}
         networks:
-          inner: {{ipv4_address: 10.214.7.200}}
+          inner: {{ipv4_address: {INNER}.16}}
       b: {{image: busybox, command: {CMD}, networks: [inner]}}
       c: {{image: busybox, command: {CMD}}}
     networks:
@@ -116,21 +121,21 @@ def test_internal_network_custom_ipam_static_address_and_mtu(stack: Stack) -> No
         driver_opts: {{com.docker.network.driver.mtu: "1280"}}
         ipam:
           config:
-            - {{subnet: 10.214.7.0/24, gateway: 10.214.7.254, ip_range: 10.214.7.16/28}}
+            - {{subnet: {INNER}.0/24, gateway: {INNER}.254, ip_range: {INNER}.16/28}}
     """)
     stack.run("up", "-d")
     inner = NetworkManager(stack.roots.data, stack.roots.run).get_network(f"{stack.project}_inner")
     assert inner is not None
     assert (inner.subnet, inner.gateway, inner.ip_range, inner.internal, inner.mtu) == (
-        "10.214.7.0/24", "10.214.7.254", "10.214.7.16/28", True, 1280
+        f"{INNER}.0/24", f"{INNER}.254", f"{INNER}.16/28", True, 1280
     )
     assert inner.labels["team"] == "core"
-    assert address(stack, "a") == "10.214.7.200"
-    assert ipaddress.ip_address(address(stack, "b")) in ipaddress.ip_network("10.214.7.16/28")
+    # a's address is the first of ip_range: b, created at the same time, never takes it.
+    assert (address(stack, "a"), address(stack, "b")) == (f"{INNER}.16", f"{INNER}.17")
     for service in ("a", "b"):
         assert "default" not in stack.exec(service, "ip", "route").stdout
         assert stack.exec(service, "cat", "/sys/class/net/eth0/mtu").stdout.strip() == "1280"
-    assert ping(stack, "b", "10.214.7.200") and ping(stack, "a", address(stack, "b"))
+    assert ping(stack, "b", f"{INNER}.16") and ping(stack, "a", f"{INNER}.17")
     assert not ping(stack, "a", address(stack, "c"))  # no route out of an internal network
     # The default MTU is that of the host's default-route interface (as netavark).
     route = subprocess.run(["ip", "route", "show", "default"], capture_output=True, text=True).stdout.split()
@@ -149,9 +154,9 @@ def test_external_network_static_address_conflicts_and_overlaps_are_clear(stack:
       a:
         image: busybox
         command: {CMD}
-        networks: {{net: {{ipv4_address: 10.214.8.10}}}}
+        networks: {{net: {{ipv4_address: {SHARED}.10}}}}
     networks:
-      net: {{ipam: {{config: [{{subnet: 10.214.8.0/24}}]}}}}
+      net: {{ipam: {{config: [{{subnet: {SHARED}.0/24}}]}}}}
     """)
     try:
         missing = stack.write(f"""
@@ -166,16 +171,25 @@ def test_external_network_static_address_conflicts_and_overlaps_are_clear(stack:
             f"error: network {other.project}_net declared as external, but could not be found")
         other.run("up", "-d")
         stack.run("up", "-d")  # joined across projects
-        assert ipaddress.ip_address(address(stack, "b")) in ipaddress.ip_network("10.214.8.0/24")
-        assert ping(stack, "b", "10.214.8.10")
+        assert ipaddress.ip_address(address(stack, "b")) in ipaddress.ip_network(f"{SHARED}.0/24")
+        assert ping(stack, "b", f"{SHARED}.10")
+        # Its owner cannot recreate it while another project's container is on it.
+        other_file = other.directory / "stack.yaml"
+        other_file.write_text(other_file.read_text().replace("net: {ipam", "net: {labels: {v: '2'}, ipam"))
+        result = other.run("up", "-d", check=False)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1] == (
+            f'error: network "{other.project}_net" has changed and must be recreated, but it is still in use '
+            f"by {stack.project}-b-1 (remove those containers first)")
         stack.run("down", "-t", "1")
-        assert other.exec("a", "true").returncode == 0  # the other project's network stays
+        other.run("up", "-d")
+        assert other.exec("a", "true").returncode == 0  # recreated, once nothing else is on it
 
-        missing.write_text(missing.read_text().replace("networks: [shared]", "networks: {shared: {ipv4_address: 10.214.8.10}}"))
+        missing.write_text(missing.read_text().replace("networks: [shared]", f"networks: {{shared: {{ipv4_address: {SHARED}.10}}}}"))
         result = stack.run("up", "-d", check=False)
         assert result.returncode == 1
         assert result.stderr.strip().splitlines()[-1] == (
-            f'error: service "b": ipv4_address 10.214.8.10 on network "{other.project}_net" is already in use '
+            f'error: service "b": ipv4_address {SHARED}.10 on network "{other.project}_net" is already in use '
             f"by container {other.project}-a-1 (choose another address)")
         assert stack.ps() == [] and len(list((stack.roots.run / "netns").glob("*"))) == 1  # other's a
 
@@ -183,13 +197,13 @@ def test_external_network_static_address_conflicts_and_overlaps_are_clear(stack:
         services:
           b: {{image: busybox, command: {CMD}, networks: [mine]}}
         networks:
-          mine: {{ipam: {{config: [{{subnet: 10.214.8.128/25}}]}}}}
+          mine: {{ipam: {{config: [{{subnet: {SHARED}.128/25}}]}}}}
         """)
         result = stack.run("up", "-d", check=False)
         assert result.returncode == 1 and stack.ps() == []
         assert result.stderr.strip().splitlines()[-1] == (
-            f"error: network '{stack.project}_mine': subnet 10.214.8.128/25 overlaps network "
-            f"'{other.project}_net' (10.214.8.0/24) (choose another subnet, or remove that network)")
+            f"error: network '{stack.project}_mine': subnet {SHARED}.128/25 overlaps network "
+            f"'{other.project}_net' ({SHARED}.0/24) (choose another subnet, or remove that network)")
         assert NetworkManager(stack.roots.data, stack.roots.run).get_network(f"{stack.project}_mine") is None
     finally:
         other.run("down", "-t", "1", check=False)
@@ -257,7 +271,7 @@ def test_a_changed_network_is_recreated_with_its_containers(stack: Stack) -> Non
 
 
 def test_subnet_pool_setting_and_its_exhaustion(stack: Stack) -> None:
-    env = {"PYCOMPOSE_SUBNET_POOL": "10.214.64.0/25:26"}  # two /26s
+    env = {"PYCOMPOSE_SUBNET_POOL": f"{POOL}.0/25:26"}  # two /26s
     stack.write(f"""
     services:
       a: {{image: busybox, command: {CMD}, networks: [x, y]}}
@@ -265,7 +279,7 @@ def test_subnet_pool_setting_and_its_exhaustion(stack: Stack) -> None:
     """)
     stack.run("up", "-d", env=env)
     subnets = sorted(n.subnet for n in NetworkManager(stack.roots.data, stack.roots.run).list_networks())
-    assert subnets == ["10.214.64.0/26", "10.214.64.64/26"]
+    assert subnets == [f"{POOL}.0/26", f"{POOL}.64/26"]
     stack.write(f"""
     services:
       a: {{image: busybox, command: {CMD}, networks: [x, y, z]}}
@@ -273,13 +287,13 @@ def test_subnet_pool_setting_and_its_exhaustion(stack: Stack) -> None:
     """)
     result = stack.run("up", "-d", env=env, check=False)
     assert result.returncode == 1
-    assert "no free /26 subnet left in pool 10.214.64.0/25" in result.stderr.strip().splitlines()[-1]
+    assert f"no free /26 subnet left in pool {POOL}.0/25" in result.stderr.strip().splitlines()[-1]
 
 
 CONCURRENT = textwrap.dedent("""
     import sys
     from network import NetworkManager, NetworkSpec
-    mgr = NetworkManager(sys.argv[1], sys.argv[2], subnet_pool="10.214.96.0/24", subnet_prefix=27)
+    mgr = NetworkManager(sys.argv[1], sys.argv[2], subnet_pool=sys.argv[4], subnet_prefix=27)
     sys.stdin.readline()  # start together
     for i in range(3):
         print(mgr.ensure_network(NetworkSpec(f"c{sys.argv[3]}_{i}")).subnet, flush=True)
@@ -290,7 +304,7 @@ CONCURRENT = textwrap.dedent("""
 def test_concurrent_allocations_never_share_a_subnet(tmp_path: Path, shared_root: bool) -> None:
     roots = [(tmp_path / ("d" if shared_root else f"d{i}"), tmp_path / f"r{i}") for i in range(2)]
     procs = [
-        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(data), str(run), str(i)], stdin=subprocess.PIPE,
+        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(data), str(run), str(i), f"{CONCURRENT_POOL}.0/24"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, env={"PYTHONPATH": str(REPO)})
         for i, (data, run) in enumerate(roots)
     ]

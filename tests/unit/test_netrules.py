@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from composer.desired import network_hash, network_keys, network_spec, service_networks
+from composer.desired import (
+    network_hash,
+    network_keys,
+    network_spec,
+    service_networks,
+    static_addresses,
+)
 from composer.errors import PycomposeError
 from composer.graph import start_order
 from composer.spec import load_project
@@ -146,6 +152,7 @@ networks:
   zeta: {}
 """)
     assert network_keys(project, "a") == ["zeta", "alpha", "beta"]
+    assert static_addresses(project) == {"demo_beta": ("10.7.0.9",)}
     assert service_networks(project, "a") == [
         ("demo_zeta", None), ("demo_alpha", None), ("demo_beta", "10.7.0.9")
     ]
