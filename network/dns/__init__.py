@@ -63,6 +63,7 @@ class EmbeddedDns:
         last zone, as always)."""
         gateways = [zone.gateway for zone in self.zones.zones()]
         if not gateways:
+            self.stop_if_idle()  # e.g. spawned by `start` for services that joined no network
             return None
         return ensure_server(self.layout, [str(g) for g in gateways], upstreams, self._spawned)
 
