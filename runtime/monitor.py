@@ -311,7 +311,10 @@ class Monitor:
             if pid is not None:
                 join_error = _move_into(pid, procs)
                 if join_error is None:
-                    os.write(joined_w, b"1")
+                    try:
+                        os.write(joined_w, b"1")
+                    except BrokenPipeError:
+                        pass  # PID 1 failed and exited first: its error is on the sync pipe
                 else:
                     _kill(pid, signals.SIGKILL)
         os.close(joined_w)
@@ -319,7 +322,8 @@ class Monitor:
         os.close(sync_r)
         os.waitpid(child, 0)
         self.started = time.monotonic()
-        error = f"joining the container's cgroup: {join_error}" if join_error else result.error
+        # PID 1's own error first: a PID 1 that failed early has exited, so moving it failed too.
+        error = result.error or (f"joining the container's cgroup: {join_error}" if join_error else None)
         if error is not None or result.pid is None:
             for fd in (out_r, err_r):
                 os.close(fd)
