@@ -238,8 +238,19 @@ def test_a_killed_server_is_restarted_by_up_and_down_leaves_nothing(stack: Stack
     stack.run("down", "-t", "1")
     assert processes_mentioning(str(dns_dir(stack))) == []
     assert not dns_dir(stack).exists()
-    listening = Path("/proc/net/udp").read_text() + Path("/proc/net/tcp").read_text()
-    assert _hex_endpoint(gateway, 53) not in listening
+    assert _hex_endpoint(gateway, 53) not in _bound_endpoints()
+
+
+def _bound_endpoints() -> set[str]:
+    """Local endpoints of UDP sockets and listening TCP sockets (not, say, a client's
+    connection in TIME_WAIT whose remote end was the server)."""
+    bound = set()
+    for table, wanted in (("udp", None), ("tcp", "0A")):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if wanted is None or fields[3] == wanted:
+                bound.add(fields[1])
+    return bound
 
 
 def _hex_endpoint(address: str, port: int) -> str:
