@@ -5,7 +5,8 @@
 # directory. This boots Debian's kernel (linux-image-amd64) under qemu with software
 # emulation (-accel tcg: KVM cannot run stock kernels here) and a busybox initramfs. The
 # guest mounts the host's / read-only over 9p (virtio modules are put in the initramfs),
-# puts tmpfs on /tmp, /run and /var, mounts cgroup2 at /sys/fs/cgroup, chroots into the
+# puts tmpfs on /tmp, /run and /var, mounts the checkout (its own share, so a clone under
+# /tmp is not hidden), mounts cgroup2 at /sys/fs/cgroup, chroots into the
 # host's tree and runs pytest with the host's own Python. The exit code comes back on the
 # serial console as a marker line. No marker (the VM did not boot, or hung) is a failure.
 #
@@ -72,6 +73,8 @@ mount -t sysfs sys /host/sys
 mount -t cgroup2 cgroup2 /host/sys/fs/cgroup || result 92
 mount -t devtmpfs dev /host/dev
 for d in tmp run var; do mount -t tmpfs -o mode=1777 \$d /host/\$d; done
+# The checkout has its own share: under /tmp (a CI clone, say) the tmpfs above would hide it.
+mkdir -p "/host$REPO" && mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose repo "/host$REPO" || result 93
 echo "cgroup2 controllers: \$(cat /host/sys/fs/cgroup/cgroup.controllers)"
 chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/tmp PYTHONDONTWRITEBYTECODE=1 PYCOMPOSE_EXPECT_CGROUP2=1 \
@@ -89,6 +92,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-r
     -kernel "$KERNEL" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$REPO,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
     </dev/null >"$LOG" 2>&1
 qemu_rc=$?
 set -e
@@ -101,6 +105,6 @@ if [ -z "$code" ]; then
 fi
 case $code in
     0) echo "run-cgroup2: the tests passed on cgroup v2" ;;
-    9[0-9]) fail "the guest could not set up (code $code: 90 module, 91 9p mount, 92 cgroup2 mount)" ;;
+    9[0-9]) fail "the guest could not set up (code $code: 90 module, 91 9p mount, 92 cgroup2 mount, 93 checkout mount)" ;;
     *) fail "the tests failed on cgroup v2 (pytest exit $code)" ;;
 esac
