@@ -26,7 +26,7 @@ from composer.models import Project, Service
 from composer.naming import LABEL_ONEOFF
 from composer.netmode import network_mode_of
 from composer.observe import project_containers
-from composer.operations import LoadedProject, selected_services, up
+from composer.operations import LoadedProject, check_external, selected_services, up
 from composer.plan import PlanOptions
 from network import Attachment
 
@@ -111,6 +111,7 @@ def _create(engine: Engine, loaded: LoadedProject, project: Project, service: st
     spec = project.services[service]
     with engine.project_lock(project.name):
         keys = network_keys(project, service) if spec.network_mode is None else []
+        check_external(engine, project, [service])
         for key in keys:
             if engine.networks.get_network(network_name(project, key)) is None:
                 create_network(engine, project, key, events)

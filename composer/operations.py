@@ -65,7 +65,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     project = loaded.project
     order = selected_services(project, services)
     desired = desired_state(project, order, engine.images)  # fails before anything is created
-    _check_external(engine, project, order)
+    check_external(engine, project, order)
     check_security(project, order)
     for warning in unsupported_settings(project):
         events.warn(warning)
@@ -82,7 +82,7 @@ def up(engine: Engine, loaded: LoadedProject, events: Events, options: PlanOptio
     return plan
 
 
-def _check_external(engine: Engine, project: Project, order: Sequence[str]) -> None:
+def check_external(engine: Engine, project: Project, order: Sequence[str]) -> None:
     """External networks and volumes are someone else's: they must exist before `up` makes anything."""
     hint = "create it first (e.g. with the `up` of the project that defines it)"
     for key in sorted({key for name in order for key in project.services[name].networks}):
