@@ -6,6 +6,7 @@ same cache key for the same command line.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def stack_inputs_from(files: Sequence[Path], project_name: str | None, project_d
     from composer.spec import find_files
 
     workdir = (project_directory or cwd).absolute()
+    if not files and environ.get("COMPOSE_FILE"):  # as Compose: a list, COMPOSE_PATH_SEPARATOR or ":"
+        separator = environ.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+        files = [Path(f) for f in environ["COMPOSE_FILE"].split(separator) if f]
     chosen = [f if f.is_absolute() else cwd / f for f in files]
     if not chosen:
         try:
