@@ -51,13 +51,15 @@ class NameTable:
 
     engine: Engine
     project: Project | None = None  # gives each service's network aliases, when known
+    oneoff: bool = False  # `run` containers answer to their own names only, not the service's
 
     def put(self, cid: str, service: str, name: str, hostname: str,
             attachments: tuple[Attachment, ...]) -> None:
         spec = self.project.services.get(service) if self.project else None
         upstreams = spec.dns if spec else ()
         for a in attachments:
-            names = _unique([name, service, hostname, *self._aliases(service, a.network)])
+            shared = () if self.oneoff else (service, *self._aliases(service, a.network))
+            names = _unique([name, *shared, hostname])
             self.engine.networks.dns.publish(cid, a.network, a.address, names, upstreams)
 
     def drop(self, cid: str) -> None:

@@ -28,7 +28,6 @@ from composer.netmode import network_mode_of
 from composer.observe import project_containers
 from composer.operations import LoadedProject, check_external, selected_services, up
 from composer.plan import PlanOptions
-from network import Attachment
 
 
 @dataclass(frozen=True)
@@ -65,18 +64,6 @@ def oneoff_service(spec: Service, request: RunRequest, name: str) -> Service:
     return spec.model_copy(update=update)
 
 
-@dataclass
-class _OneOffNames(NameTable):
-    """A one-off answers to its container name and hostname, not to the service's name."""
-
-    def put(self, cid: str, service: str, name: str, hostname: str,
-            attachments: tuple[Attachment, ...]) -> None:
-        spec = self.project.services.get(service) if self.project else None
-        for a in attachments:
-            names = list(dict.fromkeys([name, hostname]))
-            self.engine.networks.dns.publish(cid, a.network, a.address, names, spec.dns if spec else ())
-
-
 def run_oneoff(engine: Engine, loaded: LoadedProject, events: Events, request: RunRequest,
                stdin: int | None) -> int:
     """Create and start the one-off; attached, follow it to its end and return its exit code."""
@@ -103,7 +90,7 @@ def run_oneoff(engine: Engine, loaded: LoadedProject, events: Events, request: R
         engine.containers.stop(cid, one.stop_grace_period)
         code = 130
     if request.remove:
-        remove_container(engine, cid, 0, _OneOffNames(engine, run_project))
+        remove_container(engine, cid, 0, NameTable(engine, run_project, oneoff=True))
     return code
 
 
@@ -128,7 +115,7 @@ def _create(engine: Engine, loaded: LoadedProject, project: Project, service: st
             owner_id = running[0] if running else None
         mode = network_mode_of(engine, project, service, owner_id)
         labels = {**labels_for(project, service, "", image, loaded.files), LABEL_ONEOFF: "True"}
-        return create_container(engine, project, service, image, mode, labels, volumes, _OneOffNames(engine, project))
+        return create_container(engine, project, service, image, mode, labels, volumes, NameTable(engine, project, oneoff=True))
 
 
 def _follow(engine: Engine, cid: str) -> None:

@@ -69,20 +69,6 @@ def describe(e: BaseException) -> str:
     return str(e) if isinstance(e, ContainerError | StartFailed) else f"{type(e).__name__}: {e}"
 
 
-def _move_into(pid: int, procs: list[str]) -> str | None:
-    """Write `pid` into each cgroup.procs file; the failure, described, if any."""
-    try:
-        for path in procs:
-            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-            try:
-                os.write(fd, str(pid).encode())
-            finally:
-                os.close(fd)
-    except OSError as e:
-        return describe(e)
-    return None
-
-
 class Paths:
     """The container's files (the layout in containers.py), as plain strings."""
 
@@ -309,14 +295,7 @@ class Monitor:
         if from_outside:
             pid, earlier = protocol.read_until_pid(sync_r)
             if pid is not None:
-                join_error = _move_into(pid, procs)
-                if join_error is None:
-                    try:
-                        os.write(joined_w, b"1")
-                    except BrokenPipeError:
-                        pass  # PID 1 failed and exited first: its error is on the sync pipe
-                else:
-                    _kill(pid, signals.SIGKILL)
+                join_error = self._move_into_cgroup(pid, joined_w)
         os.close(joined_w)
         result = protocol.read_sync(sync_r, earlier)
         os.close(sync_r)
@@ -333,6 +312,20 @@ class Monitor:
             raise StartFailed(error or "the container's init vanished before it started", result.exit_code or 1)
         self.out_r, self.err_r = out_r, err_r
         return result.pid
+
+    def _move_into_cgroup(self, pid: int, joined_w: int) -> str | None:
+        """Move PID 1 in and tell it so; the failure, described (PID 1 is then killed)."""
+        assert self.cgroup is not None
+        try:
+            self.cgroup.add_process(pid)
+        except OSError as e:
+            _kill(pid, signals.SIGKILL)
+            return describe(e)
+        try:
+            os.write(joined_w, b"1")
+        except BrokenPipeError:
+            pass  # PID 1 failed and exited first: its error is on the sync pipe
+        return None
 
     def _reap(self, pid: int | None, block: bool = False) -> int | None:
         """Reap every exited child; the wait status of `pid` if it was among them."""

@@ -67,6 +67,15 @@ class JoinedCgroup:
     def procs_files(self) -> list[str]:
         return [os.path.join(d, "cgroup.procs") for d in self.dirs]
 
+    def add_process(self, pid: int) -> None:
+        """Move `pid` into this cgroup (every hierarchy). Raises OSError."""
+        for path in self.procs_files():
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, str(pid).encode())
+            finally:
+                os.close(fd)
+
     def oom_kill_count(self) -> int:
         text = None if self.oom_file is None else _read(self.oom_file)
         if text is None:

@@ -30,3 +30,20 @@ def test_hosts_entries_own_name_then_extra_hosts_with_host_gateway() -> None:
     assert hosts_entries("abc123", "10.89.0.5", "10.89.0.1", extra) == [
         ("10.89.0.5", ["abc123"]), ("10.0.0.2", ["db"]), ("10.0.0.3", ["db"]), ("10.89.0.1", ["gw"])]
     assert hosts_entries("abc123", None, None, {"gw": ("host-gateway",)}) == [("127.0.0.1", ["gw"])]
+
+
+def test_name_table_publishes_service_names_except_for_one_offs() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from composer.lifecycle import NameTable
+    from network import Attachment
+
+    published: list[tuple[str, list[str]]] = []
+    dns = SimpleNamespace(publish=lambda cid, net, addr, names, up: published.append((cid, list(names))))
+    engine: Any = SimpleNamespace(networks=SimpleNamespace(dns=dns))
+    attachment = Attachment(network="p_default", interface="eth0", host_interface="vp-1", address="10.0.0.2", prefixlen=24,
+                            gateway="10.0.0.1", mac="02:00:00:00:00:01")
+    NameTable(engine).put("c1", "web", "p-web-1", "h1", (attachment,))
+    NameTable(engine, oneoff=True).put("c2", "web", "p-web-run-0123456789ab", "h2", (attachment,))
+    assert published == [("c1", ["p-web-1", "web", "h1"]), ("c2", ["p-web-run-0123456789ab", "h2"])]
