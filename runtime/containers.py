@@ -19,7 +19,6 @@ import os
 import select
 import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -32,6 +31,7 @@ from runtime.cgroups.joined import describe
 from runtime.config import ContainerConfig, Resources
 from runtime.errors import ContainerError, NotFoundError, StartError
 from runtime.logs import LogRecord
+from runtime.monitor_spawn import fork_server
 from runtime.state import ContainerState, StateRecord
 
 if TYPE_CHECKING:
@@ -136,10 +136,10 @@ class ContainerStore:
         return self.prepare_start(container_id, stdin).finish()
 
     def prepare_start(self, container_id: str, stdin: int | None = None) -> PendingStart:
-        """The first half of `start`: boot the monitor and create the cgroup, run nothing yet.
+        """The first half of `start`: fork the monitor and create the cgroup, run nothing yet.
 
-        The monitor's interpreter start-up and the cgroup creation (most of a start) can so
-        happen ahead of time, e.g. for every container of a stack at once, while the
+        The monitor's set-up and the cgroup creation (the fork server's boot, too, for the
+        first start of a process) can so happen ahead of time, e.g. for every container of a stack at once, while the
         `finish()`es follow the dependency order. The start lock is held until `finish()`
         or `cancel()`; a monitor whose caller vanished exits quietly (its go pipe hits EOF).
         """
@@ -438,15 +438,14 @@ def _wait_dead(pid: int | None, start: int | None, timeout: float) -> bool:
 
 
 class _BootedMonitor:
-    """A monitor process that is booting (or waiting for its go) and its cgroup.
+    """A monitor process that is setting up (or waiting for its go) and its cgroup.
 
     Protocol (see runtime/protocol.py and runtime/monitor.py): the monitor reads the
     cgroup description from the go pipe, starts PID 1 and writes its report; EOF on the
     go pipe without a description makes it exit quietly.
     """
 
-    def __init__(self, proc: subprocess.Popen[bytes], report_r: int, go_w: int) -> None:
-        self.proc = proc
+    def __init__(self, report_r: int, go_w: int) -> None:
         self.report_r = report_r
         self.go_w = go_w
         self.cgroup: Any = None
@@ -454,25 +453,22 @@ class _BootedMonitor:
 
     @classmethod
     def spawn(cls, store: ContainerStore, config: ContainerConfig, stdin: int | None = None) -> _BootedMonitor:
-        """Start the monitor, then create the cgroup while its interpreter boots."""
+        """Have the monitor forked, then create the cgroup while it reads its config."""
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
         go_r, go_w = os.pipe2(os.O_CLOEXEC)
+        null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC) if stdin is None else -1
         try:
-            proc = subprocess.Popen(
-                protocol.helper_argv("runtime.monitor", str(store.data_root), str(store.run_root),
-                                     config.id, str(report_w), str(go_r)),
-                stdin=subprocess.DEVNULL if stdin is None else stdin,  # PID 1 inherits it (init.py)
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, pass_fds=(report_w, go_r), cwd="/",
-            )
+            fork_server().spawn_monitor(str(store.data_root), str(store.run_root), config.id,
+                                        report_w, go_r, stdin if stdin is not None else null)
         except BaseException:
             for fd in (report_r, go_w):
                 os.close(fd)
             raise
         finally:
-            for fd in (report_w, go_r):
-                os.close(fd)
-        booted = cls(proc, report_r, go_w)
+            for fd in (report_w, go_r, null):
+                if fd >= 0:
+                    os.close(fd)
+        booted = cls(report_r, go_w)
         try:
             booted.cgroup = store.driver.create(store.cgroup_parent, config.id, with_device_rules(config))
         except ContainerError as e:
@@ -485,7 +481,6 @@ class _BootedMonitor:
             if self.cgroup is None:
                 os.close(self.go_w)  # EOF without a hand-over: the monitor exits quietly
                 self.go_w = -1
-                self.proc.wait()
                 return self.error
             try:
                 protocol.write_all(self.go_w, jsonio.dumps(describe(self.cgroup).to_dict()).encode())
@@ -493,7 +488,6 @@ class _BootedMonitor:
                 os.close(self.go_w)
                 self.go_w = -1
             _, error = protocol.read_report(self.report_r)
-            self.proc.wait()  # the monitor's first process exits at once; the monitor lives on
             if error is not None:
                 self.cgroup.remove()
             return error
@@ -504,7 +498,6 @@ class _BootedMonitor:
         if self.go_w >= 0:
             os.close(self.go_w)
             self.go_w = -1
-        self.proc.wait()
         if self.cgroup is not None:
             self.cgroup.remove()
         self.close()

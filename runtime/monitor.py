@@ -1,20 +1,20 @@
-"""The per-container monitor (the conmon model), run as `protocol.helper_argv("runtime.monitor")`.
+"""The per-container monitor (the conmon model), forked by the fork server (forkserver.py).
 
 Started by `ContainerStore.start`; imports only the standard library and `runtime`;
-single-threaded, so it may fork. It detaches (forks; the parent exits at once so the
-caller can reap it), creates the cgroup, forks the container's PID 1 through an
-intermediate child (init.py), reports "started pid N" or the error on the report fd,
-then stays as PID 1's parent: it pumps stdout/stderr into the json-file log, delivers
-stop requests, records the exit code and OOM kills, applies the restart policy, exits.
+single-threaded, so it may fork. In a session of its own, it forks the container's PID 1
+through an intermediate child (init.py), reports "started pid N" or the error on the
+report fd, then stays as PID 1's parent: it pumps stdout/stderr into the json-file log,
+delivers stop requests, records the exit code and OOM kills, applies the restart policy,
+exits.
 
-Start hand-over: the caller creates the cgroup while this interpreter boots and writes
+Start hand-over: the caller creates the cgroup while this process reads its config and writes
 its description (cgroups/joined.py) on the "go" fd; EOF without it means the caller
 failed and reports that itself. The monitor holds exit.fifo open for writing while PID 1
 runs and closes it once the exit is recorded: `ContainerStore.wait` blocks on that.
 
-Lean on purpose: every container start pays for this process's imports, and it lives as
-long as the container. Measured under `python -I -S -X importtime`, the former closure
-(dataclasses → inspect/ast/dis/enum, typing, pathlib → urllib, re, json, signal → enum,
+Lean on purpose: the fork server (so every monitor) holds this module's imports, and a
+monitor lives as long as its container. Measured under `python -I -S -X importtime`, the
+former closure (dataclasses → inspect/ast/dis/enum, typing, pathlib → urllib, re, json, signal → enum,
 contextlib) cost ≈77 ms and ≈4 MB PSS. It now imports only builtins-level modules (os,
 sys, select, fcntl, time, _signal, _json, ctypes for prctl) and runtime modules written to
 keep it that way (configview, records, jsonio, jsonlog, cgroups.joined, init, rootfs).
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import select
-import sys
 import time
 
 from runtime import init, jsonio, protocol, records, signals
@@ -448,7 +447,7 @@ def _read_to_eof(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _set_comm(name: str) -> None:
+def set_comm(name: str) -> None:
     """The name `ps -o comm`, top and the OOM killer show (at most 15 bytes)."""
     try:
         with open("/proc/self/comm", "w") as f:
@@ -457,23 +456,16 @@ def _set_comm(name: str) -> None:
         pass  # cosmetic only
 
 
-def main(argv: list[str] | None = None) -> int:
-    """argv: data_root run_root container_id report_fd go_fd."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 5:
-        print("usage: python -m runtime.monitor DATA_ROOT RUN_ROOT ID REPORT_FD GO_FD", file=sys.stderr)
-        return 2
-    data_root, run_root, container_id, report_fd, go_fd = args
-    if os.fork() != 0:  # detach: the caller reaps this parent at once; the monitor lives on
-        os._exit(0)
-    _set_comm(f"pcmon-{container_id[:9]}")
+def main(argv: list[str]) -> int:
+    """argv: data_root run_root container_id report_fd go_fd. Runs in a process the fork
+    server (runtime/forkserver.py) forked for this container; returns the exit code."""
+    if len(argv) != 5:
+        raise ValueError("monitor arguments: DATA_ROOT RUN_ROOT ID REPORT_FD GO_FD")
+    data_root, run_root, container_id, report_fd, go_fd = argv
+    set_comm(f"pcmon-{container_id[:9]}")
     try:
         monitor = Monitor(Paths(data_root, run_root, container_id), int(report_fd))
     except BaseException as e:  # noqa: BLE001 - e.g. an unreadable config.json
         protocol.report_error(int(report_fd), f"cannot start the monitor: {describe(e)}")
         return 1
     return monitor.run(int(go_fd))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -29,7 +29,7 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def helper_argv(module: str, *args: str) -> list[str]:
-    """The command line running `module`'s main() (runtime.monitor, runtime.exec)."""
+    """The command line running `module`'s main() (runtime.forkserver, runtime.exec)."""
     return [sys.executable, "-I", "-S", "-c", _BOOT, _PACKAGE_ROOT, module, *args]
 
 

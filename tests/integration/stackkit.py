@@ -35,15 +35,18 @@ def links_of(roots: Roots) -> set[str]:
 
 
 def processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line or any open file's path contains `text`: helpers name
+    their roots in argv; monitors (forked by the fork server, so argv says nothing) hold
+    their container's exit.fifo and log open."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if text in cmdline or any(text in os.readlink(fd) for fd in (entry / "fd").iterdir()):
+                    found.append(int(entry.name))
             except OSError:
                 continue
-            if text in cmdline:
-                found.append(int(entry.name))
     return found
 
 

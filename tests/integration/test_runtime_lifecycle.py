@@ -23,6 +23,7 @@ from runtime.containers import ContainerState, ContainerStore
 from runtime.errors import ContainerError, NotFoundError, StartError
 from runtime.state import process_start_time
 from tests.conftest import Roots
+from tests.integration.stackkit import processes_mentioning
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -177,7 +178,7 @@ def test_start_error_for_missing_command(kit: Kit) -> None:
     assert state.status == "created" and state.pid is None and state.monitor_pid is None
     assert cgroup_dirs(kit.roots.cgroup_parent) == []
     assert host_mounts_mentioning(str(kit.roots.run)) == []
-    assert _processes_mentioning(config.id) == []
+    assert processes_mentioning(config.id) == []
 
 
 def test_start_error_for_bad_working_user(kit: Kit) -> None:
@@ -253,18 +254,6 @@ def test_invalid_configs_are_rejected(kit: Kit) -> None:
     source.rmdir()  # gone between create and start: the start fails, naming it
     with pytest.raises(StartError, match="vanishing-source"):
         kit.store.start(config.id)
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def test_restart_always_until_killed(kit: Kit) -> None:
