@@ -2,10 +2,12 @@
 
 The intermediate child (forked by the single-threaded monitor) runs `enter_and_fork`:
   1. Join the container's cgroup if the container gets a cgroup namespace (it must be
-     rooted there). Otherwise the monitor moves PID 1 in from outside while PID 1 sets up
-     its root filesystem, and PID 1 waits for that before step 8: the first write into a
-     new v1 cgroup waits for an RCU grace period, which then overlaps with the mounts.
-     Either way the container's command is accounted and limited from its first instruction.
+     rooted there). Otherwise PID 1 moves itself in first thing on v1 (step 5: one
+     thread's move skips the kernel's global lock, see cgroups/joined.py), and on v2 the
+     monitor moves PID 1 in from outside while PID 1 sets up its root filesystem, PID 1
+     waiting for that before step 8: that write waits for an RCU grace period, which then
+     overlaps with the mounts. Either way the container's command is accounted and
+     limited from its first instruction.
   2. setns() into the namespaces given by path (e.g. the netns the network layer made),
      opening every path first, before any setns changes what paths mean.
   3. unshare() the namespaces to create (pid, mount, uts, ipc, net unless joined; cgroup
@@ -14,7 +16,7 @@ The intermediate child (forked by the single-threaded monitor) runs `enter_and_f
      exit. The monitor is a child subreaper, so PID 1 is reparented to it.
 
 PID 1 runs `container_init`:
-  5. New session; stdin from /dev/null, stdout/stderr to the monitor's log pipes.
+  5. Join the cgroup (v1, see step 1). New session; stdin from /dev/null, stdout/stderr to the monitor's log pipes.
   6. Sysctls (sysctls.py: written in the container's namespaces while /proc/sys is still
      writable), the root filesystem (rootfs.py, its own ordered steps, with tini mounted
      for `init: true`), hostname, then pivot_root.
@@ -213,11 +215,19 @@ def namespace_plan(config: ConfigView) -> tuple[list[tuple[str, str]], int]:
     return joins, flags
 
 
-def enter_and_fork(config: ConfigView, procs_files: Sequence[str], pid1: ContainerInit) -> int:
+def join_cgroup(files: Sequence[str]) -> None:
+    """Move the calling process into a cgroup: "0" (itself) into each of `files`."""
+    for path in files:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+
+
+def enter_and_fork(config: ConfigView, join_files: Sequence[str], pid1: ContainerInit) -> int:
     """Steps 1-4 in the intermediate child; returns PID 1's host pid (in the intermediate)."""
-    for procs in procs_files:
-        with open(procs, "w") as f:
-            f.write("0")
+    join_cgroup(join_files)
     joins, flags = namespace_plan(config)
     fds = []
     for ns_type, path in joins:
@@ -236,9 +246,11 @@ class ContainerInit:
     """Steps 5-9, run by PID 1. Never returns: execs, or reports the failure and exits."""
 
     def __init__(self, config: ConfigView, rootfs: str, upper: str, work: str,
-                 stdout_fd: int, stderr_fd: int, sync_fd: int, joined_fd: int = -1) -> None:
+                 stdout_fd: int, stderr_fd: int, sync_fd: int, joined_fd: int = -1,
+                 join_files: Sequence[str] = ()) -> None:
         self.config = config
         self.joined_fd = joined_fd  # >= 0: wait here for the monitor to move us into the cgroup
+        self.join_files = join_files  # else, if any: write "0" into them (move ourselves in)
         self.rootfs = rootfs
         self.upper = upper
         self.work = work
@@ -249,8 +261,10 @@ class ContainerInit:
         self.seccomp_path = os.path.join(os.path.dirname(upper), seccomp.BPF_FILE)
 
     def run(self) -> NoReturn:
-        step = "preparing the container process"
+        step = "joining the container's cgroup"
         try:
+            join_cgroup(self.join_files)
+            step = "preparing the container process"
             os.setsid()
             # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`).
             os.dup2(self.stdout_fd, 1)

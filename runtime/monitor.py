@@ -258,11 +258,12 @@ class Monitor:
     def _launch(self) -> int:
         """Fork PID 1 (via the intermediate child); its host pid once it has exec'd.
 
-        PID 1 is moved into its cgroup from here while it sets up its root filesystem
-        (init.py step 1): the first write into a new v1 cgroup waits for an RCU grace
-        period (5-20 ms), time PID 1 spends on its mounts meanwhile. It waits for the
-        "joined" byte before it drops privileges and execs. With a cgroup namespace the
-        intermediate child joins first instead, so that the namespace is rooted there.
+        Who moves whom into the cgroup, always before PID 1 drops privileges and execs:
+        - with a cgroup namespace, the intermediate child joins first, so that the
+          namespace is rooted there;
+        - on v1, PID 1 moves itself, first thing (cheap: `JoinedCgroup.self_join_files`);
+        - on v2, this monitor moves PID 1 while PID 1 mounts its root, since that write
+          waits for an RCU grace period (5-20 ms); PID 1 waits for the "joined" byte.
         """
         assert self.cgroup is not None
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
@@ -270,17 +271,20 @@ class Monitor:
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         joined_r, joined_w = os.pipe2(os.O_CLOEXEC)
         self.oom_before = self.cgroup.oom_kill_count()
-        procs = self.cgroup.procs_files()
-        from_outside = not any(ns.type == "cgroup" for ns in self.config.namespaces)
+        cheap = self.cgroup.self_join_files()
+        cgroupns = any(ns.type == "cgroup" for ns in self.config.namespaces)
+        from_outside = not cgroupns and not cheap
         pid1 = init.ContainerInit(self.config, self.paths.rootfs, self.paths.upper, self.paths.work,
-                                  out_w, err_w, sync_w, joined_r if from_outside else -1)
+                                  out_w, err_w, sync_w, joined_r if from_outside else -1,
+                                  join_files=() if cgroupns else cheap)
+        intermediate_joins = (cheap or self.cgroup.procs_files()) if cgroupns else ()
         child = os.fork()
         if child == 0:
             try:
                 self._reset_signals()
                 for fd in (out_r, err_r, sync_r, joined_w):
                     os.close(fd)
-                protocol.send_pid(sync_w, init.enter_and_fork(self.config, () if from_outside else procs, pid1))
+                protocol.send_pid(sync_w, init.enter_and_fork(self.config, intermediate_joins, pid1))
                 os._exit(0)
             except BaseException as e:  # noqa: BLE001
                 try:

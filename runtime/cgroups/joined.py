@@ -46,26 +46,35 @@ class JoinedCgroup:
     """`dirs`: the cgroup's directory in each joined hierarchy (one on v2).
     `oom_file`: memory.oom_control (v1) or memory.events (v2); None without memory controller."""
 
-    __slots__ = ("parent", "name", "dirs", "oom_file", "failcnt_file")
+    __slots__ = ("parent", "name", "dirs", "oom_file", "failcnt_file", "version")
 
     def __init__(self, parent: str, name: str, dirs: list[str], oom_file: str | None,
-                 failcnt_file: str | None = None) -> None:
+                 failcnt_file: str | None = None, version: int = 2) -> None:
         self.parent = parent
         self.name = name
         self.dirs = dirs
         self.oom_file = oom_file
         self.failcnt_file = failcnt_file  # v1 kernels before 4.13 report no oom_kill
+        self.version = version
 
     def to_dict(self) -> dict[str, Any]:
         return {"parent": self.parent, "name": self.name, "dirs": self.dirs,
-                "oom_file": self.oom_file, "failcnt_file": self.failcnt_file}
+                "oom_file": self.oom_file, "failcnt_file": self.failcnt_file, "version": self.version}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> JoinedCgroup:
-        return cls(d["parent"], d["name"], list(d["dirs"]), d.get("oom_file"), d.get("failcnt_file"))
+        return cls(d["parent"], d["name"], list(d["dirs"]), d.get("oom_file"), d.get("failcnt_file"),
+                   int(d.get("version", 2)))
 
     def procs_files(self) -> list[str]:
         return [os.path.join(d, "cgroup.procs") for d in self.dirs]
+
+    def self_join_files(self) -> list[str]:
+        """The files a single-threaded process writes "0" into to move itself in cheaply:
+        on v1 the `tasks` files. Moving one's own single thread skips the kernel's global
+        threadgroup lock, whose first writer waits for an RCU grace period (5-20 ms; see
+        cgroup_procs_write_start). [] on v2, where cgroup.threads cannot leave a domain."""
+        return [os.path.join(d, "tasks") for d in self.dirs] if self.version == 1 else []
 
     def add_process(self, pid: int) -> None:
         """Move `pid` into this cgroup (every hierarchy). Raises OSError."""
@@ -118,7 +127,7 @@ def describe(cgroup: Cgroup) -> JoinedCgroup:
         memory = cgroup.controller_dir("memory")
         return JoinedCgroup(cgroup.parent, cgroup.name, [str(d) for d in cgroup.dirs()],
                             None if memory is None else str(memory / "memory.oom_control"),
-                            None if memory is None else str(memory / "memory.failcnt"))
+                            None if memory is None else str(memory / "memory.failcnt"), version=1)
     if isinstance(cgroup, V2Cgroup):
         return JoinedCgroup(cgroup.parent, cgroup.name, [str(cgroup.path)], str(cgroup.path / "memory.events"))
     raise TypeError(f"unknown cgroup type {type(cgroup).__name__}")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from runtime.cgroups import CgroupDriver, V1Driver, V2Driver, detect
-from runtime.cgroups.joined import describe
+from runtime.cgroups.joined import JoinedCgroup, describe, parse_pids
 from runtime.config import Resources
 from runtime.errors import CgroupError
 
@@ -132,6 +132,27 @@ def test_processes_join_are_listed_killed_and_removed(parent: str, children: lis
     cg.remove()
     cg.remove()
     assert driver.open(parent, "c1") is None
+    assert leftovers(driver, parent) == []
+
+
+def test_a_single_threaded_process_moves_itself_in_cheaply_on_v1(parent: str, children: list) -> None:
+    driver = detect()
+    cg = driver.create(parent, "c1", Resources(pids_limit=20))
+    joined = JoinedCgroup.from_dict(describe(cg).to_dict())  # as the monitor receives it
+    files = joined.self_join_files()
+    if isinstance(driver, V2Driver):
+        assert files == []  # cgroup.threads cannot leave a domain: the monitor moves PID 1 in
+    else:
+        assert [Path(f).name for f in files] == ["tasks"] * len(joined.dirs) and files
+        child = subprocess.Popen([sys.executable, "-c", JOIN_THEN + "import time\ntime.sleep(1000)\n", *files])
+        children.append(child)
+        deadline = time.monotonic() + 30
+        while child.pid not in cg.procs() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for d in joined.dirs:  # the whole process, in every hierarchy
+            assert child.pid in parse_pids((Path(d) / "cgroup.procs").read_text())
+        cg.kill_all()
+    cg.remove()
     assert leftovers(driver, parent) == []
 
 
