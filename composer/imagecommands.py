@@ -55,8 +55,8 @@ def image_load(
             images = store.load_archive(Path(spool.name))
     if quiet:
         return
-    for image in images:
-        for tag in image.repo_tags:
-            print(f"Loaded image: {tag}")
-        if not image.repo_tags:
+    for image, names in images:
+        for name in names:
+            print(f"Loaded image: {name}")
+        if not names:
             print(f"Loaded image ID: {image.id}")

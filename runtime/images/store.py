@@ -115,9 +115,9 @@ class ImageStore:
         assert image is not None
         return image
 
-    def load_archive(self, archive_path: Path) -> builtins.list[Image]:
+    def load_archive(self, archive_path: Path) -> builtins.list[tuple[Image, tuple[str, ...]]]:
         """`docker load`: every image of a `docker save` archive or OCI layout tar, with its
-        config kept verbatim (so its id is Docker's) and its tags."""
+        config kept verbatim (so its id is Docker's), and the names the archive gave it."""
         if not Path(archive_path).is_file():
             raise ImageError(f"cannot load {archive_path}: no such file")
         self.root.mkdir(parents=True, exist_ok=True)
@@ -127,7 +127,7 @@ class ImageStore:
                 loaded.append(self._add_archived(archived))
         return loaded
 
-    def _add_archived(self, archived: ArchivedImage) -> Image:
+    def _add_archived(self, archived: ArchivedImage) -> tuple[Image, tuple[str, ...]]:
         image_id = _sha256_id(archived.config)
         _config, diff_ids, _created = parse_config(archived.config, image_id)
         if len(diff_ids) != len(archived.layers):
@@ -147,7 +147,7 @@ class ImageStore:
             self._collect()
         image = self._load(image_id)
         assert image is not None
-        return image
+        return image, tuple(refs)
 
     def remove(self, reference: str) -> None:
         """By name: untag; the image goes with its last tag. By id: the image and all its tags.

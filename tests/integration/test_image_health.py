@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -52,6 +54,7 @@ def test_a_loaded_images_healthcheck_runs_unless_disabled(stack: Stack, busybox_
     stack.run("up", "-d", "--wait", "--wait-timeout", "30")
     rows = stack.by_service()
     assert rows["inherit"]["Health"] == "healthy" and rows["off"]["Health"] == ""
+    assert rows["off"]["Publishers"] == [{"URL": "", "TargetPort": 80, "PublishedPort": 0, "Protocol": "tcp"}]
     [inherit, tuned, off] = json.loads(stack.run("inspect", "inherit", "tuned", "off").stdout)
     assert inherit["Config"]["Healthcheck"] == IMAGE_CHECK
     assert inherit["State"]["Health"]["Log"][-1]["Output"] == "ready\n"
@@ -60,6 +63,15 @@ def test_a_loaded_images_healthcheck_runs_unless_disabled(stack: Stack, busybox_
     assert off["Config"]["Healthcheck"] == {"Test": ["NONE"]} and "Health" not in off["State"]
     # The rest of the image's config too: command, environment, working directory.
     assert stack.exec("off", "sh", "-c", "echo $FROM_IMAGE; pwd").stdout == "yes\n/tmp\n"
+
+
+def test_load_reads_stdin_as_docker_load(stack: Stack, busybox_tar: Path, tmp_path: Path) -> None:
+    archive = saved_image(busybox_tar, tmp_path / "saved.tar", "piped")
+    with archive.open("rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "composer", "image", "load", "-q"], stdin=stdin,
+                                env=stack.roots.env(), capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert ["piped", "latest"] in [line.split()[:2] for line in stack.run("images").stdout.splitlines()]
 
 
 def test_import_change_gives_an_image_its_healthcheck(stack: Stack, busybox_tar: Path) -> None:

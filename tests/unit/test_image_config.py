@@ -181,7 +181,9 @@ def test_docker_save_archives_load_with_their_config_id_and_tags(tmp_path: Path)
     layers = _layers(tmp_path)
     config = _config(layers)
     store = ImageStore(tmp_path / "data")
-    [image] = store.load_archive(docker_save(tmp_path / "a.tar", layers, config, ["app:1", "other"]))
+    store.import_tar(make_tar(tmp_path / "r.tar", {"x": b""}), "app:1")  # the tag moves to the loaded image
+    [(image, names)] = store.load_archive(docker_save(tmp_path / "a.tar", layers, config, ["app:1", "other"]))
+    assert names == ("app:1", "other:latest")
     assert image.id == f"sha256:{hashlib.sha256(config).hexdigest()}"  # Docker's id: the config kept verbatim
     assert image.repo_tags == ("app:1", "other:latest") and len(image.layers) == 2
     assert image.config == ImageConfig(env=("A=1",), cmd=("sh",), working_dir="/w", user="7",
@@ -194,7 +196,7 @@ def test_docker_save_archives_load_with_their_config_id_and_tags(tmp_path: Path)
 def test_oci_layouts_load_with_gzip_layers_and_the_containerd_name(tmp_path: Path) -> None:
     layers = _layers(tmp_path)
     store = ImageStore(tmp_path / "data")
-    [image] = store.load_archive(oci_layout(tmp_path / "o.tar", layers, _config(layers),
+    [(image, _names)] = store.load_archive(oci_layout(tmp_path / "o.tar", layers, _config(layers),
                                             "docker.io/library/app:2"))
     assert image.repo_tags == ("app:2",) and image.config.healthcheck is not None
 
