@@ -46,8 +46,12 @@ def read_archive(path: str, scratch: str) -> list[ArchivedImage]:
                 raise ImageError(f"{path} is not an image archive: it has neither manifest.json (docker save) "
                                  "nor index.json (OCI layout); for a root filesystem use `image import`")
             return [_extract(archive, config, layers, tags, scratch) for config, layers, tags in entries]
+    except tarfile.ReadError as e:
+        raise ImageError(f"cannot read image archive {path}: not a tar archive (plain, gzip, bzip2 or xz)") from e
     except (tarfile.TarError, OSError) as e:
         raise ImageError(f"cannot read image archive {path}: {e}") from e
+    except (AttributeError, TypeError) as e:  # a JSON document of the wrong shape
+        raise ImageError(f"image archive {path} is malformed: {e}") from e
 
 
 def _open(archive: tarfile.TarFile, name: str) -> IO[bytes]:

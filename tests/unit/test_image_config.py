@@ -212,3 +212,10 @@ def test_damaged_or_foreign_archives_are_refused_and_leave_nothing(tmp_path: Pat
         store.load_archive(make_tar(tmp_path / "rootfs.tar", {"bin/sh": b""}))
     with pytest.raises(ImageError, match="no such file"):
         store.load_archive(tmp_path / "missing.tar")
+    (tmp_path / "text.tar").write_text("not a tar")
+    with pytest.raises(ImageError, match=r"text.tar: not a tar archive \(plain, gzip, bzip2 or xz\)$"):
+        store.load_archive(tmp_path / "text.tar")
+    with tarfile.open(tmp_path / "odd.tar", "w") as tar:
+        _add(tar, "index.json", b"[]")
+    with pytest.raises(ImageError, match="odd.tar is malformed"):
+        store.load_archive(tmp_path / "odd.tar")
