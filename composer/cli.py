@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from composer import imagecommands
 from composer.errors import PycomposeError
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ app = typer.Typer(
 )
 image_app = typer.Typer(help="Manage images.", no_args_is_help=True)
 app.add_typer(image_app, name="image")
+image_app.command(name="import")(imagecommands.image_import)
+image_app.command(name="load")(imagecommands.image_load)
 
 FileOpt = Annotated[list[Path] | None, typer.Option("--file", "-f", help="Stack file(s); later ones override.")]
 # `logs -f` is --follow, as in docker compose: there the stack file is --file (or a global -f).
@@ -566,18 +569,6 @@ def images(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only IDs."
     from composer.images import image_rows
 
     print(image_rows(engine().images.list(), quiet))
-
-
-@image_app.command(name="import")
-def image_import(
-    tarball: Annotated[Path, typer.Argument(help="Root filesystem tarball (.tar, .tar.gz, .tar.xz).")],
-    reference: Annotated[str, typer.Argument(help="NAME[:TAG]")],
-) -> None:
-    """Make a one-layer image from a root filesystem tarball (like `docker import`)."""
-    if not tarball.is_file():
-        raise PycomposeError(f"{tarball}: no such file")
-    image = engine().images.import_tar(tarball, reference)
-    print(image.id)
 
 
 @image_app.command(name="ls")

@@ -26,8 +26,11 @@ def image_rows(images: list[Image], quiet: bool = False) -> str:
     now = datetime.now(UTC)
     rows = []
     for image in images:
-        created = datetime.fromisoformat(image.created.replace("Z", "+00:00"))
-        age = f"{human_duration((now - created).total_seconds())} ago"
+        if image.created:
+            created = datetime.fromisoformat(image.created.replace("Z", "+00:00"))
+            age = f"{human_duration((now - created).total_seconds())} ago"
+        else:
+            age = "N/A"  # a loaded config without "created", as docker images shows it
         short = image.id.removeprefix("sha256:")[:12]
         for tag in image.repo_tags or ("<none>:<none>",):
             repository, _, name = tag.rpartition(":")

@@ -169,7 +169,7 @@ def create_container(
         elif net.own_etc:
             _write_etc(net.etc_dir, config.hostname, net.attachments, spec)
         if net.attachments:  # host, none, service:/container: modes publish nothing (see support.py)
-            publish_ports(engine, cid, spec, reservation)
+            publish_ports(engine, cid, spec, reservation, image.config.exposed_ports)
         engine.containers.create(config)
     except BaseException:
         discard_container(engine, cid)

@@ -24,11 +24,13 @@ def port_requests(spec: Service) -> list[PortRequest]:
     return [PortRequest(p.target, p.protocol, p.host_ip or "", p.published_range) for p in spec.ports]
 
 
-def exposed_ports(spec: Service) -> tuple[str, ...]:
-    """`expose` entries one port each, as Docker lists them ("80/tcp")."""
+def exposed_ports(spec: Service, image_ports: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """`expose` entries one port each, as Docker lists them ("80/tcp"), then the image's
+    ExposedPorts (which Docker merges into the container's)."""
     from composer.spec.ports import expose_ports
 
-    return tuple(dict.fromkeys(f"{port}/{proto}" for entry in spec.expose for port, proto in expose_ports(entry)))
+    service_ports = (f"{port}/{proto}" for entry in spec.expose for port, proto in expose_ports(entry))
+    return tuple(dict.fromkeys([*service_ports, *image_ports]))
 
 
 def publishes(spec: Service) -> bool:
@@ -47,10 +49,12 @@ def reserve_ports(service: str, spec: Service) -> Reservation:
         raise ApplyError(f'service "{service}": {error}') from error
 
 
-def publish_ports(engine: Engine, cid: str, spec: Service, reservation: Reservation) -> None:
-    """Hand the reserved ports to the container's proxy (expose-only ports are recorded)."""
-    if spec.ports or spec.expose:
-        engine.networks.publish_ports(cid, reservation, exposed_ports(spec))
+def publish_ports(engine: Engine, cid: str, spec: Service, reservation: Reservation,
+                  image_ports: tuple[str, ...] = ()) -> None:
+    """Hand the reserved ports to the container's proxy (expose-only ports, the service's
+    and its image's, are recorded)."""
+    if spec.ports or spec.expose or image_ports:
+        engine.networks.publish_ports(cid, reservation, exposed_ports(spec, image_ports))
 
 
 def ensure_published(engine: Engine, cid: str, service: str, spec: Service) -> None:

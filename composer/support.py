@@ -98,9 +98,6 @@ def _service(where: str, service: Service) -> list[str]:
     for dependency, spec in sorted(service.depends_on.items()):
         if spec.restart:
             warnings.append(f"{where}.depends_on.{dependency}.restart: not supported yet, ignored")
-    check = service.healthcheck
-    if check is not None and check.test is None and not check.disable:
-        warnings.append(f"{where}.healthcheck: no test given (images carry no healthcheck here), ignored")
     if service.deploy is not None:
         if service.deploy.resources.reservations.cpus is not None:
             # A scheduling guarantee for Swarm; docker compose sets nothing for it either.

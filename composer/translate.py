@@ -79,23 +79,28 @@ def container_config(
         labels=dict(placement.labels),
         **container_settings(service),
         log=log_config(service_name, service),
-        healthcheck=healthcheck(service),
+        healthcheck=healthcheck(service, image.healthcheck),
         security=service_security(service_name, service, placement.project_dir),
     )
 
 
-def healthcheck(service: Service) -> Healthcheck | None:
-    """The service's healthcheck as Docker's HealthConfig; `disable: true` is test NONE."""
+def healthcheck(service: Service, inherited: Healthcheck | None = None) -> Healthcheck | None:
+    """Docker's HealthConfig from the service over the image's (moby's merge): no service
+    check takes the image's whole; a partial one takes each field it leaves unset (0) from
+    the image; `disable: true` is test NONE. No test from either: nothing to run."""
     check = service.healthcheck
     if check is None:
-        return None
+        return inherited
     if check.disable:
         return Healthcheck(test=("NONE",))
-    if check.test is None:
-        return None  # nothing to run: the image store keeps no healthcheck to inherit from
-    return Healthcheck(test=check.test, interval=check.interval, timeout=check.timeout,
-                       start_period=check.start_period, start_interval=check.start_interval,
-                       retries=check.retries)
+    base = inherited or Healthcheck(test=())
+    test = check.test or base.test
+    if not test:
+        return None
+    return Healthcheck(test=test, interval=check.interval or base.interval, timeout=check.timeout or base.timeout,
+                       start_period=check.start_period or base.start_period,
+                       start_interval=check.start_interval or base.start_interval,
+                       retries=check.retries or base.retries)
 
 
 def process_args(service_name: str, service: Service, image: ImageConfig) -> tuple[str, ...]:

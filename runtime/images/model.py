@@ -7,6 +7,7 @@ import platform
 from dataclasses import dataclass
 from typing import Any
 
+from runtime.config import Healthcheck
 from runtime.errors import ImageError
 
 # platform.machine() -> GOARCH, the names the OCI "architecture" field uses.
@@ -29,6 +30,8 @@ class ImageConfig:
     entrypoint: tuple[str, ...] | None = None
     working_dir: str = ""
     user: str = ""
+    exposed_ports: tuple[str, ...] = ()  # "80/tcp"
+    healthcheck: Healthcheck | None = None  # test ("NONE",): the image's check is disabled
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ def config_json(config: ImageConfig, diff_ids: tuple[str, ...], created: str) ->
         process["WorkingDir"] = config.working_dir
     if config.user:
         process["User"] = config.user
+    if config.exposed_ports:
+        process["ExposedPorts"] = {port: {} for port in config.exposed_ports}
+    if config.healthcheck is not None:
+        process["Healthcheck"] = healthcheck_json(config.healthcheck)
     document = {
         "architecture": _ARCH.get(platform.machine(), platform.machine()),
         "os": "linux",
@@ -81,9 +88,43 @@ def parse_config(raw: bytes, image_id: str) -> tuple[ImageConfig, tuple[str, ...
             entrypoint=None if process.get("Entrypoint") is None else tuple(process["Entrypoint"]),
             working_dir=process.get("WorkingDir", ""),
             user=process.get("User", ""),
+            exposed_ports=tuple(sorted(process.get("ExposedPorts") or {})),
+            healthcheck=parse_healthcheck(process.get("Healthcheck")),
         )
         return config, tuple(document["rootfs"]["diff_ids"]), str(document.get("created", ""))
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ImageError(
             f"the config of image {image_id} is corrupt ({e}); remove and re-import it"
         ) from e
+
+
+_NS = 1_000_000_000
+_DURATIONS = (("Interval", "interval"), ("Timeout", "timeout"), ("StartPeriod", "start_period"),
+              ("StartInterval", "start_interval"))
+
+
+def healthcheck_json(check: Healthcheck) -> dict[str, Any]:
+    """Docker's HealthConfig JSON: durations in nanoseconds, zero (left out) for the default."""
+    out: dict[str, Any] = {"Test": list(check.test)}
+    for key, attr in _DURATIONS:
+        if getattr(check, attr):
+            out[key] = round(getattr(check, attr) * _NS)
+    if check.retries:
+        out["Retries"] = check.retries
+    return out
+
+
+def parse_healthcheck(raw: Any) -> Healthcheck | None:
+    """An image config's Healthcheck; None when it has none, or one with an empty Test
+    (Docker: "inherit", which an image has nothing to inherit from)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise TypeError(f"Healthcheck must be an object, not {raw!r}")
+    test = tuple(raw.get("Test") or ())
+    if not test:
+        return None
+    if test[0] not in ("NONE", "CMD", "CMD-SHELL") or not all(isinstance(t, str) for t in test):
+        raise ValueError(f"Healthcheck.Test must start with NONE, CMD or CMD-SHELL, not {list(test)!r}")
+    durations = {attr: (int(raw.get(key) or 0) / _NS) or None for key, attr in _DURATIONS}
+    return Healthcheck(test=test, retries=int(raw.get("Retries") or 0) or None, **durations)

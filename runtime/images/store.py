@@ -28,6 +28,7 @@ from pathlib import Path
 
 from runtime.errors import ImageError
 from runtime.images import layers as layer_tar
+from runtime.images.archive import ArchivedImage, read_archive
 from runtime.images.model import Image, ImageConfig, config_json, parse_config
 from runtime.images.reference import MIN_ID_PREFIX, id_prefix, normalize_reference
 
@@ -113,6 +114,40 @@ class ImageStore:
         image = self._load(image_id)
         assert image is not None
         return image
+
+    def load_archive(self, archive_path: Path) -> builtins.list[tuple[Image, tuple[str, ...]]]:
+        """`docker load`: every image of a `docker save` archive or OCI layout tar, with its
+        config kept verbatim (so its id is Docker's), and the names the archive gave it."""
+        if not Path(archive_path).is_file():
+            raise ImageError(f"cannot load {archive_path}: no such file")
+        self.root.mkdir(parents=True, exist_ok=True)
+        loaded = []
+        with tempfile.TemporaryDirectory(prefix="load-", dir=self.root) as scratch:
+            for archived in read_archive(str(archive_path), scratch):
+                loaded.append(self._add_archived(archived))
+        return loaded
+
+    def _add_archived(self, archived: ArchivedImage) -> tuple[Image, tuple[str, ...]]:
+        image_id = _sha256_id(archived.config)
+        _config, diff_ids, _created = parse_config(archived.config, image_id)
+        if len(diff_ids) != len(archived.layers):
+            raise ImageError(f"image {image_id[:19]}: its config lists {len(diff_ids)} layers, "
+                             f"the archive has {len(archived.layers)}")
+        refs = [normalize_reference(_familiar(tag)) for tag in archived.tags]
+        with self._locked():
+            for expected, layer in zip(diff_ids, archived.layers, strict=True):
+                if self._add_layer(layer) != expected:
+                    self._collect()
+                    raise ImageError(f"image {image_id[:19]}: a layer's content does not match the "
+                                     f"diff id {expected} its config gives; the archive is damaged")
+            _atomic_write(self._config_path(image_id), archived.config)
+            tags = self._tags()
+            tags.update({ref: image_id for ref in refs})
+            self._write_tags(tags)
+            self._collect()
+        image = self._load(image_id)
+        assert image is not None
+        return image, tuple(refs)
 
     def remove(self, reference: str) -> None:
         """By name: untag; the image goes with its last tag. By id: the image and all its tags.
@@ -234,6 +269,14 @@ class ImageStore:
             yield
         finally:
             os.close(fd)
+
+
+def _familiar(name: str) -> str:
+    """Docker Hub's long names as `docker images` shows them: docker.io/library/busybox → busybox."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
 
 
 def _is_name(reference: str) -> bool:

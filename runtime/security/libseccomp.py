@@ -41,6 +41,8 @@ def lib() -> ctypes.CDLL:
         loaded.seccomp_arch_resolve_name.argtypes = [ctypes.c_char_p]
         loaded.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         loaded.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+        loaded.seccomp_syscall_resolve_name_arch.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
+        loaded.seccomp_arch_native.restype = ctypes.c_uint32
         loaded.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint,
                                                   ctypes.POINTER(ArgCmp)]
         loaded.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
@@ -69,10 +71,7 @@ class Context:
 
     def add_arch(self, name: str) -> None:
         """`name` as in SCMP_ARCH_X86_64; an arch already present (the native one) is fine."""
-        token = self.lib.seccomp_arch_resolve_name(name.removeprefix("SCMP_ARCH_").lower().encode())
-        if token == 0:
-            raise OSError(22, f"libseccomp: unknown architecture {name}")
-        ret = self.lib.seccomp_arch_add(self.ctx, token)
+        ret = self.lib.seccomp_arch_add(self.ctx, arch_token(name))
         if ret != -17:  # EEXIST
             _check(ret, f"seccomp_arch_add({name})")
 
@@ -99,3 +98,23 @@ def resolve_syscall(name: str) -> int:
     """The native syscall number, or a negative pseudo-number libseccomp maps per arch;
     NR_SCMP_ERROR when libseccomp does not know the name."""
     return int(lib().seccomp_syscall_resolve_name(name.encode()))
+
+
+def arch_token(name: str) -> int:
+    """libseccomp's number for an architecture named as in SCMP_ARCH_X86_64: the kernel's
+    AUDIT_ARCH_ value, except for x32 (which the kernel reports as x86_64)."""
+    token = int(lib().seccomp_arch_resolve_name(name.removeprefix("SCMP_ARCH_").lower().encode()))
+    if token == 0:
+        raise OSError(22, f"libseccomp: unknown architecture {name}")
+    return token
+
+
+def native_arch() -> int:
+    """The token of the architecture libseccomp was built for (always in a new filter)."""
+    return int(lib().seccomp_arch_native())
+
+
+def resolve_syscall_arch(token: int, name: str) -> int:
+    """`name`'s number on architecture `token` (x32 numbers carry the x32 bit); negative
+    when the arch lacks it (a pseudo-number) or libseccomp does not know it."""
+    return int(lib().seccomp_syscall_resolve_name_arch(token, name.encode()))

@@ -26,8 +26,9 @@ _SECCOMP_MODE_FILTER = 2
 
 
 def compile_bpf(resolved: Filter) -> bytes:
-    """The classic-BPF program (struct sock_filter array) for `resolved`."""
-    from runtime.security import libseccomp
+    """The classic-BPF program (struct sock_filter array) for `resolved`, with runc's
+    ENOSYS stub for syscalls newer than the profile in front (see enosys.py)."""
+    from runtime.security import enosys, libseccomp
 
     ctx = libseccomp.Context(resolved.default_action)
     try:
@@ -40,7 +41,7 @@ def compile_bpf(resolved: Filter) -> bytes:
             ctx.add_arch(arch)
         for rule in resolved.rules:
             _add(ctx, rule, resolved.default_action)
-        return ctx.export_bpf()
+        return enosys.patch(ctx.export_bpf(), resolved)
     finally:
         ctx.close()
 
@@ -113,7 +114,7 @@ def cached_bpf(resolved: Filter, cache_dir: str) -> bytes:
 
     from runtime import jsonio
 
-    key = jsonio.dumps([os.uname().machine, os.uname().release, resolved.default_action, resolved.arches,
+    key = jsonio.dumps(["enosys-stub", os.uname().machine, os.uname().release, resolved.default_action, resolved.arches,
                         [[r.names, r.action, r.args] for r in resolved.rules]])
     path = os.path.join(cache_dir, hashlib.sha256(key.encode()).hexdigest() + ".bpf")
     if _cache_lock is None:

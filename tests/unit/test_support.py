@@ -32,7 +32,6 @@ networks:
 """)
     assert unsupported_settings(load_project([path], env={})) == [
         "services.web.depends_on.db.restart: not supported yet, ignored",
-        "services.web.healthcheck: no test given (images carry no healthcheck here), ignored",
         "services.web.deploy.resources.reservations.cpus: a CPU reservation is only a scheduling hint "
         "for Swarm, ignored (as docker compose)",
         "services.web.deploy.replicas: only 1 replica is supported yet, running 1",
