@@ -70,7 +70,11 @@ class ForkServer:
             self._sock.close()
             self._sock = None
         if self._proc is not None:
-            self._proc.wait()
+            try:
+                self._proc.wait(timeout=5)  # it exits on EOF once its current request is served
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
             self._proc = None
 
 
