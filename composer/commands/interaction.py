@@ -53,20 +53,20 @@ def run(
     name: Annotated[str | None, typer.Option("--name", help="Container name.")] = None,
     no_deps: Annotated[bool, typer.Option("--no-deps", help="Don't start the service's dependencies.")] = False,
     service_ports: Annotated[bool, typer.Option("--service-ports", help="Publish the service's ports.")] = False,
-    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="No pseudo-TTY (run never allocates one yet: stdin is passed as it is).")] = False,
+    no_tty: Annotated[bool, typer.Option("--no-TTY", "-T", help="Disable pseudo-TTY allocation (by default one is allocated when this is a terminal).")] = False,
     interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Keep STDIN open (the default when attached).")] = True,
+    allocate_tty: Annotated[bool, typer.Option("--tty", "-t", help="Allocate a pseudo-TTY (the default when this is a terminal).")] = True,
 ) -> None:
     """Run a one-off command in a new container of a service; exits with its exit code."""
     from composer.oneoff import RunRequest, run_oneoff
 
-    del interactive  # stdin is always passed when attached, as `docker compose run` does by default
-    if not no_tty and not detach and sys.stdin.isatty():
-        events().warn("run does not allocate a pseudo-TTY yet: the command reads this terminal line by line (-T hides this)")
+    del interactive, allocate_tty  # stdin is always passed when attached, as `docker compose run` does by default
+    tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
     # `-e KEY` takes KEY from this shell; unset there, it is left unset (as Docker).
     values = tuple(e if "=" in e else f"{e}={os.environ[e]}" for e in env or () if "=" in e or e in os.environ)
     loaded = load(file, project_name)
     assert loaded is not None
     request = RunRequest(service, tuple(command or ()), entrypoint, values, user, workdir, name, remove, detach,
-                         not no_deps, service_ports)
-    stdin = None if detach else sys.stdin.fileno()
+                         not no_deps, service_ports, tty)
+    stdin = None if detach or tty else sys.stdin.fileno()
     raise typer.Exit(run_oneoff(engine(), loaded, events(), request, stdin))
