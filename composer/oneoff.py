@@ -5,7 +5,9 @@ service's configuration with the command, entrypoint, environment, user and work
 directory of the command line, no restart policy and no published ports (unless
 --service-ports). It is labelled one-off, so reconcile, `stop`, `logs`... leave it alone;
 `ps`, `rm` and `down` see it. Attached, its output is printed as it comes, our stdin is
-its stdin, and `run` exits with its exit code.
+its stdin, and `run` exits with its exit code. With a TTY (`request.tty`), its PID 1 gets
+a pty as stdin, stdout, stderr and controlling terminal, and our terminal is relayed to
+it in raw mode, its window size kept in step (runtime/terminal.py, runtime/console.py).
 """
 
 from __future__ import annotations
@@ -43,11 +45,12 @@ class RunRequest:
     detach: bool = False
     deps: bool = True
     service_ports: bool = False
+    tty: bool = False  # PID 1 gets a pty; attached, our terminal is relayed to it
 
 
 def oneoff_service(spec: Service, request: RunRequest, name: str) -> Service:
     """The service as the one-off runs it (pure)."""
-    update: dict[str, object] = {"container_name": name, "restart": "no", "max_retries": None}
+    update: dict[str, object] = {"container_name": name, "restart": "no", "max_retries": None, "tty": request.tty}
     if request.command:
         update["command"] = request.command
     if request.entrypoint is not None:
@@ -83,8 +86,13 @@ def run_oneoff(engine: Engine, loaded: LoadedProject, events: Events, request: R
         print(name)
         return 0
     try:
-        engine.containers.start(cid, stdin=stdin)
-        _follow(engine, cid)
+        if request.tty:
+            from runtime.terminal import attach_console
+
+            attach_console(lambda console: engine.containers.start(cid, console=console))
+        else:
+            engine.containers.start(cid, stdin=stdin)
+            _follow(engine, cid)
         code = engine.containers.wait(cid).exit_code or 0
     except KeyboardInterrupt:
         engine.containers.stop(cid, one.stop_grace_period)

@@ -21,6 +21,7 @@ def process_settings(service: Service) -> dict[str, Any]:
     return {
         "rlimits": tuple(Rlimit(f"RLIMIT_{name.upper()}", u.soft, u.hard) for name, u in sorted(service.ulimits.items())),
         "group_add": service.group_add,
+        "terminal": service.tty,  # Docker logs a TTY's output as one stream (stdout)
     }
 
 

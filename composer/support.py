@@ -20,7 +20,7 @@ INERT_SERVICE_KEYS = (
     "cpu_rt_period cpu_rt_runtime credential_spec develop device_cgroup_rules domainname "
     "external_links gpus ipc isolation links mac_address mem_swappiness models "
     "oom_score_adj pid platform post_start pre_start pre_stop provider pull_policy "
-    "pull_refresh_after runtime secrets stdin_open storage_opt tty use_api_socket userns_mode "
+    "pull_refresh_after runtime secrets stdin_open storage_opt use_api_socket userns_mode "
     "uts volumes_from"
 ).split()
 INERT_DEPLOY_KEYS = "mode endpoint_mode labels placement restart_policy rollback_config update_config".split()

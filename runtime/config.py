@@ -57,6 +57,7 @@ class Process:
     user_spec: str | None = None
     rlimits: tuple[Rlimit, ...] = ()
     group_add: tuple[str, ...] = ()  # group names or gids; names resolved in the container
+    terminal: bool = False  # a pty as stdin, stdout and stderr (OCI process.terminal; console.py)
 
 
 @dataclass(frozen=True)

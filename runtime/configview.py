@@ -28,7 +28,7 @@ class UserView:
 
 
 class ProcessView:
-    __slots__ = ("args", "env", "cwd", "user", "user_spec", "rlimits", "group_add")
+    __slots__ = ("args", "env", "cwd", "user", "user_spec", "rlimits", "group_add", "terminal")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.args: tuple[str, ...] = tuple(d["args"])
@@ -39,6 +39,7 @@ class ProcessView:
         self.rlimits: tuple[tuple[str, int, int], ...] = tuple(
             (r["type"], r["soft"], r["hard"]) for r in d.get("rlimits", ()))
         self.group_add: tuple[str, ...] = tuple(d.get("group_add", ()))
+        self.terminal: bool = bool(d.get("terminal", False))
 
 
 class MountView:

@@ -130,20 +130,26 @@ class ContainerStore:
         except (ProfileError, OSError) as e:
             raise SecurityError(f"container {config.name}: seccomp profile: {e}") from e
 
-    def start(self, container_id: str, stdin: int | None = None) -> ContainerState:
+    def start(self, container_id: str, stdin: int | None = None, console: int | None = None) -> ContainerState:
         """Start the container; `stdin`: an fd PID 1 reads as its stdin (else /dev/null),
-        e.g. the caller's own for `run` (the monitor holds it for the container's life)."""
-        return self.prepare_start(container_id, stdin).finish()
+        e.g. the caller's own for `run` (the monitor holds it for the container's life).
+        `console`, for a container with `process.terminal`: the caller's end of a console
+        socket (runtime/console.py), on which the pty's master and PID 1's output come."""
+        return self.prepare_start(container_id, stdin, console).finish()
 
-    def prepare_start(self, container_id: str, stdin: int | None = None) -> PendingStart:
+    def prepare_start(self, container_id: str, stdin: int | None = None, console: int | None = None) -> PendingStart:
         """The first half of `start`: fork the monitor and create the cgroup, run nothing yet.
 
         The monitor's set-up and the cgroup creation (the fork server's boot, too, for the
-        first start of a process) can so happen ahead of time, e.g. for every container of a stack at once, while the
-        `finish()`es follow the dependency order. The start lock is held until `finish()`
+        first start of a process) can so happen ahead of time, e.g. for every container of
+        a stack at once, while the `finish()`es follow the dependency order. The start lock is held until `finish()`
         or `cancel()`; a monitor whose caller vanished exits quietly (its go pipe hits EOF).
         """
         config = self.config(container_id)
+        if console is not None and not config.process.terminal:
+            raise ContainerError(f"container {config.name}: a console needs process.terminal")
+        if stdin is not None and config.process.terminal:
+            raise ContainerError(f"container {config.name}: with a terminal, PID 1 reads its pty, not a stdin")
         paths = self._paths(container_id)
         self._observe(container_id)
         lock = st.locked(paths.run_dir / "start.lock")  # two starts never spawn two monitors
@@ -157,7 +163,9 @@ class ContainerStore:
             paths.stop_request.unlink(missing_ok=True)
             paths.paused.unlink(missing_ok=True)  # left by a container that died while paused
             paths.rootfs.mkdir(parents=True, exist_ok=True)
-            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config, stdin))
+            # A terminal's PID 1 reads the pty: the monitor's stdin carries the console socket.
+            monitor_stdin = console if console is not None else stdin
+            return PendingStart(self, config, lock, _BootedMonitor.spawn(self, config, monitor_stdin))
         except BaseException:
             lock.__exit__()
             raise

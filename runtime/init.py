@@ -266,7 +266,12 @@ class ContainerInit:
             join_cgroup(self.join_files)
             step = "preparing the container process"
             os.setsid()
-            # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`).
+            # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`);
+            # with a terminal, the pty's slave (stdout_fd) is stdin too and the session's tty.
+            if self.config.process.terminal:
+                from runtime.console import take_terminal
+
+                take_terminal(self.stdout_fd)
             os.dup2(self.stdout_fd, 1)
             os.dup2(self.stderr_fd, 2)
             for fd in {self.stdout_fd, self.stderr_fd} - {0, 1, 2}:

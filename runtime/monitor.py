@@ -3,9 +3,9 @@
 Started by `ContainerStore.start`; imports only the standard library and `runtime`;
 single-threaded, so it may fork. In a session of its own, it forks the container's PID 1
 through an intermediate child (init.py), reports "started pid N" or the error on the
-report fd, then stays as PID 1's parent: it pumps stdout/stderr into the json-file log,
-delivers stop requests, records the exit code and OOM kills, applies the restart policy,
-exits.
+report fd, then stays as PID 1's parent: it pumps stdout/stderr (or a pty: console.py)
+into the json-file log, delivers stop requests, records the exit code and OOM kills,
+applies the restart policy, exits.
 
 Start hand-over: the caller creates the cgroup while this process reads its config and writes
 its description (cgroups/joined.py) on the "go" fd; EOF without it means the caller
@@ -31,6 +31,7 @@ caller kills PID 1 and the cgroup itself (containers.py).
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import time
@@ -46,6 +47,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from runtime.console import Console
     from runtime.health import HealthChecker
     from runtime.jsonlog import Stream
 
@@ -97,6 +99,8 @@ class Monitor:
         self.oom_before = 0
         self.started = 0.0
         self.health: HealthChecker | None = None  # only with a healthcheck (runtime/health.py)
+        self.console: Console | None = None  # only with process.terminal (runtime/console.py)
+        self.outputs: dict[int, Stream] = {}  # PID 1's output: read end → log stream
 
     # --- main flow ----------------------------------------------------------------------
 
@@ -266,8 +270,7 @@ class Monitor:
           waits for an RCU grace period (5-20 ms); PID 1 waits for the "joined" byte.
         """
         assert self.cgroup is not None
-        out_r, out_w = os.pipe2(os.O_CLOEXEC)
-        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        outputs, (out_w, err_w) = self._open_outputs()
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         joined_r, joined_w = os.pipe2(os.O_CLOEXEC)
         self.oom_before = self.cgroup.oom_kill_count()
@@ -282,7 +285,7 @@ class Monitor:
         if child == 0:
             try:
                 self._reset_signals()
-                for fd in (out_r, err_r, sync_r, joined_w):
+                for fd in (*outputs, sync_r, joined_w):
                     os.close(fd)
                 protocol.send_pid(sync_w, init.enter_and_fork(self.config, intermediate_joins, pid1))
                 os._exit(0)
@@ -291,7 +294,7 @@ class Monitor:
                     protocol.send_error(sync_w, f"entering the container's namespaces: {describe(e)}", 1)
                 finally:
                     os._exit(1)
-        for fd in (out_w, err_w, sync_w, joined_r):
+        for fd in {out_w, err_w, sync_w, joined_r}:
             os.close(fd)
         earlier: tuple[bytes, ...] = ()
         join_error = None
@@ -307,14 +310,32 @@ class Monitor:
         # PID 1's own error first: a PID 1 that failed early has exited, so moving it failed too.
         error = result.error or (f"joining the container's cgroup: {join_error}" if join_error else None)
         if error is not None or result.pid is None:
-            for fd in (out_r, err_r):
+            for fd in outputs:
                 os.close(fd)
+            self._close_console()
             if result.pid is not None:
                 self._reap(result.pid, block=True)
             self.cgroup.kill_all()
             raise StartFailed(error or "the container's init vanished before it started", result.exit_code or 1)
-        self.out_r, self.err_r = out_r, err_r
+        self.outputs = outputs
         return result.pid
+
+    def _open_outputs(self) -> tuple[dict[int, Stream], tuple[int, int]]:
+        """PID 1's output (read ends → log stream) and its stdout and stderr: two pipes,
+        or with `process.terminal` one pty, the slave all of PID 1's stdio (console.py)."""
+        if self.config.process.terminal:
+            from runtime.console import Console
+
+            self.console = Console.open(0)  # the caller's console socket, if it gave one
+            return {self.console.master: "stdout"}, (self.console.slave, self.console.slave)
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        return {out_r: "stdout", err_r: "stderr"}, (out_w, err_w)
+
+    def _close_console(self) -> None:
+        if self.console is not None:
+            self.console.close()
+            self.console = None
 
     def _move_into_cgroup(self, pid: int, joined_w: int) -> str | None:
         """Move PID 1 in and tell it so; the failure, described (PID 1 is then killed)."""
@@ -348,9 +369,7 @@ class Monitor:
     def _supervise(self, pid: int) -> tuple[int, bool]:
         """Pump logs and deliver stops until PID 1 has exited and the pipes are drained."""
         assert self.cgroup is not None
-        streams: dict[int, tuple[Stream, LineSplitter]] = {
-            self.out_r: ("stdout", LineSplitter()), self.err_r: ("stderr", LineSplitter()),
-        }
+        streams = {fd: (name, LineSplitter()) for fd, name in self.outputs.items()}
         poller = select.poll()
         for fd in (*streams, self.wake_r):
             poller.register(fd, select.POLLIN)
@@ -379,6 +398,7 @@ class Monitor:
                 break
         for fd in list(streams):
             os.close(fd)
+        self._close_console()  # the caller's relay ends; it reads the exit code from the record
         code = records.exit_code_from_status(status)
         oom = code == 128 + signals.SIGKILL and self.cgroup.oom_kill_count() > self.oom_before
         return code, oom
@@ -411,8 +431,15 @@ class Monitor:
 
     def _pump(self, fd: int, streams: dict[int, tuple[Stream, LineSplitter]], poller: select.poll) -> None:
         name, splitter = streams[fd]
-        data = os.read(fd, 65536)
+        try:
+            data = os.read(fd, 65536)
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+            data = b""  # a pty's master once no process holds the slave any more
         if data:
+            if self.console is not None:
+                self.console.forward(data)
             self.log.write(name, splitter.feed(data))
             return
         self.log.write(name, splitter.flush())

@@ -109,7 +109,7 @@ def test_each_kept_key_is_reported_once(tmp_path: Path) -> None:
     warnings = unsupported_settings(load(tmp_path, STACK))  # type: ignore[arg-type]
     assert "services.web.logging.driver: syslog is not supported, logs are written as json-file" in warnings
     for key in ("build", "secrets", "configs", "gpus", "post_start", "pre_stop", "develop",
-                "models", "pull_policy", "cpu_rt_period", "links", "volumes_from", "tty", "stdin_open",
+                "models", "pull_policy", "cpu_rt_period", "links", "volumes_from", "stdin_open",
                 "pid", "blkio_config", "deploy.mode", "deploy.restart_policy", "volumes[0].bind.propagation"):
         assert warnings.count(f"services.web.{key}: not supported yet, ignored") == 1, key
     assert "services.web.label_file: not supported yet, ignored" not in warnings  # read into labels

@@ -1,9 +1,5 @@
-"""`pycompose image import [-c CHANGE]...` and `pycompose image load [-i ARCHIVE]`, as
-`docker import` and `docker load`: the ways an image gets a config (Cmd, Env,
-Healthcheck, ...) besides its root filesystem.
-
-No `from __future__ import annotations`: typer reads these signatures at each start.
-"""
+"""`images` and the `image` group: import (with `-c`, as `docker import`), load (a `docker
+save` or OCI layout archive, as `docker load`), ls, rm."""
 
 import shutil
 import sys
@@ -13,9 +9,21 @@ from typing import Annotated
 
 import typer
 
+from composer.commands.context import engine
+from composer.commands.options import QuietIdsOpt
 from composer.errors import PycomposeError
 
+image_app = typer.Typer(help="Manage images.", no_args_is_help=True)
 
+
+def images(quiet: QuietIdsOpt = False) -> None:
+    """List images in the store."""
+    from composer.images import image_rows
+
+    print(image_rows(engine().images.list(), quiet))
+
+
+@image_app.command(name="import")
 def image_import(
     tarball: Annotated[Path, typer.Argument(help="Root filesystem tarball (.tar, .tar.gz, .tar.xz).")],
     reference: Annotated[str, typer.Argument(help="NAME[:TAG]")],
@@ -24,7 +32,6 @@ def image_import(
         "USER, WORKDIR or HEALTHCHECK (repeatable).")] = None,
 ) -> None:
     """Make a one-layer image from a root filesystem tarball (like `docker import`)."""
-    from composer.cli import engine
     from composer.imagechanges import apply_changes
     from runtime.images import ImageConfig
 
@@ -35,14 +42,13 @@ def image_import(
     print(image.id)
 
 
+@image_app.command(name="load")
 def image_load(
     input_: Annotated[Path | None, typer.Option(
         "--input", "-i", help="Read from a tar archive file (docker save or OCI layout), instead of STDIN.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Suppress the load output.")] = False,
 ) -> None:
     """Load images from a `docker save` archive or an OCI image layout tar (like `docker load`)."""
-    from composer.cli import engine
-
     store = engine().images
     if input_ is not None:
         images = store.load_archive(input_)
@@ -60,3 +66,18 @@ def image_load(
             print(f"Loaded image: {name}")
         if not names:
             print(f"Loaded image ID: {image.id}")
+
+
+@image_app.command(name="ls")
+def image_ls(quiet: QuietIdsOpt = False) -> None:
+    """List images in the store."""
+    images(quiet)
+
+
+@image_app.command(name="rm")
+def image_rm(references: Annotated[list[str], typer.Argument(help="Images to remove.")]) -> None:
+    """Remove images (layers no longer used are deleted)."""
+    store = engine().images
+    for reference in references:
+        store.remove(reference)
+        print(f"Untagged: {reference}")
