@@ -46,11 +46,13 @@ def _log_records(stack: Stack, container_id: str) -> list[dict[str, str]]:
 
 def test_pid_1_gets_a_pty_of_our_size_and_its_exit_code_is_ours(stack: Stack, terminals: list[TerminalSession]) -> None:
     stack.write(STACK)
-    session = _run(stack, terminals, "--rm", "app", "sh", "-c",
-                   "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty; stty size; exit 3")
+    session = _run(stack, terminals, "--rm", "-u", "nobody", "app", "sh", "-c",
+                   "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty; stty size; "
+                   "echo name=$(tty) owner=$(stat -c %U $(tty)); exit 3")
     code, out = session.finish()
     assert code == 3, out
     assert "on-a-tty" in out and "30 100" in out
+    assert "name=/dev/pts/0 owner=nobody" in out  # the container's own devpts, the user's terminal
     assert [r for r in stack.ps() if "-run-" in str(r["Name"])] == []  # --rm
 
 
