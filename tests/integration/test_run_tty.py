@@ -115,16 +115,20 @@ def test_a_tty_service_runs_on_a_pty_its_output_one_logged_stream(stack: Stack) 
       app:
         image: busybox
         tty: true
-        command: ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo on-a-tty; echo to-err >&2; exit 2"]
+        restart: on-failure:1
+        command: ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo on-$$(tty); echo to-err >&2; exit 2"]
     """)
     result = stack.run("up", "-d")
     assert "tty" not in result.stderr  # acted on, not warned about
+    once = [("stdout", "on-/dev/pts/0\r\n"), ("stdout", "to-err\r\n")]
     deadline = time.monotonic() + 30
-    while stack.by_service()["app"]["State"] == "running" and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        row = stack.by_service()["app"]
+        records = [(r["stream"], r["log"]) for r in _log_records(stack, str(row["ID"]))]
+        if row["State"] == "exited" and len(records) == 4:
+            break
         time.sleep(0.2)
-    row = stack.by_service()["app"]
     assert row["ExitCode"] == 2, row
-    assert [(r["stream"], r["log"]) for r in _log_records(stack, str(row["ID"]))] == [
-        ("stdout", "on-a-tty\r\n"), ("stdout", "to-err\r\n")]
+    assert records == once + once  # the restart got a pty of its own too
     logs = stack.run("logs", "--no-log-prefix", "app").stdout
-    assert logs.splitlines() == ["on-a-tty", "to-err"]
+    assert logs.splitlines() == ["on-/dev/pts/0", "to-err"] * 2
