@@ -86,20 +86,26 @@ def run_oneoff(engine: Engine, loaded: LoadedProject, events: Events, request: R
         print(name)
         return 0
     try:
-        if request.tty:
+        return _attached(engine, cid, request.tty, stdin, one.stop_grace_period)
+    finally:  # also when it could not start, as `docker compose run --rm`
+        if request.remove:
+            remove_container(engine, cid, 0, NameTable(engine, run_project, oneoff=True))
+
+
+def _attached(engine: Engine, cid: str, tty: bool, stdin: int | None, grace: float | None) -> int:
+    """Start the one-off, relay its terminal or print its output until it exits; its code."""
+    try:
+        if tty:
             from runtime.terminal import attach_console
 
             attach_console(lambda console: engine.containers.start(cid, console=console))
         else:
             engine.containers.start(cid, stdin=stdin)
             _follow(engine, cid)
-        code = engine.containers.wait(cid).exit_code or 0
+        return engine.containers.wait(cid).exit_code or 0
     except KeyboardInterrupt:
-        engine.containers.stop(cid, one.stop_grace_period)
-        code = 130
-    if request.remove:
-        remove_container(engine, cid, 0, NameTable(engine, run_project, oneoff=True))
-    return code
+        engine.containers.stop(cid, grace)
+        return 130
 
 
 def _create(engine: Engine, loaded: LoadedProject, project: Project, service: str, events: Events) -> str:

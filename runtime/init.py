@@ -247,8 +247,9 @@ class ContainerInit:
 
     def __init__(self, config: ConfigView, rootfs: str, upper: str, work: str,
                  stdout_fd: int, stderr_fd: int, sync_fd: int, joined_fd: int = -1,
-                 join_files: Sequence[str] = ()) -> None:
+                 join_files: Sequence[str] = (), console_fd: int = -1) -> None:
         self.config = config
+        self.console_fd = console_fd  # >= 0: open the pty here and send its master (console.py)
         self.joined_fd = joined_fd  # >= 0: wait here for the monitor to move us into the cgroup
         self.join_files = join_files  # else, if any: write "0" into them (move ourselves in)
         self.rootfs = rootfs
@@ -266,12 +267,7 @@ class ContainerInit:
             join_cgroup(self.join_files)
             step = "preparing the container process"
             os.setsid()
-            # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`);
-            # with a terminal, the pty's slave (stdout_fd) is stdin too and the session's tty.
-            if self.config.process.terminal:
-                from runtime.console import take_terminal
-
-                take_terminal(self.stdout_fd)
+            # stdin stays the monitor's: /dev/null, or what `start(stdin=)` handed it (`run`).
             os.dup2(self.stdout_fd, 1)
             os.dup2(self.stderr_fd, 2)
             for fd in {self.stdout_fd, self.stderr_fd} - {0, 1, 2}:
@@ -302,6 +298,11 @@ class ContainerInit:
                 step = "joining the container's cgroup"
                 if os.read(self.joined_fd, 1) != b"1":
                     raise StartError("the monitor could not move it into its cgroup")
+            if self.console_fd >= 0:
+                step = "opening the container's terminal"
+                from runtime.console import become_terminal  # loaded by the monitor: no file access
+
+                become_terminal(self.console_fd, user.uid)
             step = "setting ulimits"
             limits.apply_rlimits(c.process.rlimits)
             step = "switching to the user and applying capabilities and seccomp"

@@ -277,9 +277,10 @@ class Monitor:
         cheap = self.cgroup.self_join_files()
         cgroupns = any(ns.type == "cgroup" for ns in self.config.namespaces)
         from_outside = not cgroupns and not cheap
+        console_fd = self.console.pid1_end() if self.console is not None else -1
         pid1 = init.ContainerInit(self.config, self.paths.rootfs, self.paths.upper, self.paths.work,
                                   out_w, err_w, sync_w, joined_r if from_outside else -1,
-                                  join_files=() if cgroupns else cheap)
+                                  join_files=() if cgroupns else cheap, console_fd=console_fd)
         intermediate_joins = (cheap or self.cgroup.procs_files()) if cgroupns else ()
         child = os.fork()
         if child == 0:
@@ -294,7 +295,7 @@ class Monitor:
                     protocol.send_error(sync_w, f"entering the container's namespaces: {describe(e)}", 1)
                 finally:
                     os._exit(1)
-        for fd in {out_w, err_w, sync_w, joined_r}:
+        for fd in {out_w, err_w, sync_w, joined_r, console_fd} - {-1}:
             os.close(fd)
         earlier: tuple[bytes, ...] = ()
         join_error = None
@@ -309,6 +310,12 @@ class Monitor:
         self.started = time.monotonic()
         # PID 1's own error first: a PID 1 that failed early has exited, so moving it failed too.
         error = result.error or (f"joining the container's cgroup: {join_error}" if join_error else None)
+        if error is None and self.console is not None:
+            master = self.console.receive()
+            if master is None:
+                error = "opening the container's terminal: PID 1 sent no pty"
+            else:
+                outputs = {master: "stdout"}
         if error is not None or result.pid is None:
             for fd in outputs:
                 os.close(fd)
@@ -321,13 +328,15 @@ class Monitor:
         return result.pid
 
     def _open_outputs(self) -> tuple[dict[int, Stream], tuple[int, int]]:
-        """PID 1's output (read ends → log stream) and its stdout and stderr: two pipes,
-        or with `process.terminal` one pty, the slave all of PID 1's stdio (console.py)."""
+        """PID 1's output (read ends → log stream) and its stdout and stderr: two pipes;
+        with `process.terminal`, none yet (PID 1 makes a pty its stdio and sends us the
+        master: console.py), /dev/null until then."""
         if self.config.process.terminal:
             from runtime.console import Console
 
-            self.console = Console.open(0)  # the caller's console socket, if it gave one
-            return {self.console.master: "stdout"}, (self.console.slave, self.console.slave)
+            self.console = Console.prepare(0)  # the caller's console socket, if it gave one
+            null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+            return {}, (null, null)
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         return {out_r: "stdout", err_r: "stderr"}, (out_w, err_w)

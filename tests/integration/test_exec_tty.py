@@ -2,53 +2,23 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import select
-import struct
-import subprocess
-import sys
-import termios
-import time
 
 from tests.integration.stackkit import Stack
+from tests.integration.terminal import TerminalSession
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 
 
 def _run_on_a_terminal(stack: Stack, *args: str, keys: bytes = b"") -> tuple[int, str]:
     """Run the CLI with a pty of 30x100 as its stdin/stdout/stderr; (exit code, output)."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "composer", "-p", stack.project, *args],
-        cwd=stack.directory, env=stack.roots.env(), stdin=slave, stdout=slave, stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    output = b""
+    session = TerminalSession(stack, *args)
     try:
         if keys:  # typed ahead, before the CLI is even up: nothing may be lost
-            os.write(master, keys)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the CLI and all its children closed the terminal
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif process.poll() is not None:
-                break
-        return process.wait(timeout=30), output.decode(errors="replace")
+            session.write(keys)
+        return session.finish()
     finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
+        session.close()
 
 
 def test_exec_from_a_terminal_gets_its_own_pty_with_our_size(stack: Stack) -> None:

@@ -54,3 +54,10 @@ def test_run_detached_no_deps_and_overrides(stack: Stack) -> None:
     out = stack.run("run", "--rm", "--no-deps", "-u", "nobody", "-w", "/tmp", "--entrypoint", "sh -c",
                     "app", "echo $(id -un) $(pwd)").stdout
     assert out.strip() == "nobody /tmp"
+
+
+def test_run_rm_removes_a_one_off_that_could_not_start(stack: Stack) -> None:
+    stack.write(STACK)
+    result = stack.run("run", "--rm", "--no-deps", "app", "no-such-command", check=False)
+    assert result.returncode == 1 and 'exec: "no-such-command": executable file not found' in result.stderr
+    assert stack.ps() == []

@@ -46,11 +46,13 @@ def _log_records(stack: Stack, container_id: str) -> list[dict[str, str]]:
 
 def test_pid_1_gets_a_pty_of_our_size_and_its_exit_code_is_ours(stack: Stack, terminals: list[TerminalSession]) -> None:
     stack.write(STACK)
-    session = _run(stack, terminals, "--rm", "app", "sh", "-c",
-                   "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty; stty size; exit 3")
+    session = _run(stack, terminals, "--rm", "-u", "nobody", "app", "sh", "-c",
+                   "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty; stty size; "
+                   "echo name=$(tty) owner=$(stat -c %U $(tty)); exit 3")
     code, out = session.finish()
     assert code == 3, out
     assert "on-a-tty" in out and "30 100" in out
+    assert "name=/dev/pts/0 owner=nobody" in out  # the container's own devpts, the user's terminal
     assert [r for r in stack.ps() if "-run-" in str(r["Name"])] == []  # --rm
 
 
@@ -113,16 +115,20 @@ def test_a_tty_service_runs_on_a_pty_its_output_one_logged_stream(stack: Stack) 
       app:
         image: busybox
         tty: true
-        command: ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo on-a-tty; echo to-err >&2; exit 2"]
+        restart: on-failure:1
+        command: ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo on-$$(tty); echo to-err >&2; exit 2"]
     """)
     result = stack.run("up", "-d")
     assert "tty" not in result.stderr  # acted on, not warned about
+    once = [("stdout", "on-/dev/pts/0\r\n"), ("stdout", "to-err\r\n")]
     deadline = time.monotonic() + 30
-    while stack.by_service()["app"]["State"] == "running" and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        row = stack.by_service()["app"]
+        records = [(r["stream"], r["log"]) for r in _log_records(stack, str(row["ID"]))]
+        if row["State"] == "exited" and len(records) == 4:
+            break
         time.sleep(0.2)
-    row = stack.by_service()["app"]
     assert row["ExitCode"] == 2, row
-    assert [(r["stream"], r["log"]) for r in _log_records(stack, str(row["ID"]))] == [
-        ("stdout", "on-a-tty\r\n"), ("stdout", "to-err\r\n")]
+    assert records == once + once  # the restart got a pty of its own too
     logs = stack.run("logs", "--no-log-prefix", "app").stdout
-    assert logs.splitlines() == ["on-a-tty", "to-err"]
+    assert logs.splitlines() == ["on-/dev/pts/0", "to-err"] * 2
