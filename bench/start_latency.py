@@ -6,7 +6,10 @@ cgroup): with Docker's security defaults (14 capabilities, seccomp profile, mask
 read-only paths, devices cgroup: the default `Security`), with none of them (what
 confinement costs), and "cold": with the fork server stopped before each start, as the
 first start of a CLI process pays its interpreter boot. Rounds are interleaved (each
-variant once per round), so that load changes on a shared host hit every variant alike. crun (and runc) run an OCI bundle made by `crun spec` (no
+variant once per round), so that load changes on a shared host hit every variant alike,
+in a new random order each round: a write into cgroup.procs (crun's and runc's on this
+cgroup v1 host; ours only on v2) waits for an RCU grace period unless another such write
+ended moments before, so a fixed order would hand one runtime the other's warm lock. crun (and runc) run an OCI bundle made by `crun spec` (no
 overlay: a plain rootfs directory; crun's default capabilities and masked paths, no
 seccomp). Also printed: compiling Docker's profile with libseccomp, which a create pays
 only when the program cache (data root) does not have it yet.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import statistics
 import subprocess
@@ -129,9 +133,11 @@ def main() -> None:
             if shutil.which(binary):
                 variants[f"{binary} run"] = oci_run(binary, bundle)
         results: dict[str, list[float]] = {name: [] for name in variants}
+        order = list(variants)
         for round_ in range(args.runs + 1):  # interleaved: load changes hit every variant alike
-            for name, run_once in variants.items():
-                elapsed = run_once()
+            random.shuffle(order)  # see the module docstring: who follows a cgroup.procs writer
+            for name in order:
+                elapsed = variants[name]()
                 if round_:  # the first round warms caches
                     results[name].append(elapsed)
         print(f"{'runtime':<22} {'median ms':>10} {'p90 ms':>8}")
