@@ -333,7 +333,8 @@ def test_merge_rules_of_the_spec(tmp_path: Path) -> None:
     assert web.environment == {"A": "1", "B": "1"}  # env_file: one value or a list, appended
     assert [(s.source, s.target) for s in web.secrets] == [("s1", None), ("s3", "/x")]  # by target
     mount = web.volumes[0]
-    assert (mount.source, mount.read_only) == (str(tmp_path / "two"), True)  # merged by target
+    # By target, the later entry whole (compose-go's EnforceUnicity): read_only is not inherited.
+    assert (mount.source, mount.read_only) == (str(tmp_path / "two"), False)
     assert web.annotations == {"a": "1", "b": "2"}
     assert web.build is not None and web.build.args == {"A": "1", "B": "2"}
     assert web.profiles == ("p", "q")
