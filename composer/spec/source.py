@@ -289,6 +289,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str, text: str) -> SpecError:
         return SpecError(
             "invalid YAML: tab character", where=where, hint="indent with spaces, not tabs"
         )
+    if problem.startswith("found undefined alias") and mark:
+        alias = re.match(r"\*[^\s,\[\]{}]+", _line_at(text, mark.line)[mark.column:])
+        if alias:
+            return SpecError(f"invalid YAML: undefined alias {alias[0]}", where=where,
+                             hint=f"define the anchor &{alias[0][1:]} before using it")
     if problem.startswith("could not determine a constructor for the tag"):
         tag = problem.rsplit(" ", 1)[-1]
         return SpecError(
@@ -301,5 +306,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str, text: str) -> SpecError:
 
 
 def _char_at(text: str, line: int, column: int) -> str:
+    return _line_at(text, line)[column : column + 1]
+
+
+def _line_at(text: str, line: int) -> str:
     lines = text.splitlines()
-    return lines[line][column : column + 1] if line < len(lines) else ""
+    return lines[line] if line < len(lines) else ""

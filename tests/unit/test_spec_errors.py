@@ -52,6 +52,12 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
         "stack.yaml:3:12: unknown YAML tag '!foo' (pycompose knows !reset and !override)",
     ),
     (
+        "undefined alias",
+        "services:\n  web:\n    image: x\n    command: [a, *nope]\n",
+        SpecError,
+        "stack.yaml:4:18: invalid YAML: undefined alias *nope (define the anchor &nope before using it)",
+    ),
+    (
         "top not map",
         "- a\n- b\n",
         SpecError,
