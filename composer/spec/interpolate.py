@@ -129,6 +129,8 @@ def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
         if isinstance(node, PosDict):
             changed = {}
             for key, value in node.items():
+                if type(value) is str and "$" not in value:
+                    continue  # most values: nothing to substitute
                 new = walk(value, (*path, key))
                 if new is not value:
                     changed[key] = new
@@ -138,7 +140,7 @@ def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
             out.key_pos, out.value_pos = node.key_pos, node.value_pos
             return out
         if isinstance(node, PosList):
-            values = [walk(v, (*path, i)) for i, v in enumerate(node)]
+            values = [v if type(v) is str and "$" not in v else walk(v, (*path, i)) for i, v in enumerate(node)]
             if all(new is old for new, old in zip(values, node, strict=True)):
                 return node
             items = PosList(values, node.pos)
