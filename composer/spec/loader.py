@@ -1,10 +1,12 @@
 """`load_project`: stack files in, one validated `Project` out.
 
-Phases, each a small module: read YAML with positions (`source`) → interpolate
-(`interpolate`) → per-file normalisation (`normalize`) → merge files (`merge`) →
-key check: unknown keys fail, unsupported ones warn (`keys`) → models (`validate`)
-→ cross-references and cycles (`references`). Pure: the environment and the
-directory come in as arguments; nothing reads or changes process state.
+Phases, each a small module: read YAML with positions (`yamlfile`) → interpolate
+(`interpolate`) → per-file normalisation (`normalize`) → merge files and keep one
+entry per key in unique lists (`merge`, `unicity`) → key check: unknown keys fail,
+unsupported ones warn (`keys`) → models (`validate`) → cross-references and cycles
+(`references`). Pure: the environment and the
+directory come in as arguments; nothing reads or changes process state (the cyclic
+garbage collector is only paused while a load runs).
 """
 
 from __future__ import annotations
