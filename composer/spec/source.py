@@ -32,14 +32,17 @@ class Pos(NamedTuple):
 class PosDict(dict[str, Any]):
     """A mapping with the position of itself, of each key and of each value."""
 
-    # Of a file's top mapping: whether the file has !reset or !override (False lets merging skip a walk).
-    merge_tags = True
+    # Slots: a large file has thousands of mappings (no instance dict for each, less for
+    # the garbage collector to walk). merge_tags, of a file's top mapping: whether the
+    # file has !reset or !override (False lets merging skip a walk).
+    __slots__ = ("pos", "key_pos", "value_pos", "merge_tags")
 
     def __init__(self, *args: Any, pos: Pos | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pos = pos
         self.key_pos: dict[str, Pos] = {}
         self.value_pos: dict[str, Pos] = {}
+        self.merge_tags = True
 
     def clone(self) -> PosDict:
         """A shallow copy, positions included."""
@@ -56,6 +59,8 @@ class PosDict(dict[str, Any]):
 
 
 class PosList(list[Any]):
+    __slots__ = ("pos", "item_pos")
+
     def __init__(self, items: Iterable[Any] = (), pos: Pos | None = None) -> None:
         super().__init__(items)
         self.pos = pos
