@@ -1,8 +1,8 @@
 """Loading and validating stack files: pycompose next to docker-compose 1.29, same files, same run.
 
-Files: the corpus' full-example.yml reduced to what docker-compose 1.29 (Debian's, Python)
-accepts, so both tools do the same work on it (its newer keys removed, its dangling
-references defined), and a generated 200-service stack. Also pycompose alone on the
+Files: a generated one-service stack, the corpus' full-example.yml reduced to what
+docker-compose 1.29 (Debian's, Python) accepts, so both tools do the same work on it (its
+newer keys removed, its dangling references defined), and a generated 200-service stack. Also pycompose alone on the
 unreduced full-example.yml (cross-reference checks off, as it is a field fixture).
 
 - in process: median time of a load after a warm-up one, so interpreter start and
@@ -200,7 +200,9 @@ def main() -> None:
         directory = Path(tmp)
         full = compatible_full_example(directory)
         big = generated_stack(directory, args.services)
-        files = {"full-example (1.29-compatible)": full, f"generated {args.services} services": big}
+        small = generated_stack(directory, 1)
+        files = {"generated 1 service": small, "full-example (1.29-compatible)": full,
+                 f"generated {args.services} services": big}
         print(f"in process, median of {args.reps} (interpreter start and imports excluded):")
         print(f"  {'full-example.yml as is':34s} pycompose "
               f"{ms(pycompose_in_process(LOADER_DIR / 'full-example.yml', args.reps, consistency=False))}"

@@ -7,12 +7,17 @@ same cache key for the same command line.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from composer.engine import DEFAULT_CGROUP_PARENT, DEFAULT_DATA_ROOT, DEFAULT_RUN_ROOT, Engine
 from composer.errors import PycomposeError
 from composer.upcache import StackInputs
+
+if TYPE_CHECKING:
+    from composer.models import Project
 
 
 def engine_from(environ: Mapping[str, str]) -> Engine:
@@ -52,3 +57,17 @@ def stack_inputs_from(files: Sequence[Path], project_name: str | None, project_d
         workdir=str(project_directory.absolute()) if project_directory else None,
         env_file=str(env_file.absolute()) if env_file else None,
     )
+
+
+def load_validated(inputs: StackInputs, env: Mapping[str, str], consistency: bool = True) -> Project:
+    """The validated project of *inputs*, its warnings printed (without the engine's imports)."""
+    from composer.spec import load_project
+
+    project = load_project(
+        [Path(f) for f in inputs.files], env=env, project_name=inputs.project_name,
+        workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
+        env_file=Path(inputs.env_file) if inputs.env_file else None, consistency=consistency,
+    )
+    for warning in project.warnings:
+        print(f"WARN: {warning}", file=sys.stderr)
+    return project

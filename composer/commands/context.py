@@ -71,16 +71,9 @@ def load(files: list[Path] | None = None, project_name: str | None = None, requi
 
 def load_validated(inputs: "StackInputs", env: "Mapping[str, str]", consistency: bool = True) -> "Project":
     """The validated project of *inputs*, its warnings printed (without the engine's imports)."""
-    from composer.spec import load_project
+    from composer.inputs import load_validated as load  # shared with the `config -q` fast path
 
-    project = load_project(
-        [Path(f) for f in inputs.files], env=env, project_name=inputs.project_name,
-        workdir=Path(inputs.workdir) if inputs.workdir else None, profiles=inputs.profiles,
-        env_file=Path(inputs.env_file) if inputs.env_file else None, consistency=consistency,
-    )
-    for warning in project.warnings:
-        print(f"WARN: {warning}", file=sys.stderr)
-    return project
+    return load(inputs, env, consistency)
 
 
 def explicit_project(project_name: str | None) -> str | None:

@@ -17,8 +17,9 @@ from composer.errors import SpecError
 from composer.spec.interpolate import Interpolator, interpolate_tree
 from composer.spec.merge import merge_files, merge_service
 from composer.spec.normalize import FileNormalizer
-from composer.spec.source import PathPart, PosDict, PosList, load_file, spec_error
+from composer.spec.source import PathPart, PosDict, PosList, spec_error
 from composer.spec.values import describe
+from composer.spec.yamlfile import load_file
 
 _SECTIONS = ("services", "networks", "volumes")
 

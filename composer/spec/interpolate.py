@@ -117,38 +117,49 @@ def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
     modified. Every value that cannot be substituted (``${VAR:?message}``, bad syntax) is
     reported, all together.
     """
-    problems: list[SpecError] = []
+    walker = _Walker(root, interpolator)
+    result = walker.walk(root, ())
+    if walker.problems:
+        raise spec_errors(walker.problems)
+    return result
 
-    def walk(node: Any, path: tuple[PathPart, ...]) -> Any:
+
+class _Walker:
+    def __init__(self, root: Any, interpolator: Interpolator) -> None:
+        self.root, self.interpolator = root, interpolator
+        self.problems: list[SpecError] = []
+
+    def walk(self, node: Any, path: tuple[PathPart, ...]) -> Any:
         if isinstance(node, str):
             try:
-                return interpolator.substitute(node)
+                return self.interpolator.substitute(node)
             except InvalidValue as exc:
-                problems.append(spec_error(root, path, exc.message, exc.hint))
+                self.problems.append(spec_error(self.root, path, exc.message, exc.hint))
                 return node
         if isinstance(node, PosDict):
-            changed = {}
-            for key, value in node.items():
-                new = walk(value, (*path, key))
-                if new is not value:
-                    changed[key] = new
-            if not changed:
-                return node
-            out = PosDict({**node, **changed}, pos=node.pos)
-            out.key_pos, out.value_pos = node.key_pos, node.value_pos
-            return out
+            return self.mapping(node, path)
         if isinstance(node, PosList):
-            values = [walk(v, (*path, i)) for i, v in enumerate(node)]
+            walk = self.walk
+            values = [v if type(v) is str and "$" not in v else walk(v, (*path, i)) for i, v in enumerate(node)]
             if all(new is old for new, old in zip(values, node, strict=True)):
                 return node
             items = PosList(values, node.pos)
             items.item_pos = node.item_pos
             return items
         if isinstance(node, Override):
-            return Override(walk(node.value, path))
+            return Override(self.walk(node.value, path))
         return node
 
-    result = walk(root, ())
-    if problems:
-        raise spec_errors(problems)
-    return result
+    def mapping(self, node: PosDict, path: tuple[PathPart, ...]) -> PosDict:
+        changed = {}
+        for key, value in node.items():
+            if type(value) is str and "$" not in value:
+                continue  # most values: nothing to substitute
+            new = self.walk(value, (*path, key))
+            if new is not value:
+                changed[key] = new
+        if not changed:
+            return node
+        out = PosDict({**node, **changed}, pos=node.pos)
+        out.key_pos, out.value_pos = node.key_pos, node.value_pos
+        return out

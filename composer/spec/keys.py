@@ -140,28 +140,32 @@ class KeyChecker:
         below it); unknown keys are dropped as errors."""
         if not isinstance(node, PosDict):
             return node  # wrong types are reported by model validation
-        out = PosDict(pos=node.pos)
-        changed = False
+        dropped: set[str] = set()
+        replaced: dict[str, Any] = {}
         for key, value in node.items():
-            if key.startswith("x-"):
-                changed = True
-                continue
-            if key not in shape.spec:
-                self.errors.append(self.unknown((*path, key), key, shape.spec))
-                changed = True
-                continue
             if key not in shape.supported:
+                if key.startswith("x-"):
+                    dropped.add(key)
+                    continue
+                if key not in shape.spec:
+                    self.errors.append(self.unknown((*path, key), key, shape.spec))
+                    dropped.add(key)
+                    continue
                 self.warnings.append(f"{key_path((*path, key))}: not supported yet, ignored")
                 if not self.keep_all:
-                    changed = True
+                    dropped.add(key)
                     continue
-            new = self._descend(value, shape, key, path) if key in shape.children else value
-            changed = changed or new is not value
-            out[key] = new
-        if not changed:
-            return node
-        for key in out:
-            out.copy_positions(node, key)
+            if key in shape.children:
+                new = self._descend(value, shape, key, path)
+                if new is not value:
+                    replaced[key] = new
+        if not dropped and not replaced:
+            return node  # most mappings: nothing to leave out below them
+        out = PosDict(pos=node.pos)
+        for key, value in node.items():
+            if key not in dropped:
+                out[key] = replaced.get(key, value)
+                out.copy_positions(node, key)
         return out
 
     def unknown(self, path: tuple[PathPart, ...], key: str, allowed: frozenset[str]) -> SpecError:

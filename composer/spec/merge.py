@@ -1,9 +1,10 @@
 """Merging stack files: later files override earlier ones, as the Compose spec says.
 
 Mappings merge key by key; ``command``, ``entrypoint`` and ``healthcheck.test``
-replace; the unique resources merge by their key (service ``volumes`` by mount
-target, ``secrets`` and ``configs`` by target); keys that take one value or a list
-(``env_file``, ``dns``, ...) and other lists are appended with duplicates removed.
+replace; keys that take one value or a list (``env_file``, ``dns``, ...) and other
+lists are appended, leaving out entries equal to one already there. Then, as
+compose-go, the lists of unique entries (``ports``, ``volumes``, ``secrets``, ...)
+keep one entry per key, the last one, in the place of the first (`unicity`).
 ``!reset`` removes what earlier files set and ``!override`` replaces without
 merging. Positions follow the value, so an error in an override file points into
 that file.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from composer.spec.source import Override, PathPart, PosDict, PosList, Reset
+from composer.spec.unicity import enforce_unicity
 
 _REPLACE = frozenset({"command", "entrypoint"})
 # Service keys whose value is one item or a list of them: merged as lists.
@@ -30,6 +32,7 @@ def merge_files(trees: list[PosDict], merge_tags: bool = True) -> PosDict:
     result: PosDict = strip(trees[0]) if merge_tags else trees[0]
     for tree in trees[1:]:
         result = _merge(result, tree, ())
+    enforce_unicity(result)
     return result
 
 
@@ -82,10 +85,6 @@ def _merge(base: Any, override: Any, path: tuple[PathPart, ...]) -> Any:
     if _is_service_key(path, *_ONE_OR_MANY) and isinstance(base, str | PosList) and isinstance(override, str | PosList):
         base, override = _as_list(base), _as_list(override)
     if isinstance(base, PosList) and isinstance(override, PosList) and not _replaces(path):
-        if _is_service_key(path, "volumes"):
-            return _merge_by_key(base, override, _target)
-        if _is_service_key(path, "secrets", "configs"):
-            return _merge_by_key(base, override, _grant_target)
         return _append_unique(base, override)
     return strip(override)
 
@@ -112,45 +111,8 @@ def _append_unique(base: PosList, override: PosList) -> PosList:
     out = PosList(base, base.pos)
     out.item_pos = list(base.item_pos)
     for item, pos in zip(override, override.item_pos, strict=False):
-        if isinstance(item, Reset) or (_hashable(item) and item in out):
+        if isinstance(item, Reset) or item in out:  # compose-go: deep equality
             continue
         out.append(strip(item))
         out.item_pos.append(pos)
     return out
-
-
-def _merge_by_key(base: PosList, override: PosList, key: Any) -> PosList:
-    """Entries of *override* merge into those of *base* with the same ``key(entry)``
-    (mapping by mapping, as compose-go does); the others are appended."""
-    out = PosList(base, base.pos)
-    out.item_pos = list(base.item_pos)
-    index = {key(item): i for i, item in enumerate(out) if key(item) is not None}
-    for item, pos in zip(override, override.item_pos, strict=False):
-        target = key(item)
-        if target is not None and target in index:
-            out[index[target]] = _merge(out[index[target]], item, ())
-            out.item_pos[index[target]] = pos
-        else:
-            out.append(strip(item))
-            out.item_pos.append(pos)
-    return out
-
-
-def _target(item: Any) -> str | None:
-    target = item.get("target") if isinstance(item, dict) else None
-    return target if isinstance(target, str) else None
-
-
-def _grant_target(item: Any) -> str | None:
-    """Where a secret or config lands: its target, else (by default) named after its source."""
-    if isinstance(item, str):
-        return f"source:{item}"
-    target = _target(item)
-    if target is not None:
-        return target
-    source = item.get("source") if isinstance(item, dict) else None
-    return f"source:{source}" if isinstance(source, str) else None
-
-
-def _hashable(item: Any) -> bool:
-    return isinstance(item, str | int | float | bool) or item is None

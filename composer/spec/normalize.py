@@ -229,17 +229,29 @@ class FileNormalizer:
 
 
     def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
-        """Short entries are checked here, where their position is known; the model expands
-        them (a range gives one mapping per port), so indexes stay those of the file."""
+        """Short entries in the long form, as compose-go's canonical form, so that files
+        merge them by key (a range gives one mapping per port, each at the entry's place)."""
+        if all(isinstance(item, PosDict) for item in node):
+            return node
+        out = PosList(pos=node.pos)
         for index, item in enumerate(node):
-            if not self.interpolated and isinstance(item, str) and "$" in item:
-                continue  # its parts are known only once interpolated
-            if not isinstance(item, PosDict):
-                try:
-                    parse_port(item)
-                except InvalidValue as exc:
-                    raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
-        return node
+            pos = node.item_pos[index] if index < len(node.item_pos) else None
+            if isinstance(item, PosDict) or (not self.interpolated and isinstance(item, str) and "$" in item):
+                out.append(item)  # (a `${VAR}`: its parts are known only once interpolated)
+                out.item_pos.append(pos)
+                continue
+            try:
+                mappings = parse_port(item)
+            except InvalidValue as exc:
+                raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
+            for mapping in mappings:
+                long_form = PosDict(mapping, pos=pos)
+                if pos is not None:
+                    long_form.key_pos = dict.fromkeys(mapping, pos)
+                    long_form.value_pos = dict(long_form.key_pos)
+                out.append(long_form)
+                out.item_pos.append(pos)
+        return out
 
 
 def _copy(node: PosDict, values: bool = True) -> PosDict:

@@ -200,10 +200,11 @@ def split_command(value: object) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        if not any(c in value for c in "'\"\\"):
-            return tuple(value.split())  # what shlex gives for a string without quotes or escapes
+        words = shell_split(value)
+        if words is not None:
+            return words
         try:
-            return tuple(shlex.split(value))
+            return tuple(shlex.split(value))  # to raise its error
         except ValueError as exc:  # "No closing quotation"
             raise InvalidValue(f"cannot split command {_quote(value)}: {exc}") from None
     if isinstance(value, list | tuple):
@@ -212,6 +213,44 @@ def split_command(value: object) -> tuple[str, ...] | None:
             raise InvalidValue(f"command arguments must be strings, got {describe(bad[0])}")
         return tuple(scalar_text(item) for item in value)
     raise InvalidValue(f"expected a string or a list of strings, got {describe(value)}")
+
+
+# A word: unquoted characters, an escaped character, '...', "..." (where \\ escapes only " and \\).
+_WORD = re.compile(r"""(?:[^ \t\r\n'"\\]+|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""", re.DOTALL)
+_PART = re.compile(r"[^'\"\\]+|\\(.)|'([^']*)'|\"((?:[^\"\\]|\\.)*)\"", re.DOTALL)
+_QUOTED_ESCAPE = re.compile(r'\\(["\\])')
+_BLANKS = re.compile(r"[ \t\r\n]+")
+
+
+def shell_split(text: str) -> tuple[str, ...] | None:
+    """``shlex.split(text)`` (POSIX rules, no comments), several times faster; None where
+    shlex raises (an unclosed quote, a trailing backslash)."""
+    if not any(c in text for c in "'\"\\"):
+        return tuple(word for word in _BLANKS.split(text) if word)
+    words: list[str] = []
+    position, end = 0, len(text)
+    while True:
+        blank = _BLANKS.match(text, position)
+        if blank:
+            position = blank.end()
+        if position >= end:
+            return tuple(words)
+        word = _WORD.match(text, position)
+        if word is None:
+            return None
+        words.append("".join(_unquote(part) for part in _PART.finditer(word[0])))
+        position = word.end()
+
+
+def _unquote(part: re.Match[str]) -> str:
+    escaped, single, double = part.groups()
+    if escaped is not None:
+        return escaped
+    if single is not None:
+        return single
+    if double is not None:
+        return _QUOTED_ESCAPE.sub(r"\1", double)
+    return part[0]
 
 
 def list_or_dict(value: object) -> dict[str, Any]:

@@ -1,12 +1,18 @@
-"""Which command lines the typer-free `up -d` fast path takes (everything else: the CLI)."""
+"""Which command lines the typer-free fast paths (`up -d`, `config -q`) take (everything
+else: the CLI), and that `config -q` answers as the CLI does."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from composer.fastpath import NoopArgs, parse
+from composer.fastpath import NoopArgs, parse, parse_config
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_shapes_it_takes() -> None:
@@ -25,3 +31,52 @@ def test_the_shapes_it_takes() -> None:
 ])
 def test_everything_else_goes_to_the_cli(argv: list[str]) -> None:
     assert parse(argv) is None
+
+
+def test_the_config_shapes_it_takes() -> None:
+    assert parse_config(["config", "-q"]) == NoopArgs()
+    assert parse_config(["-f", "a.yaml", "-p", "demo", "config", "--quiet", "--no-consistency"]) == NoopArgs(
+        files=[Path("a.yaml")], project_name="demo", consistency=False)
+    for argv in (["config"], ["config", "-q", "--services"], ["config", "--no-consistency"],
+                 ["config", "-q", "-f", "x"], ["--debug", "config", "-q"], ["up", "-d"]):
+        assert parse_config(argv) is None, argv
+    assert parse(["config", "-q"]) is None
+
+
+# Runs the console entry point and says whether typer was imported.
+_ENTRY = """
+import sys
+from composer.entry import main
+sys.argv = ["pycompose", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print("typer" in sys.modules, file=sys.stderr)
+"""
+
+
+def _pycompose(tmp_path: Path, text: str, *argv: str) -> tuple[int, str, str]:
+    (tmp_path / "compose.yaml").write_text(text)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("COMPOSE_FILE", None)
+    done = subprocess.run([sys.executable, "-c", _ENTRY, *argv], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_config_quiet_is_answered_without_typer(tmp_path: Path) -> None:
+    code, out, err = _pycompose(tmp_path, "version: '3'\nservices:\n  web: {image: x}\n", "config", "-q")
+    assert (code, out) == (0, "")
+    assert err == "WARN: version: obsolete, ignored\nFalse\n"
+
+
+def test_config_quiet_problems_are_reported_by_the_cli(tmp_path: Path) -> None:
+    text = "services:\n  a: {image: x, restrat: no}\n  b: {image: x, depends_on: [ghost]}\n"
+    code, out, err = _pycompose(tmp_path, text, "config", "-q")
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert lines[0].startswith("error: ") and "services.a.restrat: unknown key" in lines[0]
+    assert lines[-1] == "True"  # the full CLI ran to report it
+    code, _, err = _pycompose(tmp_path, "services:\n  b: {image: x, depends_on: [ghost]}\n",
+                              "config", "-q", "--no-consistency")
+    assert (code, err) == (0, "False\n")

@@ -52,6 +52,62 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
         "stack.yaml:3:12: unknown YAML tag '!foo' (pycompose knows !reset and !override)",
     ),
     (
+        "dup key after resolution",
+        "services:\n  web:\n    image: x\n    sysctls:\n      1: a\n      01: b\n",
+        SpecError,
+        'stack.yaml:6:7: duplicate key "01" (first defined on line 5)',
+    ),
+    (
+        "dup anchor",
+        "x-a: &a 1\nx-b: &a 2\nservices:\n  web:\n    image: x\n",
+        SpecError,
+        "stack.yaml:2:6: invalid YAML: second occurrence (found duplicate anchor; first occurrence started on line 1)",
+    ),
+    (
+        "anchor in itself",
+        "services:\n  web: &w\n    image: x\n    labels: *w\n",
+        SpecError,
+        "stack.yaml: invalid YAML: an anchor refers to itself",
+    ),
+    (
+        "merge of a scalar",
+        "services:\n  web:\n    <<: 3\n    image: x\n",
+        SpecError,
+        "stack.yaml:3:9: invalid YAML: expected a mapping or list of mappings for merging, but found scalar"
+        " (while constructing a mapping started on line 3)",
+    ),
+    (
+        "merge of a list with a scalar",
+        "x-a: &a {image: x}\nservices:\n  web:\n    <<: [*a, 3]\n",
+        SpecError,
+        "stack.yaml:4:14: invalid YAML: expected a mapping for merging, but found scalar"
+        " (while constructing a mapping started on line 4)",
+    ),
+    (
+        "merge key as a value",
+        "services:\n  web:\n    image: <<\n",
+        SpecError,
+        "stack.yaml:3:12: unknown YAML tag 'tag:yaml.org,2002:merge' (pycompose knows !reset and !override)",
+    ),
+    (
+        "tagged mapping",
+        "services:\n  web: !!set {image: x}\n",
+        SpecError,
+        "stack.yaml:2:8: unknown YAML tag 'tag:yaml.org,2002:set' (pycompose knows !reset and !override)",
+    ),
+    (
+        "two documents",
+        "services:\n  web:\n    image: x\n---\nservices: {}\n",
+        SpecError,
+        "stack.yaml:4:1: invalid YAML: but found another document (expected a single document in the stream started on line 1)",
+    ),
+    (
+        "undefined alias",
+        "services:\n  web:\n    image: x\n    command: [a, *nope]\n",
+        SpecError,
+        "stack.yaml:4:18: invalid YAML: undefined alias *nope (define the anchor &nope before using it)",
+    ),
+    (
         "top not map",
         "- a\n- b\n",
         SpecError,

@@ -333,7 +333,8 @@ def test_merge_rules_of_the_spec(tmp_path: Path) -> None:
     assert web.environment == {"A": "1", "B": "1"}  # env_file: one value or a list, appended
     assert [(s.source, s.target) for s in web.secrets] == [("s1", None), ("s3", "/x")]  # by target
     mount = web.volumes[0]
-    assert (mount.source, mount.read_only) == (str(tmp_path / "two"), True)  # merged by target
+    # By target, the later entry whole (compose-go's EnforceUnicity): read_only is not inherited.
+    assert (mount.source, mount.read_only) == (str(tmp_path / "two"), False)
     assert web.annotations == {"a": "1", "b": "2"}
     assert web.build is not None and web.build.args == {"A": "1", "B": "2"}
     assert web.profiles == ("p", "q")
@@ -375,3 +376,28 @@ def test_an_overriding_value_is_normalised_like_any_other(tmp_path: Path) -> Non
     # Relative to the project directory (the first file's), as for any -f file.
     assert [(v.source, v.target) for v in web.volumes] == [(str(tmp_path / "b"), "/b")]
     assert web.depends_on["db"].condition == "service_started"
+
+
+def test_yaml_merge_keys_aliases_and_tags(tmp_path: Path) -> None:
+    from composer.spec.source import Override, PosDict, Reset
+    from composer.spec.yamlfile import load_text
+
+    text = (
+        "x-a: &a {image: a, user: ua, labels: {l: '1'}}\nx-b: &b {user: ub, working_dir: /b, stop_signal: SIGB}\n"
+        "services:\n  web:\n    <<: [*a, *b]\n    stop_signal: SIGW\n    x-r: !reset\n    x-o: !override [1]\n"
+        "  db:\n    <<: *a\n    labels: *a\n"
+    )
+    tree = load_text(text, "s.yaml")
+    web, db = tree["services"]["web"], tree["services"]["db"]
+    # As PyYAML: merged keys first (of a list, the first listed wins), then the mapping's own.
+    assert list(web) == ["user", "working_dir", "stop_signal", "image", "labels", "x-r", "x-o"]
+    assert (web["user"], web["image"], web["stop_signal"]) == ("ua", "a", "SIGW")
+    assert tuple(web.key_pos["user"]) == ("s.yaml", 1, 20) and tuple(web.key_pos["stop_signal"]) == ("s.yaml", 6, 5)
+    assert isinstance(web["x-r"], Reset) and isinstance(web["x-o"], Override) and tree.merge_tags
+    # An alias is a copy of its anchor's value, positions included.
+    assert isinstance(db["labels"], PosDict) and db["labels"] is not tree["x-a"]
+    assert db["labels"] == tree["x-a"] and db["labels"].key_pos == tree["x-a"].key_pos
+    assert db["labels"]["labels"] is not tree["x-a"]["labels"]
+    assert tuple(db.value_pos["labels"]) == ("s.yaml", 1, 6)  # where the anchored value was written
+    assert load_text("services: {}\n", "s.yaml").merge_tags is False
+    assert load_text("", "s.yaml") is None and load_text("---\n", "s.yaml") is None
