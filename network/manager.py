@@ -343,10 +343,12 @@ class NetworkManager:
 
     # published ports (network.ports, network.proxies) ------------------------------------
     def publish_ports(self, sandbox_id: str, reservation: Reservation,
-                      exposed: tuple[str, ...] = ()) -> SandboxPorts:
+                      exposed: tuple[str, ...] = (), pidfile: str | None = None) -> SandboxPorts:
         """Hand the reserved host ports to a new proxy forwarding to the sandbox's address on
-        its first network; `exposed` ports ("80/tcp") are only recorded."""
-        record = self._proxies.start(sandbox_id, self._port_target(sandbox_id), reservation, exposed)
+        its first network; `exposed` ports ("80/tcp") are only recorded. With the container's
+        `pidfile` (network/liveness.py) the ports are held only while the container runs."""
+        record = self._proxies.start(sandbox_id, self._port_target(sandbox_id), reservation, exposed,
+                                     pidfile)
         return self._sandbox_ports(record)
 
     def ensure_ports(self, sandbox_id: str) -> SandboxPorts | None:
