@@ -73,6 +73,8 @@ class NetworkManager:
         # The embedded DNS server's records: a zone per network, an entry per attachment.
         self.dns = EmbeddedDns(Path(run_root) / "network" / "dns")
         self._proxies = ProxyTable(Path(run_root))
+        # The netlink socket inside the sandbox this thread created last, for its attachments.
+        self._inside = netns.KeptSocket()
 
     # networks ----------------------------------------------------------------
     def ensure_network(self, spec: NetworkSpec) -> NetworkInfo:
@@ -177,13 +179,18 @@ class NetworkManager:
             else:  # recorded, but the namespace is gone (reboot, crash, external umount)
                 self._unwire_all(txn, rec)
             try:
-                with Netlink(netns.create(path)) as inside:
+                inside = Netlink(netns.create(path))
+                try:
                     wiring.bring_up_loopback(inside)
+                except BaseException:
+                    inside.close()
+                    raise
             except BaseException:
                 netns.remove(path)
                 del txn.state.sandboxes[sandbox_id]
                 txn.save(sandbox_id)
                 raise
+            self._inside.keep(sandbox_id, path, inside)
             return _sandbox(rec)
 
     def _unwire_all(self, txn: Transaction, rec: SandboxRecord) -> None:
@@ -201,6 +208,7 @@ class NetworkManager:
         """Delete the sandbox's veths (releasing its addresses) and its namespace; idempotent."""
         path = self._netns_dir / names.validate_id("sandbox id", sandbox_id)
         self._proxies.remove(sandbox_id)
+        self._inside.drop(sandbox_id)  # its namespace goes with the file
         with self._store.transaction() as txn:
             rec = txn.state.sandboxes.get(sandbox_id)
             if rec is not None:
@@ -251,7 +259,8 @@ class NetworkManager:
             try:
                 with Netlink() as host:
                     bridge_index = bridge.ensure_bridge(host, net, repair=False)
-                    wiring.wire(host, Path(box.netns_path), bridge_index, rec, net.mtu)
+                    path = Path(box.netns_path)
+                    wiring.wire(host, path, bridge_index, rec, net.mtu, self._inside.get(box.id, path))
             except BaseException:
                 if created:
                     self._undo_attachment(txn, box, rec)
