@@ -36,6 +36,7 @@ from composer.resolvconf import container_resolv_conf, hosts_entries
 from network import Attachment, write_hosts_file
 
 if TYPE_CHECKING:  # models and translation are for creating only: `down` does without them
+    from composer.desired import Wiring
     from composer.models import Project, Service
     from runtime.images import Image
 
@@ -189,7 +190,7 @@ def create_container(
     return cid
 
 
-def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | None]], hosts: NameTable) -> None:
+def ensure_sandbox(engine: Engine, cid: str, networks: list[Wiring], hosts: NameTable) -> None:
     """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is
     remade, and the container's names are published again (`stop` withdrew them).
 
@@ -205,7 +206,7 @@ def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | Non
         attachments = sandbox.attachments
     else:
         engine.networks.create_sandbox(cid)
-        attachments = tuple(engine.networks.attach(cid, network, address) for network, address in networks)
+        attachments = tuple(engine.networks.attach(cid, w.network, w.address, endpoint=w.endpoint) for w in networks)
         spec = hosts.project.services.get(service) if hosts.project else None
         _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
     hosts.put(cid, service, config.name, config.hostname, attachments)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from network.hosts import render_hosts, write_hosts_file
     from network.ipam import parse_pool_setting
     from network.manager import NetworkManager
-    from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+    from network.model import Attachment, Endpoint, NetworkInfo, NetworkSpec, Sandbox
     from network.ports import PortAllocatedError, PortRequest, PublishedPort, SandboxPorts, reserve
 
 # Imported on first use: every CLI command imports network.errors (and so this package),
@@ -49,7 +49,7 @@ _HOMES = {
     **dict.fromkeys(("render_hosts", "write_hosts_file"), "network.hosts"),
     "NetworkManager": "network.manager",
     "parse_pool_setting": "network.ipam",
-    **dict.fromkeys(("Attachment", "NetworkInfo", "NetworkSpec", "Sandbox"), "network.model"),
+    **dict.fromkeys(("Attachment", "Endpoint", "NetworkInfo", "NetworkSpec", "Sandbox"), "network.model"),
     **dict.fromkeys(("PortAllocatedError", "PortRequest", "PublishedPort", "SandboxPorts", "reserve"),
                     "network.ports"),
 }
@@ -67,6 +67,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AddressInUseError",
     "Attachment",
+    "Endpoint",
     "InvalidNameError",
     "KernelError",
     "NetworkError",

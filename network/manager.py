@@ -19,12 +19,13 @@ from network import ipam, names, netns
 from network.dns import EmbeddedDns
 from network.errors import (
     AddressInUseError,
+    MacAddressInUseError,
     NetworkError,
     NetworkInUseError,
     NetworkNotFoundError,
     SandboxNotFoundError,
 )
-from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+from network.model import Attachment, Endpoint, NetworkInfo, NetworkSpec, Sandbox
 from network.ports import Reservation, SandboxPorts
 from network.proxies import ProxyRecord, ProxyTable
 from network.state import (
@@ -234,12 +235,16 @@ class NetworkManager:
         network: str,
         address: str | None = None,
         reserved: tuple[str, ...] = (),
+        endpoint: Endpoint | None = None,
     ) -> Attachment:
-        """Wire the sandbox to the network (next free ethN; `address`, else the next free
-        one that is not `reserved`, i.e. promised to a sandbox still to come); idempotent.
+        """Wire the sandbox to the network (`address`, else the next free one that is not
+        `reserved`, i.e. promised to a sandbox still to come); idempotent: an existing
+        attachment is kept as it is.
 
-        The first attachment to a network that is not internal also gets the default
-        route via its gateway: attach in order of preference.
+        The interface inside is `endpoint.interface` or the next free ethN, its MAC
+        `endpoint.mac` or one derived from the names. The default route goes via the gateway
+        of the network that is not internal with the highest `endpoint.gw_priority`; on a tie,
+        the first attached keeps it: attach in order of preference.
         """
         wiring, bridge, Netlink = _kernel()
         with self._store.transaction() as txn:
@@ -253,7 +258,7 @@ class NetworkManager:
             rec = box.attachment(network)
             created = rec is None
             if rec is None:
-                rec = self._plan_attachment(txn, box, net, address, reserved)
+                rec = self._plan_attachment(txn, box, net, address, reserved, endpoint or Endpoint())
                 box.attachments.append(rec)
                 txn.save(box.id)
             try:
@@ -265,6 +270,10 @@ class NetworkManager:
                 if created:
                     self._undo_attachment(txn, box, rec)
                 raise
+            if created and rec.default_route and len(box.attachments) > 1:
+                for other in box.attachments:  # the route was replaced: it is this one's now
+                    other.default_route = other is rec
+                txn.save(box.id)
             return _attachment(rec)
 
     def _require_sandbox(self, txn: Transaction, sandbox_id: str) -> SandboxRecord:
@@ -282,16 +291,16 @@ class NetworkManager:
         box: SandboxRecord,
         net: NetworkRecord,
         wanted: str | None,
-        reserved: tuple[str, ...] = (),
+        reserved: tuple[str, ...],
+        endpoint: Endpoint,
     ) -> AttachmentRecord:
         subnet = IPv4Network(net.subnet)
         gateway = IPv4Address(net.gateway)
-        taken_ifaces = {a.interface for a in box.attachments}
-        index = next(
-            i
-            for i in range(len(taken_ifaces) + 1)
-            if names.container_interface(i) not in taken_ifaces
-        )
+        interface = self._interface(box, endpoint.interface)
+        mac = names.mac_address("veth", self._scope, box.id, net.name)
+        if endpoint.mac is not None:
+            mac = self._unique_mac(txn, net, names.validate_mac(endpoint.mac))
+        route = next((a for a in box.attachments if a.default_route), None)
         if wanted is not None:
             address = self._static_address(txn, net, wanted)
         else:
@@ -301,14 +310,38 @@ class NetworkManager:
             address = ipam.allocate_address(subnet, in_use, net.name, gateway, ip_range)
         return AttachmentRecord(
             network=net.name,
-            interface=names.container_interface(index),
+            interface=interface,
             host_interface=names.veth_host_name(self._scope, box.id, net.name),
             address=str(address),
             prefixlen=subnet.prefixlen,
             gateway=net.gateway,
-            mac=names.mac_address("veth", self._scope, box.id, net.name),
-            default_route=not net.internal and not any(a.default_route for a in box.attachments),
+            mac=mac,
+            default_route=not net.internal and (route is None or endpoint.gw_priority > route.gw_priority),
+            gw_priority=endpoint.gw_priority,
         )
+
+    @staticmethod
+    def _interface(box: SandboxRecord, wanted: str | None) -> str:
+        """`wanted` if no other attachment of the sandbox uses it, else the first free ethN."""
+        taken = {a.interface: a.network for a in box.attachments}
+        if wanted is None:
+            return next(names.container_interface(i) for i in range(len(taken) + 1)
+                        if names.container_interface(i) not in taken)
+        if names.validate_interface(wanted) in taken:
+            raise NetworkError(f"interface name {wanted!r} is already used by network {taken[wanted]!r} "
+                               f"in sandbox {box.id[:12]}", hint="choose another interface_name")
+        return wanted
+
+    @staticmethod
+    def _unique_mac(txn: Transaction, net: NetworkRecord, mac: str) -> str:
+        for other in txn.state.sandboxes.values():
+            held = other.attachment(net.name)
+            if held is not None and held.mac == mac:
+                raise MacAddressInUseError(
+                    f"MAC address {mac} on network {net.name!r} is already in use by {other.id}",
+                    holder=other.id, hint="choose another mac_address",
+                )
+        return mac
 
     @staticmethod
     def _static_address(txn: Transaction, net: NetworkRecord, wanted: str) -> IPv4Address:

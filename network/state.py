@@ -54,6 +54,7 @@ class AttachmentRecord:
     gateway: str
     mac: str
     default_route: bool = False
+    gw_priority: int = 0  # the default route is the non-internal attachment's with the highest
 
 
 @dataclass
