@@ -12,9 +12,11 @@ Never imports `composer` or `runtime`. The public API is re-exported here:
 
 Module map: names (interface names, pure), ipam (pure), hosts (pure rendering),
 state (JSON + flock), netns (namespace files, fork-free), netlink (the only pyroute2
-user), bridge, isolation (nftables filter per bridge), attach, manager (the facade),
-ports (host ports bound before a container exists), proxies (their records and proxy
-processes), proxy (the proxy process itself).
+user), rtnl (the requests it encodes by hand, pure), bridge, isolation (nftables filter
+per bridge), attach, manager (the facade), ports (host ports bound before a container
+exists), proxies (their records and proxy processes), proxy (the proxy process itself),
+liveness and inotify (following a container's runs by its pidfile; stdlib only, the
+proxy loads them as scripts), dns/ (the embedded DNS server).
 """
 
 from __future__ import annotations
