@@ -42,6 +42,7 @@ else:
 
 UDP_IDLE = 90.0
 REBIND_RETRY = 1.0  # seconds between tries to take a port back that another process holds
+PIDFILE_POLL = 0.1  # seconds, without inotify
 
 
 class Relay(asyncio.Protocol):
@@ -247,15 +248,21 @@ class Follower:
         self.run: int | None = None  # pidfd of the container's current run
         self.released = False
         self.retrying = False  # a port is held by another process: logged once, tried each second
-        loop = asyncio.get_running_loop()
-        self.notify = inotify.init()
-        try:
-            inotify.add_watch(self.notify, os.path.dirname(pidfile),
-                              inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELETE)
-        except OSError as error:  # no container to follow: the ports stay held
-            _log(f"cannot follow the container ({error}): its host ports stay held")
+        self.notify: int | None = None  # inotify on the pidfile's directory; None: polled
+        directory = os.path.dirname(pidfile)
+        if not os.path.isdir(directory):  # no container to follow: the ports stay held
+            _log(f"cannot follow the container: no {directory}; its host ports stay held")
             return
-        loop.add_reader(self.notify, self._changed)
+        try:
+            self.notify = inotify.init()
+            inotify.add_watch(self.notify, directory, inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELETE)
+        except OSError as error:  # e.g. the host's inotify instances are used up (128 per user)
+            if self.notify is not None:
+                os.close(self.notify)
+                self.notify = None
+            _log(f"no inotify ({error}): the pidfile is polled every {PIDFILE_POLL:g} s while the container is down")
+        else:
+            asyncio.get_running_loop().add_reader(self.notify, self._changed)
         self.follow()
 
     def follow(self) -> None:
@@ -264,12 +271,15 @@ class Follower:
             return
         self.run = liveness.open_run(self.pidfile)
         if self.run is None:
+            if self.notify is None:
+                asyncio.get_running_loop().call_later(PIDFILE_POLL, self.follow)
             return
         asyncio.get_running_loop().add_reader(self.run, self._ended)
         if self.released:
             self._take_back()
 
     def _changed(self) -> None:
+        assert self.notify is not None
         name = os.path.basename(self.pidfile)
         if any(event == name for _, event in inotify.events(self.notify)):
             self.follow()
