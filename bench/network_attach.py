@@ -1,4 +1,4 @@
-"""Benchmark: create_sandbox + attach for one container (target: < 10 ms median).
+"""Benchmark: create_sandbox + attach + DNS record for one container (target: < 10 ms median).
 
 Run as root:  python bench/network_attach.py [--rounds N] [--tmpfs-run-root] [--profile]
 
@@ -35,8 +35,9 @@ def _bench(mgr: NetworkManager, rounds: int, profile: bool) -> None:
     net = mgr.ensure_network(NetworkSpec("bench_default")).name
     create: list[float] = []
     attach: list[float] = []
+    record: list[float] = []  # publishing the container's names to the embedded DNS server
     remove: list[float] = []
-    cpu: list[float] = []  # CPU time (user + system, all threads) of create + attach
+    cpu: list[float] = []  # CPU time (user + system, all threads) of create + attach + record
     try:
         mgr.create_sandbox("warmup")
         mgr.attach("warmup", net)
@@ -53,11 +54,14 @@ def _bench(mgr: NetworkManager, rounds: int, profile: bool) -> None:
             t0 = time.perf_counter()
             mgr.create_sandbox(f"bench-{i}")
             t1 = time.perf_counter()
-            mgr.attach(f"bench-{i}", net)
+            att = mgr.attach(f"bench-{i}", net)
             t2 = time.perf_counter()
+            mgr.dns.publish(f"bench-{i}", net, att.address, (f"bench-web-{i}", "web"))
+            t3 = time.perf_counter()
             cpu.append((time.process_time() - c0) * 1000)
             create.append((t1 - t0) * 1000)
             attach.append((t2 - t1) * 1000)
+            record.append((t3 - t2) * 1000)
         for i in range(rounds):
             t0 = time.perf_counter()
             mgr.remove_sandbox(f"bench-{i}")
@@ -74,9 +78,11 @@ def _bench(mgr: NetworkManager, rounds: int, profile: bool) -> None:
     print(f"containers: {rounds}")
     print(_line("create_sandbox", create))
     print(_line("attach", attach))
+    print(_line("DNS record", record))
     print(_line("create_sandbox + attach", [c + a for c, a in zip(create, attach, strict=True)]))
+    print(_line("all (+ DNS record)", [c + a + r for c, a, r in zip(create, attach, record, strict=True)]))
     print(_line("remove_sandbox", remove))
-    print(_line("CPU of create + attach", cpu))
+    print(_line("CPU of all", cpu))
 
 
 def main() -> int:

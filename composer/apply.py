@@ -246,7 +246,7 @@ class Applier:
             ensure_published(self.engine, action.container_id, action.service, self.project.services[action.service])
 
     def _network_names(self, service: str) -> list[str]:
-        return [name for name, _ in service_networks(self.project, service)]
+        return [wiring.network for wiring in service_networks(self.project, service)]
 
     def _joins(self, service: str) -> bool:
         """Its container shares the network namespace of another service's."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from composer.errors import PlanError
 from composer.graph import netns_owner, service_dependencies
@@ -13,7 +14,7 @@ from composer.models import Network, Project
 from composer.naming import LABEL_CONFIG_HASH, LABEL_NETWORK, LABEL_PROJECT, scoped_name
 from composer.plan import DesiredNetwork, DesiredService
 from composer.spec.netrules import configured_subnet, network_mtu
-from network import NetworkSpec
+from network import Endpoint, NetworkSpec
 from runtime.images import Image, ImageStore
 
 
@@ -50,13 +51,27 @@ def network_keys(project: Project, service: str) -> list[str]:
     return sorted(networks, key=rank)
 
 
-def service_networks(project: Project, service: str) -> list[tuple[str, str | None]]:
-    """(full network name, requested ipv4_address) for each network of the service, in order."""
-    networks = project.services[service].networks
-    return [
-        (network_name(project, key), settings.ipv4_address if (settings := networks[key]) else None)
-        for key in network_keys(project, service)
-    ]
+class Wiring(NamedTuple):
+    """One network of a service as the network layer is asked to attach it."""
+
+    network: str  # its full name
+    address: str | None = None  # the requested ipv4_address
+    endpoint: Endpoint = Endpoint()  # interface_name, mac_address, gw_priority
+
+
+def service_networks(project: Project, service: str) -> list[Wiring]:
+    """The service's networks in attach order. A service-level `mac_address` is the MAC on
+    the first of them (the highest `priority`), as Compose applies it."""
+    spec = project.services[service]
+    wirings = []
+    for index, key in enumerate(network_keys(project, service)):
+        settings = spec.networks[key]
+        mac = settings.mac_address if settings else None
+        endpoint = Endpoint(settings.interface_name if settings else None,
+                            mac or (spec.mac_address if index == 0 else None),
+                            settings.gw_priority if settings else 0)
+        wirings.append(Wiring(network_name(project, key), settings.ipv4_address if settings else None, endpoint))
+    return wirings
 
 
 def static_addresses(project: Project) -> dict[str, tuple[str, ...]]:
@@ -65,7 +80,7 @@ def static_addresses(project: Project) -> dict[str, tuple[str, ...]]:
     created in parallel)."""
     found: dict[str, list[str]] = {}
     for name in project.services:
-        for network, address in service_networks(project, name):
+        for network, address, _ in service_networks(project, name):
             if address:
                 found.setdefault(network, []).append(address)
     return {network: tuple(sorted(addresses)) for network, addresses in found.items()}

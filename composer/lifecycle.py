@@ -36,6 +36,7 @@ from composer.resolvconf import container_resolv_conf, hosts_entries
 from network import Attachment, write_hosts_file
 
 if TYPE_CHECKING:  # models and translation are for creating only: `down` does without them
+    from composer.desired import Wiring
     from composer.models import Project, Service
     from runtime.images import Image
 
@@ -46,7 +47,9 @@ class NameTable:
 
     Per network a container answers to its container name (the PTR answer), its service
     name, its hostname and its aliases on that network; its `dns:` servers are where the
-    server forwards its other queries.
+    server forwards its other queries. As in Docker, the names resolve only while the
+    container runs: the server follows its pidfile (network/liveness.py), so an exit
+    withdraws them and a restart (by `start` or a restart policy) brings them back.
     """
 
     engine: Engine
@@ -57,10 +60,11 @@ class NameTable:
             attachments: tuple[Attachment, ...]) -> None:
         spec = self.project.services.get(service) if self.project else None
         upstreams = spec.dns if spec else ()
+        pidfile = str(self.engine.containers.pidfile(cid))  # resolvable only while it runs
         for a in attachments:
             shared = () if self.oneoff else (service, *self._aliases(service, a.network))
             names = _unique([name, *shared, hostname])
-            self.engine.networks.dns.publish(cid, a.network, a.address, names, upstreams)
+            self.engine.networks.dns.publish(cid, a.network, a.address, names, upstreams, pidfile)
 
     def drop(self, cid: str) -> None:
         """Withdrawn first, so peers stop resolving a container that is going away."""
@@ -148,6 +152,7 @@ def create_container(
     record = engine.creating_dir(project.name) / cid
     record.parent.mkdir(parents=True, exist_ok=True)
     record.touch()
+    created = False
     try:
         net = place_network(engine, cid, service, mode)
         if net.hostname is not None:  # the host's, or that of the container whose netns it joins
@@ -168,10 +173,13 @@ def create_container(
             write_host_etc(net.etc_dir, config.hostname)
         elif net.own_etc:
             _write_etc(net.etc_dir, config.hostname, net.attachments, spec)
-        if net.attachments:  # host, none, service:/container: modes publish nothing (see support.py)
-            publish_ports(engine, cid, spec, reservation, image.config.exposed_ports)
         engine.containers.create(config)
+        created = True
+        if net.attachments:  # host, none, service:/container: modes publish nothing (see support.py)
+            publish_ports(engine, cid, spec, reservation, image.config.exposed_ports)  # its proxy follows the pidfile
     except BaseException:
+        if created:
+            engine.containers.remove(cid, force=True)
         discard_container(engine, cid)
         record.unlink(missing_ok=True)
         raise
@@ -182,7 +190,7 @@ def create_container(
     return cid
 
 
-def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | None]], hosts: NameTable) -> None:
+def ensure_sandbox(engine: Engine, cid: str, networks: list[Wiring], hosts: NameTable) -> None:
     """Before a start: a sandbox lost to a reboot (its netns file lived in the run root) is
     remade, and the container's names are published again (`stop` withdrew them).
 
@@ -198,7 +206,7 @@ def ensure_sandbox(engine: Engine, cid: str, networks: list[tuple[str, str | Non
         attachments = sandbox.attachments
     else:
         engine.networks.create_sandbox(cid)
-        attachments = tuple(engine.networks.attach(cid, network, address) for network, address in networks)
+        attachments = tuple(engine.networks.attach(cid, w.network, w.address, endpoint=w.endpoint) for w in networks)
         spec = hosts.project.services.get(service) if hosts.project else None
         _write_etc(engine.etc_dir(cid), config.hostname, attachments, spec)
     hosts.put(cid, service, config.name, config.hostname, attachments)

@@ -117,6 +117,27 @@ def _ip_address(value: object) -> object:
     return value
 
 
+def _interface_name(value: object) -> object:
+    """What the kernel takes as an interface name (network.names checks the same)."""
+    if isinstance(value, str) and (not 0 < len(value.encode()) < 16 or value in (".", "..")
+                                   or any(c in "/:" or c.isspace() for c in value)):
+        raise InvalidValue(f'invalid interface name "{value}"', "use 1-15 bytes without '/', ':' or spaces")
+    return value
+
+
+def _mac_address(value: object) -> object:
+    """A unicast Ethernet address, normalized to lower case with ':' (network.names checks the same)."""
+    if not isinstance(value, str):
+        return value
+    mac = value.lower().replace("-", ":")
+    octets = mac.split(":")
+    if len(octets) != 6 or not all(len(o) == 2 and all(c in "0123456789abcdef" for c in o) for o in octets):
+        raise InvalidValue(f'invalid MAC address "{value}"', "use six hex bytes such as 02:42:ac:11:00:02")
+    if int(octets[0], 16) & 1 or mac == "00:00:00:00:00:00":
+        raise InvalidValue(f'MAC address "{value}" is not a unicast address', "the first byte must be even")
+    return mac
+
+
 def _subnet(value: object) -> object:
     if isinstance(value, str):
         try:
@@ -595,9 +616,13 @@ class Healthcheck(Model):
 class ServiceNetwork(Model):
     aliases: tuple[str, ...] = ()
     ipv4_address: Annotated[str | None, BeforeValidator(_ip_address)] = None
-    # Higher first: the order of the container's interfaces; the default route comes from
-    # the first network that is not internal (ties: by network key, as Compose).
+    # Higher first: the order of the container's interfaces (ties: by network key, as Compose).
     priority: int = 0
+    # The default route comes from the network that is not internal with the highest
+    # gw_priority (ties: the first in the order above).
+    gw_priority: int = 0
+    interface_name: Annotated[str | None, BeforeValidator(_interface_name)] = None  # else ethN
+    mac_address: Annotated[str | None, BeforeValidator(_mac_address)] = None
 
 
 class ServiceVolume(Model):
@@ -862,7 +887,7 @@ class Service(ProcessSettings):
     isolation: str | None = None
     links: tuple[str, ...] = ()
     logging: Logging | None = None
-    mac_address: str | None = None
+    mac_address: Annotated[str | None, BeforeValidator(_mac_address)] = None  # on its first network
     mem_swappiness: Annotated[int, Field(ge=0, le=100)] | None = None
     models: Annotated[
         dict[str, ServiceModel | None],

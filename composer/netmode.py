@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from composer.desired import service_networks, static_addresses
+from composer.desired import Wiring, service_networks, static_addresses
 from composer.engine import Engine
 from composer.errors import ApplyError
 from network import AddressInUseError, Attachment
+from network.errors import MacAddressInUseError
 
 if TYPE_CHECKING:
     from composer.models import Project
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 class NetworkMode:
     """What a container is asked to get; made by `network_mode_of`."""
 
-    networks: tuple[tuple[str, str | None], ...] = ()  # (network, ipv4_address) in attach order
+    networks: tuple[Wiring, ...] = ()  # in attach order
     reserved: dict[str, tuple[str, ...]] = field(default_factory=dict)  # network -> static addresses
     host: bool = False
     join: str | None = None  # the id of the container whose namespace it shares
@@ -80,9 +81,12 @@ def place_network(engine: Engine, cid: str, service: str, mode: NetworkMode) -> 
         return _joined(engine, mode.join)
     sandbox = engine.networks.create_sandbox(cid)
     attachments = []
-    for network, address in mode.networks:
+    for network, address, endpoint in mode.networks:
         try:
-            attachments.append(engine.networks.attach(cid, network, address, mode.reserved.get(network, ())))
+            attachments.append(engine.networks.attach(cid, network, address, mode.reserved.get(network, ()), endpoint))
+        except MacAddressInUseError as error:
+            raise ApplyError(f'service "{service}": mac_address {endpoint.mac} on network "{network}" is already in '
+                             f"use by container {_name_of(engine, error.holder)}", hint="choose another MAC") from error
         except AddressInUseError as error:
             holder = _name_of(engine, error.holder)
             raise ApplyError(f'service "{service}": ipv4_address {address} on network "{network}" is '

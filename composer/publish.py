@@ -3,8 +3,9 @@
 The host ports are bound in this process first (`network.reserve`), so a taken port fails
 the create before anything exists, naming the port and the service. The bound sockets
 then go to the container's proxy process (`NetworkManager.publish_ports`). `stop` frees
-the ports (as Docker does); a start or a repeated `up` serves them again, restarting a
-proxy that was stopped, killed or crashed.
+the ports (as Docker does), and so does the container's exit (the proxy follows its
+pidfile, and binds them again when a restart policy restarts it); a start or a repeated
+`up` serves them again, restarting a proxy that was stopped, killed or crashed.
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ def reserve_ports(service: str, spec: Service) -> Reservation:
 
 def publish_ports(engine: Engine, cid: str, spec: Service, reservation: Reservation,
                   image_ports: tuple[str, ...] = ()) -> None:
-    """Hand the reserved ports to the container's proxy (expose-only ports, the service's
-    and its image's, are recorded)."""
+    """Hand the reserved ports to the container's proxy, which follows the container's
+    pidfile (expose-only ports, the service's and its image's, are recorded)."""
     if spec.ports or spec.expose or image_ports:
-        engine.networks.publish_ports(cid, reservation, exposed_ports(spec, image_ports))
+        engine.networks.publish_ports(cid, reservation, exposed_ports(spec, image_ports),
+                                      str(engine.containers.pidfile(cid)))
 
 
 def ensure_published(engine: Engine, cid: str, service: str, spec: Service) -> None:

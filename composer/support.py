@@ -18,7 +18,7 @@ from composer.spec.netrules import MTU_OPTION
 INERT_SERVICE_KEYS = (
     "annotations attach blkio_config build cgroup cgroup_parent configs cpu_count cpu_percent "
     "cpu_rt_period cpu_rt_runtime credential_spec develop device_cgroup_rules domainname "
-    "external_links gpus ipc isolation links mac_address mem_swappiness models "
+    "external_links gpus ipc isolation links mem_swappiness models "
     "oom_score_adj pid platform post_start pre_start pre_stop provider pull_policy "
     "pull_refresh_after runtime secrets stdin_open storage_opt use_api_socket userns_mode "
     "uts volumes_from"

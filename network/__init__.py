@@ -12,9 +12,11 @@ Never imports `composer` or `runtime`. The public API is re-exported here:
 
 Module map: names (interface names, pure), ipam (pure), hosts (pure rendering),
 state (JSON + flock), netns (namespace files, fork-free), netlink (the only pyroute2
-user), bridge, isolation (nftables filter per bridge), attach, manager (the facade),
-ports (host ports bound before a container exists), proxies (their records and proxy
-processes), proxy (the proxy process itself).
+user), rtnl (the requests it encodes by hand, pure), bridge, isolation (nftables filter
+per bridge), attach, manager (the facade), ports (host ports bound before a container
+exists), proxies (their records and proxy processes), proxy (the proxy process itself),
+liveness and inotify (following a container's runs by its pidfile; stdlib only, the
+proxy loads them as scripts), dns/ (the embedded DNS server).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from network.hosts import render_hosts, write_hosts_file
     from network.ipam import parse_pool_setting
     from network.manager import NetworkManager
-    from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+    from network.model import Attachment, Endpoint, NetworkInfo, NetworkSpec, Sandbox
     from network.ports import PortAllocatedError, PortRequest, PublishedPort, SandboxPorts, reserve
 
 # Imported on first use: every CLI command imports network.errors (and so this package),
@@ -49,7 +51,7 @@ _HOMES = {
     **dict.fromkeys(("render_hosts", "write_hosts_file"), "network.hosts"),
     "NetworkManager": "network.manager",
     "parse_pool_setting": "network.ipam",
-    **dict.fromkeys(("Attachment", "NetworkInfo", "NetworkSpec", "Sandbox"), "network.model"),
+    **dict.fromkeys(("Attachment", "Endpoint", "NetworkInfo", "NetworkSpec", "Sandbox"), "network.model"),
     **dict.fromkeys(("PortAllocatedError", "PortRequest", "PublishedPort", "SandboxPorts", "reserve"),
                     "network.ports"),
 }
@@ -67,6 +69,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AddressInUseError",
     "Attachment",
+    "Endpoint",
     "InvalidNameError",
     "KernelError",
     "NetworkError",

@@ -19,14 +19,16 @@ def bring_up_loopback(inside: Netlink) -> None:
 
 
 def wire(
-    host: Netlink, netns_path: Path, bridge_index: int, rec: AttachmentRecord, mtu: int = 0
+    host: Netlink, netns_path: Path, bridge_index: int, rec: AttachmentRecord, mtu: int = 0,
+    inside: Netlink | None = None,
 ) -> None:
     """Create the veth for `rec` (if absent) and configure its peer inside the namespace.
 
     Idempotent: every step tolerates having been done already, so calling it again after
     a crash finishes the job. The peer is created directly inside the namespace under
     its final name (eth0...) with a fixed MAC, so nothing has to be moved or renamed.
-    Both ends get the network's `mtu` (0: the kernel's default).
+    Both ends get the network's `mtu` (0: the kernel's default). `inside`: a netlink socket
+    already in the namespace (else one is opened there, by a short-lived thread).
     """
     if host.link_index(rec.host_interface) is None:
         fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
@@ -34,18 +36,26 @@ def wire(
             host.add_veth(rec.host_interface, bridge_index, rec.interface, rec.mac, fd, mtu)
         finally:
             os.close(fd)
-    with Netlink(netns.open_route_socket(netns_path)) as inside:
-        index = inside.link_index(rec.interface)
-        if index is None:
-            raise KernelError(
-                f"interface {rec.interface} is missing in network namespace {netns_path} "
-                f"although its host end {rec.host_interface} exists",
-                hint="remove the sandbox and create it again",
-            )
-        inside.add_address(index, rec.address, rec.prefixlen)
-        inside.set_up(index)
-        if rec.default_route:
-            inside.replace_default_route(rec.gateway)
+    if inside is None:
+        with Netlink(netns.open_route_socket(netns_path)) as opened:
+            _configure(opened, netns_path, rec)
+    else:
+        _configure(inside, netns_path, rec)
+
+
+def _configure(inside: Netlink, netns_path: Path, rec: AttachmentRecord) -> None:
+    """The peer's address, link state and (if it is the one) default route."""
+    index = inside.link_index(rec.interface)
+    if index is None:
+        raise KernelError(
+            f"interface {rec.interface} is missing in network namespace {netns_path} "
+            f"although its host end {rec.host_interface} exists",
+            hint="remove the sandbox and create it again",
+        )
+    inside.add_address(index, rec.address, rec.prefixlen)
+    inside.set_up(index)
+    if rec.default_route:
+        inside.replace_default_route(rec.gateway)
 
 
 def unwire(host: Netlink, rec: AttachmentRecord) -> None:

@@ -59,3 +59,7 @@ class AddressInUseError(NetworkError):
     def __init__(self, message: str, holder: str, hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.holder = holder
+
+
+class MacAddressInUseError(AddressInUseError):
+    """A requested MAC address is held on the same network by another sandbox (`holder`)."""

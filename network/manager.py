@@ -19,12 +19,13 @@ from network import ipam, names, netns
 from network.dns import EmbeddedDns
 from network.errors import (
     AddressInUseError,
+    MacAddressInUseError,
     NetworkError,
     NetworkInUseError,
     NetworkNotFoundError,
     SandboxNotFoundError,
 )
-from network.model import Attachment, NetworkInfo, NetworkSpec, Sandbox
+from network.model import Attachment, Endpoint, NetworkInfo, NetworkSpec, Sandbox
 from network.ports import Reservation, SandboxPorts
 from network.proxies import ProxyRecord, ProxyTable
 from network.state import (
@@ -73,6 +74,8 @@ class NetworkManager:
         # The embedded DNS server's records: a zone per network, an entry per attachment.
         self.dns = EmbeddedDns(Path(run_root) / "network" / "dns")
         self._proxies = ProxyTable(Path(run_root))
+        # The netlink socket inside the sandbox this thread created last, for its attachments.
+        self._inside = netns.KeptSocket()
 
     # networks ----------------------------------------------------------------
     def ensure_network(self, spec: NetworkSpec) -> NetworkInfo:
@@ -177,13 +180,18 @@ class NetworkManager:
             else:  # recorded, but the namespace is gone (reboot, crash, external umount)
                 self._unwire_all(txn, rec)
             try:
-                with Netlink(netns.create(path)) as inside:
+                inside = Netlink(netns.create(path))
+                try:
                     wiring.bring_up_loopback(inside)
+                except BaseException:
+                    inside.close()
+                    raise
             except BaseException:
                 netns.remove(path)
                 del txn.state.sandboxes[sandbox_id]
                 txn.save(sandbox_id)
                 raise
+            self._inside.keep(sandbox_id, path, inside)
             return _sandbox(rec)
 
     def _unwire_all(self, txn: Transaction, rec: SandboxRecord) -> None:
@@ -201,6 +209,7 @@ class NetworkManager:
         """Delete the sandbox's veths (releasing its addresses) and its namespace; idempotent."""
         path = self._netns_dir / names.validate_id("sandbox id", sandbox_id)
         self._proxies.remove(sandbox_id)
+        self._inside.drop(sandbox_id)  # its namespace goes with the file
         with self._store.transaction() as txn:
             rec = txn.state.sandboxes.get(sandbox_id)
             if rec is not None:
@@ -226,12 +235,16 @@ class NetworkManager:
         network: str,
         address: str | None = None,
         reserved: tuple[str, ...] = (),
+        endpoint: Endpoint | None = None,
     ) -> Attachment:
-        """Wire the sandbox to the network (next free ethN; `address`, else the next free
-        one that is not `reserved`, i.e. promised to a sandbox still to come); idempotent.
+        """Wire the sandbox to the network (`address`, else the next free one that is not
+        `reserved`, i.e. promised to a sandbox still to come); idempotent: an existing
+        attachment is kept as it is.
 
-        The first attachment to a network that is not internal also gets the default
-        route via its gateway: attach in order of preference.
+        The interface inside is `endpoint.interface` or the next free ethN, its MAC
+        `endpoint.mac` or one derived from the names. The default route goes via the gateway
+        of the network that is not internal with the highest `endpoint.gw_priority`; on a tie,
+        the first attached keeps it: attach in order of preference.
         """
         wiring, bridge, Netlink = _kernel()
         with self._store.transaction() as txn:
@@ -245,17 +258,22 @@ class NetworkManager:
             rec = box.attachment(network)
             created = rec is None
             if rec is None:
-                rec = self._plan_attachment(txn, box, net, address, reserved)
+                rec = self._plan_attachment(txn, box, net, address, reserved, endpoint or Endpoint())
                 box.attachments.append(rec)
                 txn.save(box.id)
             try:
                 with Netlink() as host:
                     bridge_index = bridge.ensure_bridge(host, net, repair=False)
-                    wiring.wire(host, Path(box.netns_path), bridge_index, rec, net.mtu)
+                    path = Path(box.netns_path)
+                    wiring.wire(host, path, bridge_index, rec, net.mtu, self._inside.get(box.id, path))
             except BaseException:
                 if created:
                     self._undo_attachment(txn, box, rec)
                 raise
+            if created and rec.default_route and len(box.attachments) > 1:
+                for other in box.attachments:  # the route was replaced: it is this one's now
+                    other.default_route = other is rec
+                txn.save(box.id)
             return _attachment(rec)
 
     def _require_sandbox(self, txn: Transaction, sandbox_id: str) -> SandboxRecord:
@@ -273,16 +291,16 @@ class NetworkManager:
         box: SandboxRecord,
         net: NetworkRecord,
         wanted: str | None,
-        reserved: tuple[str, ...] = (),
+        reserved: tuple[str, ...],
+        endpoint: Endpoint,
     ) -> AttachmentRecord:
         subnet = IPv4Network(net.subnet)
         gateway = IPv4Address(net.gateway)
-        taken_ifaces = {a.interface for a in box.attachments}
-        index = next(
-            i
-            for i in range(len(taken_ifaces) + 1)
-            if names.container_interface(i) not in taken_ifaces
-        )
+        interface = self._interface(box, endpoint.interface)
+        mac = names.mac_address("veth", self._scope, box.id, net.name)
+        if endpoint.mac is not None:
+            mac = self._unique_mac(txn, net, names.validate_mac(endpoint.mac))
+        route = next((a for a in box.attachments if a.default_route), None)
         if wanted is not None:
             address = self._static_address(txn, net, wanted)
         else:
@@ -292,14 +310,38 @@ class NetworkManager:
             address = ipam.allocate_address(subnet, in_use, net.name, gateway, ip_range)
         return AttachmentRecord(
             network=net.name,
-            interface=names.container_interface(index),
+            interface=interface,
             host_interface=names.veth_host_name(self._scope, box.id, net.name),
             address=str(address),
             prefixlen=subnet.prefixlen,
             gateway=net.gateway,
-            mac=names.mac_address("veth", self._scope, box.id, net.name),
-            default_route=not net.internal and not any(a.default_route for a in box.attachments),
+            mac=mac,
+            default_route=not net.internal and (route is None or endpoint.gw_priority > route.gw_priority),
+            gw_priority=endpoint.gw_priority,
         )
+
+    @staticmethod
+    def _interface(box: SandboxRecord, wanted: str | None) -> str:
+        """`wanted` if no other attachment of the sandbox uses it, else the first free ethN."""
+        taken = {a.interface: a.network for a in box.attachments}
+        if wanted is None:
+            return next(names.container_interface(i) for i in range(len(taken) + 1)
+                        if names.container_interface(i) not in taken)
+        if names.validate_interface(wanted) in taken:
+            raise NetworkError(f"interface name {wanted!r} is already used by network {taken[wanted]!r} "
+                               f"in sandbox {box.id[:12]}", hint="choose another interface_name")
+        return wanted
+
+    @staticmethod
+    def _unique_mac(txn: Transaction, net: NetworkRecord, mac: str) -> str:
+        for other in txn.state.sandboxes.values():
+            held = other.attachment(net.name)
+            if held is not None and held.mac == mac:
+                raise MacAddressInUseError(
+                    f"MAC address {mac} on network {net.name!r} is already in use by {other.id}",
+                    holder=other.id, hint="choose another mac_address",
+                )
+        return mac
 
     @staticmethod
     def _static_address(txn: Transaction, net: NetworkRecord, wanted: str) -> IPv4Address:
@@ -343,10 +385,12 @@ class NetworkManager:
 
     # published ports (network.ports, network.proxies) ------------------------------------
     def publish_ports(self, sandbox_id: str, reservation: Reservation,
-                      exposed: tuple[str, ...] = ()) -> SandboxPorts:
+                      exposed: tuple[str, ...] = (), pidfile: str | None = None) -> SandboxPorts:
         """Hand the reserved host ports to a new proxy forwarding to the sandbox's address on
-        its first network; `exposed` ports ("80/tcp") are only recorded."""
-        record = self._proxies.start(sandbox_id, self._port_target(sandbox_id), reservation, exposed)
+        its first network; `exposed` ports ("80/tcp") are only recorded. With the container's
+        `pidfile` (network/liveness.py) the ports are held only while the container runs."""
+        record = self._proxies.start(sandbox_id, self._port_target(sandbox_id), reservation, exposed,
+                                     pidfile)
         return self._sandbox_ports(record)
 
     def ensure_ports(self, sandbox_id: str) -> SandboxPorts | None:

@@ -21,6 +21,17 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """How a sandbox asks to be wired to one network, beyond its address: the interface
+    name inside (None: the next free ethN), its MAC (None: derived from the names), and
+    its claim to the default route (the highest `gw_priority` wins)."""
+
+    interface: str | None = None
+    mac: str | None = None
+    gw_priority: int = 0
+
+
+@dataclass(frozen=True)
 class NetworkInfo:
     """A network as it exists: its bridge and its subnet (CIDR) and gateway address."""
 

@@ -54,6 +54,34 @@ def container_interface(index: int) -> str:
     return f"eth{index}"
 
 
+def validate_interface(value: str) -> str:
+    """Return `value` if the kernel accepts it as an interface name (1-15 bytes, no '/',
+    ':' or whitespace, not "." or "..")."""
+    size = len(value.encode())
+    if not 0 < size < IFNAMSIZ or value in (".", "..") or any(c in value for c in "/:") \
+            or any(c.isspace() for c in value):
+        raise InvalidNameError(
+            f"invalid interface name {value!r}",
+            hint=f"use 1-{IFNAMSIZ - 1} bytes without '/', ':' or spaces",
+        )
+    return value
+
+
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+def validate_mac(value: str) -> str:
+    """`value` as a unicast Ethernet address in lower case ("02:42:ac:11:00:02"); '-' is
+    accepted as the separator."""
+    mac = value.lower().replace("-", ":")
+    if not _MAC.match(mac) or int(mac[:2], 16) & 1 or mac == "00:00:00:00:00:00":
+        raise InvalidNameError(
+            f"invalid MAC address {value!r}",
+            hint="use six hex bytes such as 02:42:ac:11:00:02 (a unicast address: the first byte even)",
+        )
+    return mac
+
+
 def mac_address(*parts: str) -> str:
     """A stable, locally administered unicast MAC (02:xx:...) derived from `parts`.
 

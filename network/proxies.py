@@ -2,7 +2,9 @@
 
 One JSON record per sandbox, run_root/network/ports/<id>.json: the requests, the host
 ports as bound (so an ephemeral port is known to `port` and `ps`), the exposed ports,
-and the proxy's pid with its start time (a recycled pid is not mistaken for it).
+and the proxy's pid with its start time (a recycled pid is not mistaken for it), and the
+container's pidfile: the proxy holds the host ports only while the container runs
+(network/liveness.py, proxy.py).
 
 Record before create: the record is written without a pid before the proxy is spawned,
 and the proxy's command line names the record. A `kill -9` between the two leaves a
@@ -22,7 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from network import liveness
 from network.errors import NetworkError
+from network.liveness import start_time as _start_time
 from network.ports import PortRequest, PublishedPort, Reservation, reserve
 from network.state import flocked, load_json, store_json
 
@@ -44,6 +48,7 @@ class ProxyRecord:
     pid: int | None = None
     started: int | None = None  # the pid's start time, in clock ticks since boot
     spawning: bool = False  # set while a proxy may run whose pid is not recorded yet
+    pidfile: str | None = None  # the container's (liveness.py); None: ports held while the proxy lives
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ProxyRecord:
@@ -57,6 +62,7 @@ class ProxyRecord:
             pid=raw.get("pid"),
             started=raw.get("started"),
             spawning=bool(raw.get("spawning")),
+            pidfile=raw.get("pidfile"),
         )
 
 
@@ -84,12 +90,13 @@ class ProxyTable:
         return record.pid is not None and _start_time(record.pid) == record.started
 
     def start(self, sandbox_id: str, target: str, reservation: Reservation,
-              exposed: Sequence[str] = ()) -> ProxyRecord:
+              exposed: Sequence[str] = (), pidfile: str | None = None) -> ProxyRecord:
         """Record the ports, then hand the bound sockets to a new proxy (none without ports)."""
         with self._locked(sandbox_id):
             self._stop(self.get(sandbox_id), sandbox_id)
             record = ProxyRecord(sandbox_id, target, list(reservation.requests),
-                                 list(reservation.ports), list(reservation.chosen), list(exposed))
+                                 list(reservation.ports), list(reservation.chosen), list(exposed),
+                                 pidfile=pidfile)
             self._save(record)
             if reservation.sockets:
                 self._spawn(record, reservation)
@@ -97,10 +104,16 @@ class ProxyTable:
 
     def ensure(self, sandbox_id: str, target: str) -> ProxyRecord | None:
         """Restart the proxy of a recorded sandbox when it is not running (stopped, killed,
-        crashed), binding the same host ports again where they are free."""
+        crashed), binding the same host ports again where they are free.
+
+        A proxy whose container is not running (about to be started) is restarted too: it
+        may have released the ports at the container's exit, and binding them here makes a
+        port taken meanwhile a clear error before the start."""
         with self._locked(sandbox_id):
             record = self.get(sandbox_id)
-            if record is None or not record.requests or self.alive(record):
+            if record is None or not record.requests:
+                return record
+            if self.alive(record) and (record.pidfile is None or liveness.running(record.pidfile)):
                 return record
             self._stop(record, sandbox_id)  # a half-recorded proxy, if any
             with reserve(record.requests, record.chosen) as reservation:
@@ -155,6 +168,7 @@ class ProxyTable:
         spec = {
             "ready": write_end,
             "target": record.target,
+            "pidfile": record.pidfile,
             "listeners": [{"fd": fd, "protocol": p.protocol, "target_port": p.target}
                           for fd, p in zip(fds, reservation.ports, strict=True)],
         }
@@ -210,19 +224,6 @@ def _await_ready(fd: int, proc: subprocess.Popen[bytes], log: Path) -> None:
             raise NetworkError(f"the port proxy failed to start: {tail[0] if tail else 'no output'}",
                                hint=f"see {log}")
         data += chunk
-
-
-def _start_time(pid: int) -> int | None:
-    """Field 22 of /proc/PID/stat; None when the process is gone or a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2:].split()
-    if fields[0] in (b"Z", b"X"):
-        return None
-    return int(fields[19])
 
 
 def _pids_naming(text: str) -> list[int]:

@@ -2,8 +2,8 @@
 network/proxy.py SPEC`), so it imports only the standard library (no package, no site).
 
 SPEC is JSON: {"ready": FD, "target": "10.89.0.2", "listeners": [{"fd": N, "protocol":
-"tcp", "target_port": 80}, ...]}. Every listener fd is a socket the caller already bound
-(and, for TCP, made listening): connections that arrive before this process runs are
+"tcp", "target_port": 80}, ...], "pidfile": PATH or null}. Every listener fd is a socket
+the caller already bound (and, for TCP, made listening): connections that arrive before this process runs are
 queued by the kernel, not refused. Once serving, "ready" is written to the ready fd.
 
 TCP: each accepted connection gets its own connection to the container; bytes are
@@ -12,20 +12,37 @@ client address is a flow with its own connected socket to the container, so repl
 back to the right client; a flow idle for UDP_IDLE seconds is dropped (as docker-proxy).
 SIGTERM ends the process; SIGINT and SIGHUP (from the terminal of the `up` that
 started it) are ignored.
+
+With a pidfile (network/liveness.py), the host ports are held only while the container
+runs, as Docker does: when its PID 1 exits they are closed (another process may bind
+them), and bound again when it runs again (a restart policy, or `start`). Until the first
+run is seen they stay held, as reserved before the container was created. The sibling
+modules `inotify` and `liveness` are standard library only and loaded from this directory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import json
 import os
 import signal
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from network import inotify, liveness
+else:
+    if not __package__:  # run as a script (-I: its directory is not on sys.path)
+        sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+    inotify = importlib.import_module(f"{__package__}.inotify" if __package__ else "inotify")
+    liveness = importlib.import_module(f"{__package__}.liveness" if __package__ else "liveness")
 
 UDP_IDLE = 90.0
+REBIND_RETRY = 1.0  # seconds between tries to take a port back that another process holds
+PIDFILE_POLL = 0.1  # seconds, without inotify
 
 
 class Relay(asyncio.Protocol):
@@ -172,24 +189,145 @@ class UdpFlow(asyncio.DatagramProtocol):
             self.transport.close()
 
 
+class Listeners:
+    """The published ports: each a socket bound to a host address, served toward the target."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.held: list[tuple[socket.socket, tuple[str, int]]] = []
+        for listener in spec["listeners"]:
+            sock = socket.socket(fileno=listener["fd"])
+            sock.setblocking(False)
+            self.held.append((sock, (spec["target"], int(listener["target_port"]))))
+        # (family, type, address, target) of each, to bind them again after a release
+        self.bindings = [(s.family, s.type, s.getsockname(), t) for s, t in self.held]
+        self.open: list[asyncio.AbstractServer | asyncio.BaseTransport] = []
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sock, target in self.held:
+            if sock.type == socket.SOCK_STREAM:
+                self.open.append(await loop.create_server(functools.partial(Inbound, target), sock=sock))
+            else:
+                transport, _ = await loop.create_datagram_endpoint(functools.partial(UdpListener, target), sock=sock)
+                self.open.append(transport)
+        self.held = []
+
+    def release(self) -> None:
+        for item in self.open:
+            item.close()
+        self.open = []
+
+    def bind(self) -> None:
+        """Bind every port again (all or none; OSError when one is taken)."""
+        held: list[tuple[socket.socket, tuple[str, int]]] = []
+        try:
+            for family, kind, address, target in self.bindings:
+                sock = socket.socket(family, kind)
+                held.append((sock, target))
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                if kind == socket.SOCK_STREAM:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(address)
+                if kind == socket.SOCK_STREAM:
+                    sock.listen(socket.SOMAXCONN)
+                sock.setblocking(False)
+        except OSError:
+            for sock, _ in held:
+                sock.close()
+            raise
+        self.held = held
+
+
+class Follower:
+    """Holds the ports while the container runs, releases them while it does not."""
+
+    def __init__(self, listeners: Listeners, pidfile: str) -> None:
+        self.listeners = listeners
+        self.pidfile = pidfile
+        self.run: int | None = None  # pidfd of the container's current run
+        self.released = False
+        self.retrying = False  # a port is held by another process: logged once, tried each second
+        self.notify: int | None = None  # inotify on the pidfile's directory; None: polled
+        directory = os.path.dirname(pidfile)
+        if not os.path.isdir(directory):  # no container to follow: the ports stay held
+            _log(f"cannot follow the container: no {directory}; its host ports stay held")
+            return
+        try:
+            self.notify = inotify.init()
+            inotify.add_watch(self.notify, directory, inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELETE)
+        except OSError as error:  # e.g. the host's inotify instances are used up (128 per user)
+            if self.notify is not None:
+                os.close(self.notify)
+                self.notify = None
+            _log(f"no inotify ({error}): the pidfile is polled every {PIDFILE_POLL:g} s while the container is down")
+        else:
+            asyncio.get_running_loop().add_reader(self.notify, self._changed)
+        self.follow()
+
+    def follow(self) -> None:
+        """Watch the current run if there is one (taking the ports back if released)."""
+        if self.run is not None:
+            return
+        self.run = liveness.open_run(self.pidfile)
+        if self.run is None:
+            if self.notify is None:
+                asyncio.get_running_loop().call_later(PIDFILE_POLL, self.follow)
+            return
+        asyncio.get_running_loop().add_reader(self.run, self._ended)
+        if self.released:
+            self._take_back()
+
+    def _changed(self) -> None:
+        assert self.notify is not None
+        name = os.path.basename(self.pidfile)
+        if any(event == name for _, event in inotify.events(self.notify)):
+            self.follow()
+
+    def _ended(self) -> None:
+        assert self.run is not None
+        asyncio.get_running_loop().remove_reader(self.run)
+        os.close(self.run)
+        self.run = None
+        if not self.released:
+            self.listeners.release()
+            self.released = True
+            _log("the container exited: its host ports are released")
+        self.follow()  # it may have been started again already
+
+    def _take_back(self) -> None:
+        if self.run is None or not self.released:
+            return
+        try:
+            self.listeners.bind()
+        except OSError as error:
+            if not self.retrying:
+                _log(f"cannot take the host ports back ({error}); retrying every {REBIND_RETRY:g} s")
+            self.retrying = True
+            asyncio.get_running_loop().call_later(REBIND_RETRY, self._take_back)
+            return
+        self.released = self.retrying = False
+        asyncio.ensure_future(self.listeners.serve())
+        _log("the container runs again: its host ports are served")
+
+
+def _log(message: str) -> None:
+    print(f"proxy[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
 async def serve(spec: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     for signum in (signal.SIGINT, signal.SIGHUP):  # the terminal of the `up` that started it
         signal.signal(signum, signal.SIG_IGN)
-    target_ip = spec["target"]
-    for listener in spec["listeners"]:
-        sock = socket.socket(fileno=listener["fd"])
-        sock.setblocking(False)
-        target = (target_ip, int(listener["target_port"]))
-        if listener["protocol"] == "tcp":
-            await loop.create_server(functools.partial(Inbound, target), sock=sock)
-        else:
-            await loop.create_datagram_endpoint(functools.partial(UdpListener, target), sock=sock)
+    listeners = Listeners(spec)
+    await listeners.serve()
+    follower = Follower(listeners, spec["pidfile"]) if spec.get("pidfile") else None
     os.write(spec["ready"], b"ready\n")
     os.close(spec["ready"])
     await stop.wait()
+    del follower
 
 
 def main() -> int:

@@ -12,8 +12,8 @@ Two files, split by lifetime:
 
 Every read-modify-write holds an exclusive flock on data_root/network/state.lock. Each
 transaction opens the lock file anew, so the lock excludes other threads of this process
-as well as other processes. Writes go to a temp file then `os.replace`, so a reader or a
-`kill -9` never sees half a file.
+as well as other processes. Writes go to a temp file that then takes the file's place
+(`replace`), so a reader or a `kill -9` never sees half a file.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class AttachmentRecord:
     gateway: str
     mac: str
     default_route: bool = False
+    gw_priority: int = 0  # the default route is the non-internal attachment's with the highest
 
 
 @dataclass
@@ -119,10 +120,35 @@ def _store(path: Path, data: dict[str, Any], durable: bool) -> None:
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
+        replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StateError(f"cannot write network state {path}: {exc.strerror}") from exc
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2: Any = None
+
+
+def replace(tmp: Path, path: Path) -> None:
+    """`os.replace(tmp, path)`, without ext4's write-back of a file renamed over another.
+
+    ext4 (auto_da_alloc) starts writing a file's data out when it replaces an existing file
+    by rename: measured ~2 ms a rename on this VM's ext4 /run, against ~0.1 ms for exchanging
+    the two names (renameat2 RENAME_EXCHANGE), which is just as atomic for a reader (the old
+    file or the new one) and is not flushed. The old content, now under `tmp`, is deleted.
+    Without a file to exchange with, or on a filesystem without exchange: a plain rename.
+    """
+    global _renameat2
+    if _renameat2 is None:
+        import ctypes  # only once something is written: read-only commands never need it
+
+        _renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", False)
+    if _renameat2 and _renameat2(_AT_FDCWD, os.fsencode(tmp), _AT_FDCWD, os.fsencode(path), _RENAME_EXCHANGE) == 0:
+        os.unlink(tmp)
+        return
+    os.replace(tmp, path)
 
 
 # Other records of the package (network.proxies) are kept the same way.

@@ -273,6 +273,10 @@ class ContainerStore:
         paused = rec.status == "running" and self._paths(container_id).paused.exists()
         return replace(rec.public(), paused=True) if paused else rec.public()
 
+    def pidfile(self, container_id: str) -> Path:
+        """Holds "PID START" while the container's PID 1 runs (see records.PIDFILE)."""
+        return self._paths(container_id).pidfile
+
     # --- freezing and resource use (the container's cgroup) -------------------------------------
 
     def pause(self, container_id: str) -> None:

@@ -73,7 +73,8 @@ def describe(e: BaseException) -> str:
 class Paths:
     """The container's files (the layout in containers.py), as plain strings."""
 
-    __slots__ = ("config", "upper", "work", "log", "state", "lock", "stop_request", "exit_fifo", "rootfs")
+    __slots__ = ("config", "upper", "work", "log", "state", "lock", "stop_request", "exit_fifo", "rootfs",
+                 "pidfile")
 
     def __init__(self, data_root: str, run_root: str, container_id: str) -> None:
         data = os.path.join(data_root, "containers", container_id)
@@ -83,6 +84,7 @@ class Paths:
         self.state, self.lock = os.path.join(run, records.STATE), os.path.join(run, records.LOCK)
         self.stop_request = os.path.join(run, records.STOP_REQUEST)
         self.exit_fifo = os.path.join(run, records.EXIT_FIFO)
+        self.pidfile = os.path.join(run, records.PIDFILE)
         self.rootfs = os.path.join(run, records.ROOTFS)
 
 
@@ -135,6 +137,7 @@ class Monitor:
         delay = BACKOFF_START
         while True:
             code, oom = self._supervise(pid)
+            records.remove_pidfile(self.paths.pidfile)
             restart = self._should_restart(code)
             self._update(records.exited(code, oom, records.now_rfc3339()))
             self._close_exit_fifo()  # wakes `ContainerStore.wait`: the exit is on record
@@ -188,6 +191,7 @@ class Monitor:
         self._open_exit_fifo()  # before the record says "running": a waiter then finds a writer
         me = os.getpid()
         change = records.running(pid, records.process_start_time(pid), records.now_rfc3339())
+        records.write_pidfile(self.paths.pidfile, pid, change["pid_start"])
         change.update(monitor_pid=me, monitor_start=records.process_start_time(me))
         if self.health is not None:
             change["health"] = self.health.restart(pid, change["pid_start"], self.started)

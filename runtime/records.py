@@ -30,6 +30,10 @@ PAUSED = "paused"  # present while the container is frozen (ContainerStore.pause
 # Held open for writing by the monitor while PID 1 runs; its last writer closing (after the
 # exit is recorded) wakes `ContainerStore.wait` with POLLHUP, without any polling.
 EXIT_FIFO = "exit.fifo"
+# "PID START\n" (START: /proc/PID/stat field 22) while PID 1 runs: written (renamed into place)
+# at each start of PID 1, removed at its exit. What others watch to follow the container's
+# runs without reading state.json (the network side releases names and ports by it).
+PIDFILE = "pid"
 
 MONITOR_GONE: dict[str, Any] = {"monitor_pid": None, "monitor_start": None}
 
@@ -72,6 +76,20 @@ def process_start_time(pid: int) -> int | None:
     if fields[0] in (b"Z", b"X"):
         return None
     return int(fields[19])
+
+
+def write_pidfile(path: str, pid: int, start: int | None) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{pid} {start or 0}\n")
+    os.replace(tmp, path)
+
+
+def remove_pidfile(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def is_alive(pid: int | None, start: int | None) -> bool:

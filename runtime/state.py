@@ -153,6 +153,10 @@ class ContainerPaths:
         return self.run_dir / records.EXIT_FIFO
 
     @property
+    def pidfile(self) -> Path:
+        return self.run_dir / records.PIDFILE
+
+    @property
     def rootfs(self) -> Path:
         return self.run_dir / records.ROOTFS
 

@@ -2,8 +2,10 @@
 
 Top-level networks: the bridge driver only, one IPv4 `ipam.config` whose gateway and
 ip_range lie in its subnet, a numeric MTU. Services: `network_mode` is one of none, host,
-service:NAME (an existing service) or container:NAME and excludes `networks`, and an
-`ipv4_address` lies in the network's configured subnet, used by one service only.
+service:NAME (an existing service) or container:NAME and excludes `networks` and
+`mac_address`; an `ipv4_address` lies in the network's configured subnet, used by one
+service only; a MAC is set at the service or on its first network, not both; `interface_name`s
+do not clash with each other or with the ethN names of the service's other networks.
 Docker refuses a static address on a network whose subnet it chose itself, and so do we:
 an address picked today could be handed to another container tomorrow.
 """
@@ -29,6 +31,7 @@ def check_network_settings(
     taken: dict[tuple[str, IPv4Address], str] = {}
     for name, service in services.items():
         _check_network_mode(root, name, service, services)
+        _check_endpoints(root, name, service)
         for key, settings in service.networks.items():
             if settings is None or settings.ipv4_address is None:
                 continue
@@ -117,6 +120,27 @@ def _check_network_mode(root: PosDict, name: str, service: Service, services: di
     if service.hostname:
         raise spec_error(root, ("services", name, "hostname"), "conflicting options: hostname and the network mode",
                          f"a container with network_mode {mode} has that container's hostname")
+
+
+def _check_endpoints(root: PosDict, name: str, service: Service) -> None:
+    if service.mac_address and service.network_mode is not None:
+        raise spec_error(root, ("services", name, "mac_address"), "conflicting options: mac_address and the network mode",
+                         f"a container with network_mode {service.network_mode} has no interface of its own")
+    # The order the networks are attached in (composer.desired.network_keys): who gets which ethN.
+    order = sorted(service.networks, key=lambda k: (-(s.priority if (s := service.networks[k]) else 0), k))
+    taken: dict[str, str] = {}
+    for key in order:
+        settings = service.networks[key]
+        path = ("services", name, "networks", key)
+        if not taken and settings is not None and settings.mac_address and service.mac_address:
+            raise spec_error(root, (*path, "mac_address"), "mac_address is set both on the service and on its "
+                             "first network", "keep one of them: the service's applies to that network")
+        wanted = settings.interface_name if settings else None
+        interface = wanted or next(f"eth{i}" for i in range(len(taken) + 1) if f"eth{i}" not in taken)
+        if interface in taken:
+            raise spec_error(root, (*path, "interface_name"),
+                             f'interface name "{interface}" is also the interface of network "{taken[interface]}"')
+        taken[interface] = key
 
 
 def _static_address(root: PosDict, path: tuple[str, ...], value: str, network: Network | None) -> IPv4Address:

@@ -155,6 +155,9 @@ def _service_network(net: Any) -> dict[str, Any] | None:
         out["ipv4_address"] = net.ipv4_address
     if net.priority:
         out["priority"] = net.priority
+    for key in ("gw_priority", "interface_name", "mac_address"):
+        if getattr(net, key):
+            out[key] = getattr(net, key)
     return out or None
 
 

@@ -5,7 +5,8 @@
     zones     the records on disk, one file per network, written under a lock
     server    the long-lived asyncio process serving every zone on its gateway, port 53
     control   starting (once), finding and stopping that process
-    inotify   how the server sees a zone change
+    (network.inotify is how the server sees a zone change, network.liveness how it
+    follows each container's runs)
 
 `EmbeddedDns` is what the network manager uses; nothing here imports dnslib.
 """
@@ -46,8 +47,9 @@ class EmbeddedDns:
             self._stop()
 
     def publish(self, owner: str, network: str, address: str, names: Sequence[str],
-                upstreams: Sequence[str] = ()) -> None:
-        self.zones.publish(owner, network, address, names, upstreams)
+                upstreams: Sequence[str] = (), pidfile: str | None = None) -> None:
+        """`pidfile`: the names resolve only while the container it names runs (liveness.py)."""
+        self.zones.publish(owner, network, address, names, upstreams, pidfile)
 
     def withdraw(self, owner: str, network: str | None = None) -> None:
         self.zones.withdraw(owner, network)

@@ -24,12 +24,14 @@ _ARPA = ".in-addr.arpa"
 @dataclass(frozen=True)
 class Entry:
     """One container on one network. `names[0]` is its canonical name (the PTR answer);
-    `upstreams` are its own `dns:` servers, empty for the server's defaults."""
+    `upstreams` are its own `dns:` servers, empty for the server's defaults; with a
+    `pidfile` (network/liveness.py) the entry is served only while that container runs."""
 
     owner: str
     address: IPv4Address
     names: tuple[str, ...]
     upstreams: tuple[str, ...] = ()
+    pidfile: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 It serves every zone under its directory on the zone's gateway address, port 53, UDP
 and TCP, in the host's network namespace (so forwarding to the host's own resolvers,
 loopback ones included, works). It rereads the zones when inotify reports a change and
-rebinds to the gateways that came or went. It holds an flock on its pidfile for its
+rebinds to the gateways that came or went. An entry whose container is not running is
+left out (dns/runs.py): it resolves again when the container starts. It holds an flock on its pidfile for its
 whole life: that lock, not the pid, is what says "a server is running".
 
 Run by `network.dns.control`; argv: DIRECTORY [--upstream IP[:PORT]]...
@@ -24,9 +25,11 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any, cast
 
-from network.dns import inotify, wire
+from network import inotify
+from network.dns import wire
 from network.dns.control import Layout, parse_upstream, resolv_conf_upstreams
 from network.dns.records import Book
+from network.dns.runs import Runs
 from network.dns.zones import ZoneStore
 from network.errors import StateError
 from network.state import write_json
@@ -55,6 +58,8 @@ class DnsServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reloading: asyncio.Task[None] | None = None
         self._dirty = False
+        self._runs: Runs | None = None
+        self._zones_wd = -1
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -62,18 +67,25 @@ class DnsServer:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         self.layout.zones.mkdir(parents=True, exist_ok=True)
-        watch = inotify.watch(self.layout.zones)
+        watch = inotify.init()
+        self._zones_wd = inotify.add_watch(watch, self.layout.zones)
+        self._runs = Runs(loop, watch, self._schedule_reload)
         loop.add_reader(watch, self._changed, watch)
         await self.reload()
         await stop.wait()
         loop.remove_reader(watch)
+        self._runs.close()
         os.close(watch)
         for gateway in list(self._udp):
             self._unbind(gateway)
 
     # reloading --------------------------------------------------------------
     def _changed(self, watch: int) -> None:
-        inotify.drain(watch)
+        events = inotify.events(watch)
+        if any(wd == self._zones_wd or (self._runs and self._runs.concerns(wd, name)) for wd, name in events):
+            self._schedule_reload()
+
+    def _schedule_reload(self) -> None:
         if self._reloading is None or self._reloading.done():
             self._reloading = asyncio.ensure_future(self._reload_until_clean())
         else:
@@ -89,7 +101,8 @@ class DnsServer:
     async def reload(self) -> None:
         """Reread every zone; bind new gateways, release gone ones; publish the status."""
         try:
-            book = Book(self.zones.zones())
+            zones = self.zones.zones()
+            book = Book(self._runs.track(zones) if self._runs else zones)
         except StateError as error:
             _log(f"keeping the previous records: {error}")
             return

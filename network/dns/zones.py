@@ -1,7 +1,8 @@
 """The embedded DNS server's records on disk: one JSON file per network.
 
     run_root/network/dns/zones/<network>.json
-        {"network", "gateway", "subnet", "entries": {<sandbox id>: {"address", "names", "upstreams"}}}
+        {"network", "gateway", "subnet",
+         "entries": {<sandbox id>: {"address", "names", "upstreams", "pidfile"}}}
 
 Writers (the network manager and composer, from any thread or process) change a file
 under an exclusive flock and replace it atomically; the server only reads, and learns of
@@ -43,12 +44,16 @@ class ZoneStore:
             return not self.networks()
 
     def publish(self, owner: str, network: str, address: str, names: Sequence[str],
-                upstreams: Sequence[str] = ()) -> None:
-        """Record the sandbox `owner`'s address and names on `network` (replacing its old ones)."""
+                upstreams: Sequence[str] = (), pidfile: str | None = None) -> None:
+        """Record the sandbox `owner`'s address and names on `network` (replacing its old ones);
+        with a `pidfile` they resolve only while the container it names runs."""
         with self._editing(network) as data:
             if "gateway" not in data:
                 raise StateError(f"network {network!r} has no DNS zone", hint="create the network first")
-            data["entries"][owner] = {"address": address, "names": list(names), "upstreams": list(upstreams)}
+            entry: dict[str, Any] = {"address": address, "names": list(names), "upstreams": list(upstreams)}
+            if pidfile:
+                entry["pidfile"] = pidfile
+            data["entries"][owner] = entry
 
     def withdraw(self, owner: str, network: str | None = None) -> None:
         """Drop the sandbox's entries (on one network, or on all); idempotent."""
@@ -90,7 +95,8 @@ class ZoneStore:
 def _zone(data: dict[str, Any]) -> Zone:
     try:
         entries = tuple(
-            Entry(owner, IPv4Address(e["address"]), tuple(e.get("names", ())), tuple(e.get("upstreams", ())))
+            Entry(owner, IPv4Address(e["address"]), tuple(e.get("names", ())), tuple(e.get("upstreams", ())),
+                  e.get("pidfile"))
             for owner, e in sorted(data.get("entries", {}).items())
         )
         return Zone(data["network"], IPv4Address(data["gateway"]), IPv4Network(data["subnet"]), entries)

@@ -39,11 +39,13 @@ def test_name_table_publishes_service_names_except_for_one_offs() -> None:
     from composer.lifecycle import NameTable
     from network import Attachment
 
-    published: list[tuple[str, list[str]]] = []
-    dns = SimpleNamespace(publish=lambda cid, net, addr, names, up: published.append((cid, list(names))))
-    engine: Any = SimpleNamespace(networks=SimpleNamespace(dns=dns))
+    published: list[tuple[str, list[str], str]] = []
+    dns = SimpleNamespace(publish=lambda cid, net, addr, names, up, pidfile: published.append((cid, list(names), pidfile)))
+    containers = SimpleNamespace(pidfile=lambda cid: f"/run/c/{cid}/pid")
+    engine: Any = SimpleNamespace(networks=SimpleNamespace(dns=dns), containers=containers)
     attachment = Attachment(network="p_default", interface="eth0", host_interface="vp-1", address="10.0.0.2", prefixlen=24,
                             gateway="10.0.0.1", mac="02:00:00:00:00:01")
     NameTable(engine).put("c1", "web", "p-web-1", "h1", (attachment,))
     NameTable(engine, oneoff=True).put("c2", "web", "p-web-run-0123456789ab", "h2", (attachment,))
-    assert published == [("c1", ["p-web-1", "web", "h1"]), ("c2", ["p-web-run-0123456789ab", "h2"])]
+    assert published == [("c1", ["p-web-1", "web", "h1"], "/run/c/c1/pid"),
+                         ("c2", ["p-web-run-0123456789ab", "h2"], "/run/c/c2/pid")]

@@ -153,7 +153,7 @@ networks:
 """)
     assert network_keys(project, "a") == ["zeta", "alpha", "beta"]
     assert static_addresses(project) == {"demo_beta": ("10.7.0.9",)}
-    assert service_networks(project, "a") == [
+    assert [(w.network, w.address) for w in service_networks(project, "a")] == [
         ("demo_zeta", None), ("demo_alpha", None), ("demo_beta", "10.7.0.9")
     ]
 

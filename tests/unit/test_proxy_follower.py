@@ -1,0 +1,76 @@
+"""The port proxy holds its host ports only while the container runs (network/proxy.py's
+Follower), with inotify or, when the host has no inotify instance left, by polling.
+
+A sleeping process with a pidfile stands in for PID 1; the ports are on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from network import PortRequest, inotify, proxy, reserve
+from tests.unit.test_liveness import write_pidfile
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def new_run(pidfile: Path) -> subprocess.Popen[bytes]:
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    write_pidfile(pidfile, run.pid)
+    return run
+
+
+async def until(check: object, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():  # type: ignore[operator]
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("with_inotify", [True, False])
+def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_inotify: bool
+) -> None:
+    if not with_inotify:
+        def used_up() -> int:
+            raise OSError(errno.EMFILE, "Too many open files")
+
+        monkeypatch.setattr(inotify, "init", used_up)
+    reservation = reserve([PortRequest(9, "tcp", "127.0.0.1")])  # bound as `up` binds it
+    listener = reservation.sockets[0]
+    port = reservation.ports[0].host_port
+    pidfile = tmp_path / "pid"
+    runs: list[subprocess.Popen[bytes]] = []
+
+    async def scenario() -> None:
+        listeners = proxy.Listeners({"target": "127.0.0.1", "listeners": [
+            {"fd": listener.detach(), "protocol": "tcp", "target_port": 9}]})
+        await listeners.serve()
+        runs.append(new_run(pidfile))
+        follower = proxy.Follower(listeners, str(pidfile))
+        assert follower.run is not None and listening(port)
+        runs[0].kill()
+        runs[0].wait()
+        pidfile.unlink()
+        await until(lambda: follower.released and not listening(port))
+        runs.append(new_run(pidfile))
+        await until(lambda: not follower.released and listening(port))
+        listeners.release()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        for run in runs:
+            run.kill()
+            run.wait()
