@@ -107,6 +107,17 @@ def pivot_root(new_root: str, put_old: str) -> None:
     _check(_lib().syscall(ctypes.c_long(nr), _b(new_root), _b(put_old)), "pivot_root", new_root)
 
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def rename_exchange(first: str, second: str) -> None:
+    """Swap two paths' names atomically (renameat2 RENAME_EXCHANGE); OSError (ENOENT when
+    one is missing, EINVAL where the filesystem cannot) otherwise."""
+    ret = _lib().renameat2(_AT_FDCWD, _b(first), _AT_FDCWD, _b(second), ctypes.c_uint(_RENAME_EXCHANGE))
+    _check(ret, "renameat2", second)
+
+
 def sethostname(name: str) -> None:
     raw = name.encode()
     _check(_lib().sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname", name)
