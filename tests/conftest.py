@@ -24,7 +24,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A root-filesystem tarball made from Debian's busybox-static (built once per run)."""
+    """A root-filesystem tarball made from Debian's busybox-static (built once per run), or the
+    one PYCOMPOSE_TEST_BUSYBOX_TAR names (tests/vm builds it on the host, where it is fast)."""
+    prebuilt = os.environ.get("PYCOMPOSE_TEST_BUSYBOX_TAR")
+    if prebuilt:
+        return Path(prebuilt)
     out = tmp_path_factory.mktemp("image") / "busybox.tar"
     subprocess.run([str(REPO / "examples" / "busybox-rootfs.sh"), str(out)], check=True)
     return out

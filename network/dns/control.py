@@ -32,7 +32,7 @@ _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); __import__(sys.argv[2]); m = sys.modules[sys.argv[2]]; "
     "del sys.argv[1:3]; sys.exit(m.main())"
 )
-START_TIMEOUT = 10.0
+START_TIMEOUT = 30.0  # generous: a loaded or emulated machine (tests/vm) starts Python slowly
 STOP_TIMEOUT = 5.0
 
 

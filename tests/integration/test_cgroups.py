@@ -180,17 +180,29 @@ def test_oom_kill_is_counted(parent: str, children: list) -> None:
     cg.remove()
 
 
-# ---- a cgroup2 hierarchy without controllers (the dev VM's hybrid /sys/fs/cgroup/unified) ----
-
-needs_unified = pytest.mark.skipif(
-    not is_cgroup2(UNIFIED), reason=f"{UNIFIED} is not a cgroup2 mount"
-)
+# ---- a cgroup2 hierarchy without controllers: the dev VM's hybrid /sys/fs/cgroup/unified, or,
+# on a cgroup v2 host, a subtree whose parent delegates none (as a container manager may be given)
 
 
-@needs_unified
-def test_v2_lifecycle_on_a_controllerless_hierarchy(parent: str, children: list) -> None:
-    driver = detect(UNIFIED)
-    assert isinstance(driver, V2Driver)
+@pytest.fixture
+def controllerless(parent: str) -> V2Driver:
+    """A V2Driver rooted where no controller is available; the `parent` fixture scrubs it."""
+    if is_cgroup2(UNIFIED) and V2Driver(UNIFIED).available() == []:
+        return V2Driver(UNIFIED)
+    if not is_cgroup2(CGROUP_ROOT):
+        pytest.skip(f"no cgroup2 hierarchy without controllers (neither {UNIFIED} nor {CGROUP_ROOT})")
+    outer = CGROUP_ROOT / parent  # its cgroup.subtree_control stays empty: nothing reaches inner
+    outer.mkdir()
+    (outer / "inner").mkdir()
+    driver = V2Driver(outer / "inner")
+    assert driver.available() == []
+    return driver
+
+
+def test_v2_lifecycle_on_a_controllerless_hierarchy(
+    controllerless: V2Driver, parent: str, children: list
+) -> None:
+    driver = controllerless
     cg = driver.create(parent, "c1", Resources())
     child = subprocess.Popen(["sh", "-c", "sleep 1000 & sleep 1000"])
     children.append(child)
@@ -202,19 +214,15 @@ def test_v2_lifecycle_on_a_controllerless_hierarchy(parent: str, children: list)
     assert cg.procs() == [] and child.wait(5) == -signal.SIGKILL
     cg.remove()
     cg.remove()
-    assert driver.open(parent, "c1") is None and not (UNIFIED / parent).exists()
+    assert driver.open(parent, "c1") is None and not (driver.root / parent).exists()
 
 
-@needs_unified
-def test_v2_limit_without_controller_is_refused(parent: str) -> None:
-    driver = detect(UNIFIED)
-    if "memory" in driver.available():
-        pytest.skip("this cgroup2 hierarchy has the memory controller")
+def test_v2_limit_without_controller_is_refused(controllerless: V2Driver, parent: str) -> None:
     with pytest.raises(
         CgroupError, match=r"the 'memory' controller is not available in the cgroup v2 hierarchy"
     ):
-        driver.create(parent, "c1", Resources(memory_limit=32 << 20))
-    assert not (UNIFIED / parent).exists()
+        controllerless.create(parent, "c1", Resources(memory_limit=32 << 20))
+    assert not (controllerless.root / parent).exists()
 
 
 def test_removing_a_busy_cgroup_by_hand_fails_as_expected(parent: str) -> None:

@@ -176,14 +176,19 @@ def test_new_network_namespace_has_only_loopback(kit: Kit) -> None:
     assert out == "lo\n"
 
 
+def memory_cgroup_path(proc_self_cgroup: str) -> str:
+    """The memory controller's path in /proc/self/cgroup: its own line on v1, "0::" on v2."""
+    lines = proc_self_cgroup.splitlines()
+    line = next((x for x in lines if ":memory:" in x), None) or next(x for x in lines if x.startswith("0::"))
+    return line.split(":", 2)[2]
+
+
 def test_cgroup_namespace_hides_the_host_path(kit: Kit) -> None:
     namespaces = (*kit.config("x").namespaces, Namespace("cgroup"))
     _, out, _ = kit.run("cat", "/proc/self/cgroup", namespaces=namespaces)
-    memory = next(line for line in out.splitlines() if ":memory:" in line)
-    assert memory.endswith(":memory:/"), out
-    _, out, _ = kit.run("cat", "/proc/self/cgroup")
-    memory = next(line for line in out.splitlines() if ":memory:" in line)
-    assert memory.endswith(f"/{kit.roots.cgroup_parent}/" + memory.rsplit("/", 1)[1])
+    assert memory_cgroup_path(out) == "/", out
+    state, out, _ = kit.run("cat", "/proc/self/cgroup")
+    assert memory_cgroup_path(out) == f"/{kit.roots.cgroup_parent}/{state.id}", out
 
 
 def test_concurrent_starts_spawn_one_monitor(kit: Kit) -> None:

@@ -23,7 +23,7 @@ from runtime.containers import ContainerState, ContainerStore
 from runtime.errors import ContainerError, NotFoundError, StartError
 from runtime.state import process_start_time
 from tests.conftest import Roots
-from tests.integration.stackkit import processes_mentioning
+from tests.integration.stackkit import cgroup_dirs, processes_mentioning
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -34,11 +34,6 @@ def busybox_layer(busybox_tar: Path, tmp_path_factory: pytest.TempPathFactory) -
     layer = tmp_path_factory.mktemp("layer")
     subprocess.run(["tar", "-C", str(layer), "-xf", str(busybox_tar)], check=True)
     return layer
-
-
-def cgroup_dirs(parent: str) -> list[Path]:
-    """Every directory named `parent` at the top of any mounted cgroup hierarchy."""
-    return [p for p in Path("/sys/fs/cgroup").glob(f"*/{parent}") if p.is_dir()]
 
 
 def host_mounts_mentioning(text: str) -> list[str]:
@@ -65,7 +60,7 @@ class Kit:
         self.store.create(config)
         return self.store.start(config.id)
 
-    def wait(self, cid: str, timeout: float = 20.0) -> ContainerState:
+    def wait(self, cid: str, timeout: float = 60.0) -> ContainerState:  # generous: emulated in tests/vm
         deadline = time.monotonic() + timeout
         while (state := self.store.state(cid)).status == "running" or state.monitor_pid:
             if time.monotonic() > deadline:
