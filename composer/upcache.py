@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from composer.models import Project
 
 FORMAT = 3
-_CODE = ("composer/models.py", "composer/hashing.py", "composer/desired.py", "composer/outline.py",
+_CODE = ("composer/models", "composer/hashing.py", "composer/desired.py", "composer/outline.py",
          "composer/support.py", "composer/spec")
 
 
