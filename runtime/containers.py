@@ -496,6 +496,8 @@ class _BootedMonitor:
                 return self.error
             try:
                 protocol.write_all(self.go_w, jsonio.dumps(describe(self.cgroup).to_dict()).encode())
+            except BrokenPipeError:
+                pass  # the monitor is gone already (or never forked): its report says why
             finally:
                 os.close(self.go_w)
                 self.go_w = -1

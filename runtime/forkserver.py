@@ -76,7 +76,7 @@ def _fork_monitor(sock: _socket.socket, data: bytes, fds: list[int]) -> None:
     try:
         data_root, run_root, container_id = jsonio.loads(data.decode())
         pid = os.fork()
-    except (ValueError, OSError) as e:
+    except (ValueError, TypeError, OSError) as e:  # TypeError: JSON of another shape
         protocol.report_error(report_w, f"the monitor fork server could not fork a monitor: {e}")
         return
     if pid == 0:

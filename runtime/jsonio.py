@@ -140,4 +140,7 @@ def replace(tmp: str, path: str) -> None:
     except OSError:
         os.replace(tmp, path)
         return
-    os.unlink(tmp)
+    try:
+        os.unlink(tmp)  # the old content; the write itself is done
+    except FileNotFoundError:
+        pass

@@ -325,6 +325,7 @@ class Monitor:
                 os.close(fd)
             self._close_console()
             if result.pid is not None:
+                _kill(result.pid, signals.SIGKILL)  # it may have exec'd (a pty that got lost)
                 self._reap(result.pid, block=True)
             self.cgroup.kill_all()
             raise StartFailed(error or "the container's init vanished before it started", result.exit_code or 1)

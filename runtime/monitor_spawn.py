@@ -8,6 +8,7 @@ once); the monitor, or the server if it cannot fork one, answers on the report p
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import socket
 import subprocess
@@ -15,6 +16,8 @@ import threading
 
 from runtime import jsonio, protocol
 from runtime.errors import ContainerError
+
+_SERVER_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ECONNREFUSED)
 
 
 class ForkServer:
@@ -36,6 +39,8 @@ class ForkServer:
                     socket.send_fds(self._running(), [request], [report_w, go_r, stdin])
                     return
                 except OSError as e:
+                    if e.errno not in _SERVER_GONE:  # e.g. EBADF: one of our own fds is bad
+                        raise ContainerError(f"cannot pass the container monitor its files: {e.strerror or e}") from e
                     self._close_locked()  # the server died: start a new one, once
                     if attempt == 2:
                         raise ContainerError(f"cannot reach the monitor fork server: {e.strerror or e}") from e

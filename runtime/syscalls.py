@@ -114,8 +114,10 @@ _RENAME_EXCHANGE = 2
 def rename_exchange(first: str, second: str) -> None:
     """Swap two paths' names atomically (renameat2 RENAME_EXCHANGE); OSError (ENOENT when
     one is missing, EINVAL where the filesystem cannot) otherwise."""
-    ret = _lib().renameat2(_AT_FDCWD, _b(first), _AT_FDCWD, _b(second), ctypes.c_uint(_RENAME_EXCHANGE))
-    _check(ret, "renameat2", second)
+    renameat2 = getattr(_lib(), "renameat2", None)  # glibc 2.28+
+    if renameat2 is None:
+        raise OSError(38, "renameat2: not in this C library", second)
+    _check(renameat2(_AT_FDCWD, _b(first), _AT_FDCWD, _b(second), ctypes.c_uint(_RENAME_EXCHANGE)), "renameat2", second)
 
 
 def sethostname(name: str) -> None:

@@ -60,6 +60,8 @@ def _open(archive: tarfile.TarFile, name: str) -> IO[bytes]:
         member = archive.extractfile(name)
     except KeyError:
         member = None
+    except RecursionError as e:  # symlink members pointing at each other
+        raise ImageError(f"the archive's {name} is a loop of symbolic links") from e
     if member is None:
         raise ImageError(f"the archive lacks {name}, which its manifest names")
     return member
@@ -97,6 +99,7 @@ def _blob(digest: Any) -> str:
 def _oci_layout(archive: tarfile.TarFile) -> list[tuple[str, list[str], list[str]]]:
     out = []
     pending = [(d, None) for d in _json(archive, "index.json").get("manifests") or ()]
+    expanded: set[str] = set()  # indexes: one that lists itself (or a cycle) would never end
     while pending:
         descriptor, name = pending.pop(0)
         annotations = descriptor.get("annotations") or {}
@@ -104,6 +107,9 @@ def _oci_layout(archive: tarfile.TarFile) -> list[tuple[str, list[str], list[str
                 or name)
         document = _json(archive, _blob(descriptor.get("digest")))
         if descriptor.get("mediaType") in _INDEX_TYPES or "manifests" in document:
+            if descriptor.get("digest") in expanded:
+                raise ImageError(f"the OCI layout's index {descriptor.get('digest')} refers back to itself")
+            expanded.add(descriptor.get("digest"))
             pending += [(d, name) for d in document.get("manifests") or () if _native(d)]
             continue
         layers = [_blob(layer.get("digest")) for layer in document.get("layers") or ()]

@@ -20,6 +20,7 @@ import os
 import shutil
 import stat
 import tarfile
+import zlib
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -58,7 +59,7 @@ def diff_id(path: str) -> str:
         with open_uncompressed(path) as stream:
             while chunk := stream.read(CHUNK):
                 digest.update(chunk)
-    except (OSError, EOFError, lzma.LZMAError) as e:
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
         raise ImageError(f"cannot decompress image tarball {path}: {e}") from e
     return f"sha256:{digest.hexdigest()}"
 
@@ -87,7 +88,7 @@ def extract(tar_path: str, dest: str) -> str:
                     extractor.add(member, tar)
             while stream.read(CHUNK):  # the zero blocks after the end-of-archive marker
                 pass
-    except (tarfile.TarError, EOFError, lzma.LZMAError) as e:
+    except (tarfile.TarError, EOFError, lzma.LZMAError, zlib.error) as e:
         raise ImageError(f"{tar_path} is not a valid tar archive: {e}") from e
     extractor.finish()
     return f"sha256:{stream.digest.hexdigest()}"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from runtime import jsonio, protocol
-from runtime.config import ContainerConfig, Process, Root
-from runtime.containers import ContainerStore
+from runtime.config import ContainerConfig, Process, Resources, Root
+from runtime.containers import ContainerStore, _BootedMonitor
 from runtime.monitor_spawn import ForkServer, fork_server
 from runtime.state import process_start_time
 from tests.conftest import REPO, Roots
@@ -133,3 +133,15 @@ def test_the_server_is_gone_when_its_caller_exits() -> None:
                          timeout=30).stdout
     pid = int(out.strip())
     assert not Path(f"/proc/{pid}").exists()  # stopped and reaped before its caller exited
+
+
+def test_a_monitor_gone_before_the_hand_over_reports_its_error(store: ContainerStore) -> None:
+    report_r, report_w = os.pipe()
+    go_r, go_w = os.pipe()
+    os.close(go_r)  # the monitor died before reading its go pipe: writing it is EPIPE
+    protocol.report_error(report_w, "cannot start the monitor: boom")
+    os.close(report_w)
+    booted = _BootedMonitor(report_r, go_w)
+    booted.cgroup = store.driver.create(store.cgroup_parent, "gone", Resources())
+    assert booted.go() == "cannot start the monitor: boom"
+    assert store.driver.open(store.cgroup_parent, "gone") is None  # the cgroup went with it

@@ -219,3 +219,35 @@ def test_damaged_or_foreign_archives_are_refused_and_leave_nothing(tmp_path: Pat
         _add(tar, "index.json", b"[]")
     with pytest.raises(ImageError, match="odd.tar is malformed"):
         store.load_archive(tmp_path / "odd.tar")
+
+
+def test_archives_that_loop_or_are_corrupt_are_one_clear_error(tmp_path: Path) -> None:
+    store = ImageStore(tmp_path / "data")
+    looping = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+               "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:aa"}] * 2}
+    with tarfile.open(tmp_path / "loop.tar", "w") as tar:
+        _add(tar, "index.json", json.dumps({"manifests": [{"digest": "sha256:aa"}]}).encode())
+        _add(tar, "blobs/sha256/aa", json.dumps(looping).encode())
+    with pytest.raises(ImageError, match="refers back to itself"):
+        store.load_archive(tmp_path / "loop.tar")
+    with tarfile.open(tmp_path / "links.tar", "w") as tar:
+        _add(tar, "manifest.json", json.dumps([{"Config": "a", "RepoTags": [], "Layers": []}]).encode())
+        for name, target in (("a", "b"), ("b", "a")):
+            link = tarfile.TarInfo(name)
+            link.type, link.linkname = tarfile.SYMTYPE, target
+            tar.addfile(link)
+    with pytest.raises(ImageError, match="loop of symbolic links"):
+        store.load_archive(tmp_path / "links.tar")
+    import gzip
+
+    layers = _layers(tmp_path)
+    damaged = bytearray(gzip.compress(layers[0]))
+    damaged[20:40] = b"\xff" * 20
+    with tarfile.open(tmp_path / "gz.tar", "w") as tar:
+        _add(tar, "layer.tar.gz", bytes(damaged))
+        _add(tar, "cfg.json", _config([layers[0]]))
+        _add(tar, "manifest.json", json.dumps([{"Config": "cfg.json", "RepoTags": ["x"],
+                                                "Layers": ["layer.tar.gz"]}]).encode())
+    with pytest.raises(ImageError, match="cannot decompress"):
+        store.load_archive(tmp_path / "gz.tar")
+    assert store.list() == []
