@@ -35,8 +35,8 @@ class ChangeError(PycomposeError):
 def apply_changes(config: ImageConfig, changes: list[str]) -> ImageConfig:
     """`config` with each change applied in order."""
     for change in changes:
-        keyword, _, rest = change.strip().partition(" ")
-        name, rest = keyword.upper(), rest.strip()
+        keyword, *more = change.strip().split(None, 1)  # any whitespace, as the Dockerfile parser
+        name, rest = keyword.upper(), (more[0].strip() if more else "")
         if name in UNSUPPORTED:
             raise ChangeError(f'--change "{change}": {name} is not supported by pycompose')
         if name not in SUPPORTED:
@@ -65,9 +65,13 @@ def _apply(config: ImageConfig, name: str, rest: str) -> ImageConfig:
         ports = [port for word in words(rest, env) for port in exposed(word)]
         return replace(config, exposed_ports=tuple(sorted({*config.exposed_ports, *ports})))
     if name == "USER":
-        return replace(config, user=" ".join(words(rest, env)))
+        user = words(rest, env)
+        if len(user) != 1:
+            raise ValueError("USER requires exactly one argument")
+        return replace(config, user=user[0])
     if name == "WORKDIR":
-        return replace(config, working_dir=posixpath.join(config.working_dir or "/", " ".join(words(rest, env))))
+        where = posixpath.join(config.working_dir or "/", " ".join(words(rest, env)))
+        return replace(config, working_dir=posixpath.normpath(where))
     return replace(config, healthcheck=healthcheck(rest))
 
 
@@ -84,15 +88,18 @@ def exec_form(rest: str) -> tuple[str, ...] | None:
 
 def command(rest: str) -> tuple[str, ...]:
     """The exec form as is; the shell form runs under /bin/sh -c."""
-    return exec_form(rest) or ("/bin/sh", "-c", rest)
+    argv = exec_form(rest)  # `[]` is an empty exec form: no command (`ENTRYPOINT []`)
+    return argv if argv is not None else ("/bin/sh", "-c", rest)
 
 
 def env_pairs(rest: str, env: dict[str, str]) -> list[tuple[str, str]]:
     """`KEY=value ...` (quoted and expanded as the builder does), or the legacy `KEY value`."""
     first = rest.split(None, 1)[0]
     if "=" not in first:
-        key, _, value = rest.partition(" ")
-        return [(key, " ".join(words(value.strip(), env)))]
+        key, *value = rest.split(None, 1)
+        if not value:
+            raise ValueError("ENV must have two arguments (KEY value) or be KEY=value")
+        return [(key, " ".join(words(value[0], env)))]
     pairs = []
     for word in words(rest, env):
         key, sep, value = word.partition("=")
@@ -175,6 +182,8 @@ def healthcheck(rest: str) -> Healthcheck:
     if kind.upper() != "CMD" or not args:
         raise ValueError('HEALTHCHECK needs "CMD command" or "NONE"')
     argv = exec_form(args)
+    if argv == ():
+        raise ValueError("Missing command after HEALTHCHECK CMD")
     test = ("CMD", *argv) if argv is not None else ("CMD-SHELL", args)
     return Healthcheck(test=test, **settings)  # type: ignore[arg-type]
 

@@ -30,9 +30,10 @@ def merge_files(trees: list[PosDict], merge_tags: bool = True) -> PosDict:
     if not trees:
         return PosDict()
     result: PosDict = strip(trees[0]) if merge_tags else trees[0]
-    for tree in trees[1:]:
-        result = _merge(result, tree, ())
     enforce_unicity(result)
+    for tree in trees[1:]:  # after each file, as compose-go: a later file can restore an entry
+        result = _merge(result, tree, ())
+        enforce_unicity(result)
     return result
 
 

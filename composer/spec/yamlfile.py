@@ -174,6 +174,9 @@ class _Builder:
                     self.anchors[frame.anchor] = (value, pos)
             elif kind is AliasEvent:
                 value, pos = self._alias(event)
+                if value is _MERGE_KEY and not (stack and type(stack[-1]) is _Mapping and stack[-1].key is _NO_KEY):
+                    raise yaml.constructor.ConstructorError(  # an anchored `<<` used as a value
+                        None, None, f"could not determine a constructor for the tag {_MERGE!r}", mark)
             else:  # pragma: no cover - the parser emits nodes only here
                 raise yaml.composer.ComposerError(None, None, f"unexpected {event}", mark)
             if not stack:

@@ -63,6 +63,9 @@ def test_healthcheck_changes_follow_the_dockerfile() -> None:
     ("HEALTHCHECK --retries=-1 CMD true", "--retries must be a number"),
     ("HEALTHCHECK --retries=2 NONE", "HEALTHCHECK NONE takes no arguments"),
     ("HEALTHCHECK true", 'HEALTHCHECK needs "CMD command" or "NONE"'),
+    ("HEALTHCHECK CMD []", "Missing command after HEALTHCHECK CMD"),
+    ("ENV FOO", "ENV must have two arguments"),
+    ("USER a b", "USER requires exactly one argument"),
 ])
 def test_bad_changes_are_refused_naming_the_change(change: str, message: str) -> None:
     with pytest.raises(ChangeError, match=message) as raised:
@@ -251,3 +254,9 @@ def test_archives_that_loop_or_are_corrupt_are_one_clear_error(tmp_path: Path) -
     with pytest.raises(ImageError, match="cannot decompress"):
         store.load_archive(tmp_path / "gz.tar")
     assert store.list() == []
+
+
+def test_empty_exec_forms_tabs_and_workdir_cleaning_follow_the_dockerfile() -> None:
+    config = apply_changes(ImageConfig(entrypoint=("sh",), cmd=("x",)),
+                           ["ENTRYPOINT []", "CMD\t[\"true\"]", "WORKDIR /a/b/../c/", "WORKDIR d"])
+    assert (config.entrypoint, config.cmd, config.working_dir) == ((), ("true",), "/a/c/d")

@@ -90,6 +90,12 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
         "stack.yaml:3:12: unknown YAML tag 'tag:yaml.org,2002:merge' (pycompose knows !reset and !override)",
     ),
     (
+        "anchored merge key used as a value",
+        "x-a: {&m <<: {y: 1}}\nservices:\n  web:\n    image: x\n    environment: {A: *m}\n",
+        SpecError,
+        "stack.yaml:5:22: unknown YAML tag 'tag:yaml.org,2002:merge' (pycompose knows !reset and !override)",
+    ),
+    (
         "tagged mapping",
         "services:\n  web: !!set {image: x}\n",
         SpecError,

@@ -94,3 +94,15 @@ def test_unique_entries_keeps_the_input_and_positions() -> None:
     assert entries == ["a=1", "b=1", "a=2", 3]
     same = PosList(["a", "b"])
     assert unique_entries(same, UNIQUE["dns_opt"]) is same
+
+
+def test_a_third_file_can_restore_what_the_second_replaced(tmp_path: Path) -> None:
+    """compose-go enforces unicity after each file: f3 equal to f1 still wins over f2."""
+    files = [write(tmp_path, "f1.yaml", "services:\n  web:\n    image: a\n    volumes: ['./a:/data']\n"
+                   "    ports: ['8080:80']\n"),
+             write(tmp_path, "f2.yaml", "services:\n  web:\n    volumes: ['./b:/data']\n"
+                   "    ports: [{target: 80, published: '8080', app_protocol: http}]\n"),
+             write(tmp_path, "f3.yaml", "services:\n  web:\n    volumes: ['./a:/data']\n    ports: ['8080:80']\n")]
+    web = load_project(files, env={}, consistency=False).services["web"]
+    assert [v.source for v in web.volumes] == [str(tmp_path / "a")]
+    assert [(p.published, p.target, p.app_protocol) for p in web.ports] == [("8080", 80, None)]
