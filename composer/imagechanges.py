@@ -96,10 +96,10 @@ def env_pairs(rest: str, env: dict[str, str]) -> list[tuple[str, str]]:
     """`KEY=value ...` (quoted and expanded as the builder does), or the legacy `KEY value`."""
     first = rest.split(None, 1)[0]
     if "=" not in first:
-        key, *value = rest.split(None, 1)
-        if not value:
+        legacy = rest.split(None, 1)
+        if len(legacy) != 2:
             raise ValueError("ENV must have two arguments (KEY value) or be KEY=value")
-        return [(key, " ".join(words(value[0], env)))]
+        return [(legacy[0], " ".join(words(legacy[1], env)))]
     pairs = []
     for word in words(rest, env):
         key, sep, value = word.partition("=")
