@@ -36,11 +36,29 @@ class Runs:
         for pidfile in set(self._pidfds) - wanted:
             self._forget(pidfile)
         self._watch({os.path.dirname(p) for p in wanted}, wanted)
-        for pidfile in sorted(wanted - self._pidfds.keys()):
+        self._open_runs(wanted)
+        return self._running(zones)
+
+    def revive(self, zones: Iterable[Zone]) -> list[Zone] | None:
+        """Look again, now, at the pidfiles of the entries not served: the zones with the
+        running entries when a run began since the last `track`, else None. A query for such a
+        name can come before the pidfile's inotify event has been handled (right after `start`)."""
+        zones = list(zones)
+        wanted = {e.pidfile for z in zones for e in z.entries if e.pidfile}
+        return self._running(zones) if self._open_runs(wanted) else None
+
+    def _open_runs(self, pidfiles: set[str]) -> bool:
+        """Follow the live runs of these pidfiles not followed yet; whether there was one."""
+        found = False
+        for pidfile in sorted(pidfiles - self._pidfds.keys()):
             fd = liveness.open_run(pidfile)
             if fd is not None:
                 self._pidfds[pidfile] = fd
                 self._loop.add_reader(fd, self._ended, pidfile)
+                found = True
+        return found
+
+    def _running(self, zones: list[Zone]) -> list[Zone]:
         return [replace(z, entries=tuple(e for e in z.entries if not e.pidfile or e.pidfile in self._pidfds))
                 for z in zones]
 
