@@ -16,7 +16,8 @@ started it) are ignored.
 With a pidfile (network/liveness.py), the host ports are held only while the container
 runs, as Docker does: when its PID 1 exits they are closed (another process may bind
 them), and bound again when it runs again (a restart policy, or `start`). Until the first
-run is seen they stay held, as reserved before the container was created. The sibling
+pidfile is seen they stay held, as reserved before the container was created; a run that
+ended before the proxy saw it alive (a short-lived service) releases them too. The sibling
 modules `inotify` and `liveness` are standard library only and loaded from this directory.
 """
 
@@ -247,6 +248,7 @@ class Follower:
         self.pidfile = pidfile
         self.run: int | None = None  # pidfd of the container's current run
         self.released = False
+        self.seen = False  # a run was (or a pidfile named one): from then on, no run means no ports
         self.retrying = False  # a port is held by another process: logged once, tried each second
         self.notify: int | None = None  # inotify on the pidfile's directory; None: polled
         directory = os.path.dirname(pidfile)
@@ -273,6 +275,10 @@ class Follower:
         if self.run is None:
             if self.notify is None:
                 asyncio.get_running_loop().call_later(PIDFILE_POLL, self.follow)
+            if liveness.read(self.pidfile) is not None:  # a run we never saw alive
+                self.seen = True
+            if self.seen:
+                self._release()
             return
         asyncio.get_running_loop().add_reader(self.run, self._ended)
         if self.released:
@@ -282,6 +288,7 @@ class Follower:
         assert self.notify is not None
         name = os.path.basename(self.pidfile)
         if any(event == name for _, event in inotify.events(self.notify)):
+            self.seen = True
             self.follow()
 
     def _ended(self) -> None:
@@ -289,11 +296,15 @@ class Follower:
         asyncio.get_running_loop().remove_reader(self.run)
         os.close(self.run)
         self.run = None
+        self.seen = True
+        self._release()
+        self.follow()  # it may have been started again already
+
+    def _release(self) -> None:
         if not self.released:
             self.listeners.release()
             self.released = True
             _log("the container exited: its host ports are released")
-        self.follow()  # it may have been started again already
 
     def _take_back(self) -> None:
         if self.run is None or not self.released:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,24 +39,32 @@ async def until(check: object, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-@pytest.mark.parametrize("with_inotify", [True, False])
-def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_inotify: bool
-) -> None:
-    if not with_inotify:
-        def used_up() -> int:
-            raise OSError(errno.EMFILE, "Too many open files")
+def reserved(count: int = 1) -> tuple[dict[str, Any], list[int]]:
+    """A proxy spec of `count` TCP ports on 127.0.0.1, bound as `up` binds them; the ports."""
+    reservation = reserve([PortRequest(9 + i, "tcp", "127.0.0.1") for i in range(count)])
+    spec = {"target": "127.0.0.1", "listeners": [
+        {"fd": sock.detach(), "protocol": "tcp", "target_port": 9} for sock in reservation.sockets]}
+    return spec, [p.host_port for p in reservation.ports]
 
+
+@pytest.fixture(params=["inotify", "polled"])
+def watching(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test twice: with inotify, and polling as when the host has no inotify left."""
+    def used_up() -> int:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    if request.param == "polled":
         monkeypatch.setattr(inotify, "init", used_up)
-    reservation = reserve([PortRequest(9, "tcp", "127.0.0.1")])  # bound as `up` binds it
-    listener = reservation.sockets[0]
-    port = reservation.ports[0].host_port
+
+
+@pytest.mark.usefixtures("watching")
+def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(tmp_path: Path) -> None:
+    spec, (port,) = reserved()
     pidfile = tmp_path / "pid"
     runs: list[subprocess.Popen[bytes]] = []
 
     async def scenario() -> None:
-        listeners = proxy.Listeners({"target": "127.0.0.1", "listeners": [
-            {"fd": listener.detach(), "protocol": "tcp", "target_port": 9}]})
+        listeners = proxy.Listeners(spec)
         await listeners.serve()
         runs.append(new_run(pidfile))
         follower = proxy.Follower(listeners, str(pidfile))
@@ -74,3 +83,22 @@ def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(
         for run in runs:
             run.kill()
             run.wait()
+
+
+@pytest.mark.usefixtures("watching")
+def test_a_run_over_before_the_proxy_saw_it_alive_releases_the_ports(tmp_path: Path) -> None:
+    """A short-lived service (`restart: no`): its pidfile comes when PID 1 has exited already."""
+    spec, (port,) = reserved()
+    pidfile = tmp_path / "pid"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+
+    async def scenario() -> None:
+        listeners = proxy.Listeners(spec)
+        await listeners.serve()
+        follower = proxy.Follower(listeners, str(pidfile))
+        assert not follower.released and listening(port)  # no pidfile yet: held
+        write_pidfile(pidfile, gone.pid, 1)
+        await until(lambda: follower.released and not listening(port))
+
+    asyncio.run(scenario())
