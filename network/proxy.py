@@ -202,21 +202,39 @@ class Listeners:
         # (family, type, address, target) of each, to bind them again after a release
         self.bindings = [(s.family, s.type, s.getsockname(), t) for s, t in self.held]
         self.open: list[asyncio.AbstractServer | asyncio.BaseTransport] = []
+        self.generation = 0  # one more at each release: a serve() begun before it stops
 
     async def serve(self) -> None:
+        """Serve the held sockets (several loop turns: a release may come in between)."""
+        generation = self.generation
+        while self.held and generation == self.generation:
+            sock, target = self.held.pop(0)
+            try:
+                item = await self._open(sock, target)
+            except BaseException:
+                sock.close()
+                raise
+            if generation != self.generation:  # released meanwhile (its sockets closed)
+                item.close()
+                return
+            self.open.append(item)
+
+    @staticmethod
+    async def _open(sock: socket.socket, target: tuple[str, int]) -> asyncio.AbstractServer | asyncio.BaseTransport:
         loop = asyncio.get_running_loop()
-        for sock, target in self.held:
-            if sock.type == socket.SOCK_STREAM:
-                self.open.append(await loop.create_server(functools.partial(Inbound, target), sock=sock))
-            else:
-                transport, _ = await loop.create_datagram_endpoint(functools.partial(UdpListener, target), sock=sock)
-                self.open.append(transport)
-        self.held = []
+        if sock.type == socket.SOCK_STREAM:
+            return await loop.create_server(functools.partial(Inbound, target), sock=sock)
+        transport, _ = await loop.create_datagram_endpoint(functools.partial(UdpListener, target), sock=sock)
+        return transport
 
     def release(self) -> None:
+        """Close every port: served, or bound and not served yet."""
+        self.generation += 1
         for item in self.open:
             item.close()
-        self.open = []
+        for sock, _ in self.held:
+            sock.close()
+        self.open, self.held = [], []
 
     def bind(self) -> None:
         """Bind every port again (all or none; OSError when one is taken)."""
@@ -250,6 +268,7 @@ class Follower:
         self.released = False
         self.seen = False  # a run was (or a pidfile named one): from then on, no run means no ports
         self.retrying = False  # a port is held by another process: logged once, tried each second
+        self.serving: asyncio.Future[None] | None = None  # the latest take-back's serve()
         self.notify: int | None = None  # inotify on the pidfile's directory; None: polled
         directory = os.path.dirname(pidfile)
         if not os.path.isdir(directory):  # no container to follow: the ports stay held
@@ -318,8 +337,14 @@ class Follower:
             asyncio.get_running_loop().call_later(REBIND_RETRY, self._take_back)
             return
         self.released = self.retrying = False
-        asyncio.ensure_future(self.listeners.serve())
+        self.serving = asyncio.ensure_future(self.listeners.serve())
+        self.serving.add_done_callback(_report)
         _log("the container runs again: its host ports are served")
+
+
+def _report(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log(f"cannot serve the host ports again: {task.exception()!r}")
 
 
 def _log(message: str) -> None:

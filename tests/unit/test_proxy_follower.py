@@ -102,3 +102,25 @@ def test_a_run_over_before_the_proxy_saw_it_alive_releases_the_ports(tmp_path: P
         await until(lambda: follower.released and not listening(port))
 
     asyncio.run(scenario())
+
+
+def test_a_release_while_the_ports_are_being_served_closes_every_one() -> None:
+    """serve() takes several loop turns; a release in between (an exit right after a
+    take-back) must close the ports served so far and those not served yet."""
+    spec, ports = reserved(3)
+
+    async def scenario() -> None:
+        listeners = proxy.Listeners(spec)
+        serving = asyncio.ensure_future(listeners.serve())
+        while not listeners.open:
+            await asyncio.sleep(0)  # one loop turn
+        assert len(listeners.open) < len(ports)  # some not served yet
+        listeners.release()
+        await serving
+        assert not any(listening(port) for port in ports)
+        listeners.bind()  # all of them free again: the next take-back binds them
+        await listeners.serve()
+        assert all(listening(port) for port in ports)
+        listeners.release()
+
+    asyncio.run(scenario())
