@@ -20,8 +20,11 @@ PIDFILE_EVENTS = inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELET
 
 
 class Runs:
-    def __init__(self, loop: asyncio.AbstractEventLoop, notify_fd: int, changed: Callable[[], None]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, notify_fd: int, changed: Callable[[], None],
+                 log: Callable[[str], None] = print) -> None:
         self._loop = loop
+        self._log = log
+        self._unwatched: set[str] = set()  # directories inotify refused (logged once)
         self._notify = notify_fd
         self._changed = changed  # called when a run ends
         self._pidfds: dict[str, int] = {}  # pidfile -> pidfd of its live run
@@ -78,13 +81,20 @@ class Runs:
         for directory in set(self._watches) - directories:
             inotify.remove_watch(self._notify, self._watches.pop(directory))
         self._names = {}
+        self._unwatched &= directories
         for directory in sorted(directories):
             try:
                 wd = self._watches.get(directory) or inotify.add_watch(self._notify, directory, PIDFILE_EVENTS)
             except OSError as error:
-                if error.errno != errno.ENOENT:  # a container removed meanwhile: not running
-                    raise
+                # ENOENT: a container removed meanwhile, not running. Otherwise (ENOSPC: the
+                # host's watches used up; EACCES) its runs are still followed by their pidfds,
+                # and a new run is seen when its name is asked for (revive) or at a reload.
+                if error.errno != errno.ENOENT and directory not in self._unwatched:
+                    self._log(f"cannot watch {directory} ({error.strerror}): its new runs are "
+                              "seen at the next query or reload")
+                self._unwatched.add(directory)
                 continue
+            self._unwatched.discard(directory)
             self._watches[directory] = wd
             self._names.setdefault(wd, set())
         for pidfile in pidfiles:

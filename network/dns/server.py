@@ -71,7 +71,7 @@ class DnsServer:
         self.layout.zones.mkdir(parents=True, exist_ok=True)
         watch = inotify.init()
         self._zones_wd = inotify.add_watch(watch, self.layout.zones)
-        self._runs = Runs(loop, watch, self._schedule_reload)
+        self._runs = Runs(loop, watch, self._schedule_reload, _log)
         loop.add_reader(watch, self._changed, watch)
         await self.reload()
         await stop.wait()

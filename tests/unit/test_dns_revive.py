@@ -9,19 +9,14 @@ The server is loaded but not bound (no root needed); a sleeping process stands i
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from dnslib import RCODE, DNSRecord
 
-from network import inotify
 from network.dns.control import Layout
-from network.dns.runs import Runs
 from network.dns.server import DnsServer
 from network.dns.zones import ZoneStore
-from tests.unit.test_liveness import write_pidfile
+from tests.unit.test_liveness import following, write_pidfile
 
 GATEWAY, SENDER = "10.0.0.1", "10.0.0.9"
 
@@ -42,12 +37,9 @@ def test_a_run_begun_before_its_event_was_handled_resolves_and_an_ended_one_does
     store.publish("web", "n", "10.0.0.2", ["web"], pidfile=str(pidfile))
 
     async def scenario() -> None:
-        notify = inotify.init()
         server = DnsServer(layout, [])
-        ended = asyncio.Event()
-        runs = server._runs = Runs(asyncio.get_running_loop(), notify, ended.set)
-        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-        try:
+        async with following() as f:
+            server._runs, ended, sleeper = f.runs, f.ended, f.sleeper
             assert server.load() is not None
             assert ask(server, "web").header.rcode == RCODE.NXDOMAIN  # not started yet
             write_pidfile(pidfile, sleeper.pid)  # started; the event is not handled yet
@@ -60,10 +52,5 @@ def test_a_run_begun_before_its_event_was_handled_resolves_and_an_ended_one_does
             write_pidfile(pidfile, sleeper.pid, 1)  # a pidfile left behind by a run that is over
             assert server.load() is not None
             assert ask(server, "web").header.rcode == RCODE.NXDOMAIN
-        finally:
-            sleeper.kill()
-            sleeper.wait()
-            runs.close()
-            os.close(notify)
 
     asyncio.run(scenario())

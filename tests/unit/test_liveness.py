@@ -7,11 +7,17 @@ Real processes of this test stand in for containers: no root needed.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
+
+import pytest
 
 from network import inotify, liveness
 from network.dns.records import Entry, Zone
@@ -59,14 +65,34 @@ def _zone(*entries: Entry) -> Zone:
     return Zone("n", IPv4Address("10.0.0.1"), IPv4Network("10.0.0.0/24"), entries)
 
 
+@dataclass
+class Following:
+    runs: Runs
+    notify: int
+    ended: asyncio.Event  # set when a followed run ends
+    sleeper: subprocess.Popen[bytes]  # stands in for a container's PID 1
+
+
+@asynccontextmanager
+async def following(log: Callable[[str], None] = print) -> AsyncIterator[Following]:
+    """A `Runs` on a fresh inotify fd, and a sleeping process; both gone afterwards."""
+    ended = asyncio.Event()
+    notify = inotify.init()
+    runs = Runs(asyncio.get_running_loop(), notify, ended.set, log)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield Following(runs, notify, ended, sleeper)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        runs.close()
+        os.close(notify)
+
+
 def test_runs_serve_running_entries_and_notice_an_exit(tmp_path: Path) -> None:
     async def scenario() -> None:
-        loop = asyncio.get_running_loop()
-        ended = asyncio.Event()
-        fd = inotify.init()
-        runs = Runs(loop, fd, ended.set)
-        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-        try:
+        async with following() as f:
+            runs, fd, ended, sleeper = f.runs, f.notify, f.ended, f.sleeper
             (tmp_path / "a").mkdir()
             (tmp_path / "b").mkdir()
             write_pidfile(tmp_path / "a" / "pid", sleeper.pid)
@@ -86,10 +112,33 @@ def test_runs_serve_running_entries_and_notice_an_exit(tmp_path: Path) -> None:
             assert any(runs.concerns(wd, name) for wd, name in events)
             (zone,) = runs.track([_zone(*entries)])
             assert [e.owner for e in zone.entries] == ["b", "c"]
-        finally:
+
+    asyncio.run(scenario())
+
+
+def test_runs_without_a_watch_still_serve_a_live_run_and_notice_its_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """inotify refusing a watch (ENOSPC: the host's watches used up) is logged once; the
+    entry's run is still followed by its pidfd."""
+    def no_space(fd: int, directory: object, mask: int = 0) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(directory))
+
+    monkeypatch.setattr(inotify, "add_watch", no_space)
+    logged: list[str] = []
+
+    async def scenario() -> None:
+        async with following(logged.append) as f:
+            runs, ended, sleeper = f.runs, f.ended, f.sleeper
+            write_pidfile(tmp_path / "pid", sleeper.pid)
+            entries = (Entry("a", IPv4Address("10.0.0.2"), ("a",), pidfile=str(tmp_path / "pid")),)
+            for _ in range(2):
+                (zone,) = runs.track([_zone(*entries)])
+                assert [e.owner for e in zone.entries] == ["a"]
+            assert len(logged) == 1 and "No space left on device" in logged[0]
             sleeper.kill()
-            sleeper.wait()
-            runs.close()
-            os.close(fd)
+            await asyncio.wait_for(ended.wait(), 5)
+            (zone,) = runs.track([_zone(*entries)])
+            assert zone.entries == ()
 
     asyncio.run(scenario())
