@@ -44,6 +44,7 @@ else:
 UDP_IDLE = 90.0
 REBIND_RETRY = 1.0  # seconds between tries to take a port back that another process holds
 PIDFILE_POLL = 0.1  # seconds, without inotify
+WATCHED = inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELETE
 
 
 class Relay(asyncio.Protocol):
@@ -276,7 +277,7 @@ class Follower:
             return
         try:
             self.notify = inotify.init()
-            inotify.add_watch(self.notify, directory, inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELETE)
+            inotify.add_watch(self.notify, directory, WATCHED)
         except OSError as error:  # e.g. the host's inotify instances are used up (128 per user)
             if self.notify is not None:
                 os.close(self.notify)
@@ -306,9 +307,26 @@ class Follower:
     def _changed(self) -> None:
         assert self.notify is not None
         name = os.path.basename(self.pidfile)
-        if any(event == name for _, event in inotify.events(self.notify)):
-            self.seen = True
+        events = inotify.events(self.notify)
+        ours = any(event == name for _, _, event in events)
+        ignored = any(mask & inotify.IN_IGNORED for _, mask, _ in events)
+        self.seen = self.seen or ours
+        if ignored:
+            self._rewatch()
+        if ours or ignored or inotify.overflowed(events):  # an overflow may have lost the pidfile's event
             self.follow()
+
+    def _rewatch(self) -> None:
+        """The directory's watch is gone (the directory was deleted): watch it again if it is
+        back, else poll the pidfile."""
+        assert self.notify is not None
+        try:
+            inotify.add_watch(self.notify, os.path.dirname(self.pidfile), WATCHED)
+        except OSError as error:
+            _log(f"cannot watch the pidfile's directory any more ({error}): polled every {PIDFILE_POLL:g} s")
+            asyncio.get_running_loop().remove_reader(self.notify)
+            os.close(self.notify)
+            self.notify = None
 
     def _ended(self) -> None:
         assert self.run is not None

@@ -69,6 +69,16 @@ class Runs:
         """Whether an inotify event is about one of the followed pidfiles."""
         return name in self._names.get(wd, ())
 
+    def dropped(self, wd: int) -> bool:
+        """The kernel dropped a watch (its directory was deleted): whether it was one of ours,
+        forgotten now so that the next `track` watches the directory again if it is back."""
+        directory = next((d for d, w in self._watches.items() if w == wd), None)
+        if directory is None:
+            return False
+        del self._watches[directory]
+        self._names.pop(wd, None)
+        return True
+
     def close(self) -> None:
         for pidfile in list(self._pidfds):
             self._forget(pidfile)

@@ -84,7 +84,10 @@ class DnsServer:
     # reloading --------------------------------------------------------------
     def _changed(self, watch: int) -> None:
         events = inotify.events(watch)
-        if any(wd == self._zones_wd or (self._runs and self._runs.concerns(wd, name)) for wd, name in events):
+        runs = self._runs
+        if inotify.overflowed(events) or any(
+                wd == self._zones_wd or (runs and (runs.concerns(wd, name) or (mask & inotify.IN_IGNORED and runs.dropped(wd))))
+                for wd, mask, name in events):
             self._schedule_reload()
 
     def _schedule_reload(self) -> None:

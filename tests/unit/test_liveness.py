@@ -46,8 +46,26 @@ def test_inotify_reports_the_names_that_changed(tmp_path: Path) -> None:
         wd = inotify.add_watch(fd, tmp_path)
         (tmp_path / "pid.tmp").write_text("1 2\n")
         os.replace(tmp_path / "pid.tmp", tmp_path / "pid")
-        assert (wd, "pid") in inotify.events(fd)
+        assert (wd, inotify.IN_MOVED_TO, "pid") in inotify.events(fd)
         assert inotify.events(fd) == []
+    finally:
+        os.close(fd)
+
+
+def flood(directory: Path) -> None:
+    """More events than the kernel queues (max_queued_events, 16384 by default): an overflow."""
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    for i in range(limit + 2):
+        os.close(os.open(directory / f"flood{i % 2}", os.O_WRONLY | os.O_CREAT, 0o644))
+
+
+def test_inotify_reports_an_overflow(tmp_path: Path) -> None:
+    fd = inotify.init()
+    try:
+        inotify.add_watch(fd, tmp_path)
+        flood(tmp_path)
+        found = inotify.events(fd)
+        assert inotify.overflowed(found) and (-1, inotify.IN_Q_OVERFLOW, "") in found
     finally:
         os.close(fd)
 
@@ -109,7 +127,7 @@ def test_runs_serve_running_entries_and_notice_an_exit(tmp_path: Path) -> None:
             # a new run of b is a pidfile event in a watched directory
             write_pidfile(tmp_path / "b" / "pid", os.getpid())
             events = inotify.events(fd)
-            assert any(runs.concerns(wd, name) for wd, name in events)
+            assert any(runs.concerns(wd, name) for wd, _, name in events)
             (zone,) = runs.track([_zone(*entries)])
             assert [e.owner for e in zone.entries] == ["b", "c"]
 

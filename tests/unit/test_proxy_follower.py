@@ -11,13 +11,14 @@ import errno
 import socket
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from network import PortRequest, inotify, proxy, reserve
-from tests.unit.test_liveness import write_pidfile
+from tests.unit.test_liveness import flood, write_pidfile
 
 
 def listening(port: int) -> bool:
@@ -57,10 +58,9 @@ def watching(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setattr(inotify, "init", used_up)
 
 
-@pytest.mark.usefixtures("watching")
-def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(tmp_path: Path) -> None:
+def exit_then_run_again(pidfile: Path, meanwhile: Callable[[proxy.Follower], Awaitable[None]] | None = None) -> None:
+    """A run, its exit (the port released), `meanwhile`, a new run (the port bound again)."""
     spec, (port,) = reserved()
-    pidfile = tmp_path / "pid"
     runs: list[subprocess.Popen[bytes]] = []
 
     async def scenario() -> None:
@@ -73,6 +73,8 @@ def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(tmp_path: P
         runs[0].wait()
         pidfile.unlink()
         await until(lambda: follower.released and not listening(port))
+        if meanwhile is not None:
+            await meanwhile(follower)
         runs.append(new_run(pidfile))
         await until(lambda: not follower.released and listening(port))
         listeners.release()
@@ -83,6 +85,11 @@ def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(tmp_path: P
         for run in runs:
             run.kill()
             run.wait()
+
+
+@pytest.mark.usefixtures("watching")
+def test_ports_are_released_at_exit_and_bound_again_for_the_next_run(tmp_path: Path) -> None:
+    exit_then_run_again(tmp_path / "pid")
 
 
 @pytest.mark.usefixtures("watching")
@@ -124,3 +131,22 @@ def test_a_release_while_the_ports_are_being_served_closes_every_one() -> None:
         listeners.release()
 
     asyncio.run(scenario())
+
+
+def test_a_run_whose_event_was_lost_in_an_overflow_gets_its_ports_back(tmp_path: Path) -> None:
+    async def overflow(follower: proxy.Follower) -> None:
+        flood(tmp_path)  # the queue is full: the new pidfile's event is lost
+
+    exit_then_run_again(tmp_path / "pid", overflow)
+
+
+def test_a_deleted_directory_is_polled_then(tmp_path: Path) -> None:
+    """The kernel drops the watch of a deleted directory (IN_IGNORED): the pidfile is polled."""
+    (tmp_path / "c").mkdir()
+
+    async def delete_and_make_again(follower: proxy.Follower) -> None:
+        (tmp_path / "c").rmdir()
+        await until(lambda: follower.notify is None)
+        (tmp_path / "c").mkdir()
+
+    exit_then_run_again(tmp_path / "c" / "pid", delete_and_make_again)
