@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import select
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +40,38 @@ def test_a_pidfile_names_a_live_run_only_with_the_right_start_time(tmp_path: Pat
     assert not liveness.running(str(pidfile))
     pidfile.write_text("garbage\n")
     assert liveness.read(str(pidfile)) is None
+
+
+def test_without_pidfds_a_run_is_followed_by_its_start_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_pidfds(pid: int, flags: int = 0) -> int:
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    monkeypatch.setattr(os, "pidfd_open", no_pidfds)
+    pidfile = tmp_path / "pid"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        write_pidfile(pidfile, sleeper.pid, 1)
+        assert liveness.open_run(str(pidfile)) is None  # a reused pid
+        write_pidfile(pidfile, sleeper.pid)
+        assert liveness.running(str(pidfile))
+        watchers = [t for t in threading.enumerate() if t.name == f"run {sleeper.pid}"]
+        for watcher in watchers:  # its pipe's read end closed by running(): the thread ends
+            watcher.join(5)
+            assert not watcher.is_alive()
+        fd = liveness.open_run(str(pidfile))
+        assert fd is not None
+        try:
+            assert select.select([fd], [], [], 0.3)[0] == []  # readable only once the run ends
+            sleeper.kill()
+            sleeper.wait()
+            assert select.select([fd], [], [], 5)[0] == [fd] and os.read(fd, 1) == b""
+        finally:
+            os.close(fd)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_inotify_reports_the_names_that_changed(tmp_path: Path) -> None:
