@@ -177,11 +177,8 @@ def create_container(
         created = True
         if net.attachments:  # host, none, service:/container: modes publish nothing (see support.py)
             publish_ports(engine, cid, spec, reservation, image.config.exposed_ports)  # its proxy follows the pidfile
-    except BaseException:
-        if created:
-            engine.containers.remove(cid, force=True)
-        discard_container(engine, cid)
-        record.unlink(missing_ok=True)
+    except BaseException as error:
+        undo_create(engine, cid, record, created, error)
         raise
     finally:
         reservation.close()
@@ -245,6 +242,18 @@ def discard_unfinished(engine: Engine, project: str) -> None:
             empty.rmdir()
         except OSError:
             pass
+
+
+def undo_create(engine: Engine, cid: str, record: Path, created: bool, error: BaseException) -> None:
+    """Remove what a failed create made. A cleanup step that fails too becomes a note on
+    `error` (the cause the user sees) and the later steps still run."""
+    if created:
+        try:
+            engine.containers.remove(cid, force=True)
+        except Exception as cleanup:
+            error.add_note(f"removing the half-created container {cid[:12]} failed too: {cleanup}")
+    discard_container(engine, cid)
+    record.unlink(missing_ok=True)
 
 
 def discard_container(engine: Engine, cid: str) -> None:

@@ -14,6 +14,8 @@ IN_MOVED_FROM = 0x040
 IN_MOVED_TO = 0x080
 IN_CREATE = 0x100
 IN_DELETE = 0x200
+IN_Q_OVERFLOW = 0x4000  # events were lost (wd -1): whatever is watched must be looked at again
+IN_IGNORED = 0x8000  # the watch is gone (removed, or its directory deleted)
 CHANGES = IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_CREATE
 
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
@@ -46,9 +48,9 @@ def remove_watch(fd: int, wd: int) -> None:
     _libc.inotify_rm_watch(fd, wd)
 
 
-def events(fd: int) -> list[tuple[int, str]]:
-    """Read every pending event: (watch descriptor, name in the directory) each."""
-    found: list[tuple[int, str]] = []
+def events(fd: int) -> list[tuple[int, int, str]]:
+    """Read every pending event: (watch descriptor, mask, name in the directory) each."""
+    found: list[tuple[int, int, str]] = []
     while True:
         try:
             data = os.read(fd, 65536)
@@ -58,7 +60,12 @@ def events(fd: int) -> list[tuple[int, str]]:
             return found
         offset = 0
         while offset + _EVENT.size <= len(data):
-            wd, _mask, _cookie, length = _EVENT.unpack_from(data, offset)
+            wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
             name = data[offset + _EVENT.size: offset + _EVENT.size + length].split(b"\0", 1)[0]
-            found.append((wd, os.fsdecode(name)))
+            found.append((wd, mask, os.fsdecode(name)))
             offset += _EVENT.size + length
+
+
+def overflowed(found: list[tuple[int, int, str]]) -> bool:
+    """Whether the kernel's queue overflowed: some events are missing from `found`."""
+    return any(mask & IN_Q_OVERFLOW for _, mask, _ in found)

@@ -8,7 +8,8 @@ it runs, as Docker releases an endpoint's names and host ports when its containe
 or exits, and takes them again when it (re)starts, restart policies included.
 
 A pidfd (not the file) tells that a run ended: it fires even when the monitor was killed
-and left its pidfile behind. A new run is seen by watching the pidfile's directory
+and left its pidfile behind. A kernel without pidfd_open (before 5.3) gets a pipe instead,
+closed by a thread that polls the process's start time. A new run is seen by watching the pidfile's directory
 (network/inotify.py).
 
 Standard library only, importing nothing of the package: the proxy process imports it as
@@ -17,7 +18,12 @@ a top-level module (see proxy.py).
 
 from __future__ import annotations
 
+import errno
 import os
+import select
+import threading
+
+POLL = 0.1  # seconds between looks at a run's start time, on a kernel without pidfds
 
 
 def read(pidfile: str) -> tuple[int, int] | None:
@@ -54,12 +60,32 @@ def open_run(pidfile: str) -> int | None:
     pid, start = named
     try:
         fd = os.pidfd_open(pid)
-    except OSError:
+    except OSError as error:
+        if error.errno == errno.ENOSYS and start_time(pid) == start:  # a kernel before 5.3
+            return _polled_run(pid, start)
         return None
     if start_time(pid) != start:  # the pid was reused (or the process is a zombie)
         os.close(fd)
         return None
     return fd
+
+
+def _polled_run(pid: int, start: int) -> int:
+    """Without pidfds: a pipe whose read end (returned) reads EOF once the process is gone,
+    as its start time is polled by a thread; closing the read end ends the thread."""
+    read, write = os.pipe()
+
+    def watch() -> None:
+        closed = select.poll()
+        closed.register(write, select.POLLERR)  # reported once the read end is closed
+        try:
+            while start_time(pid) == start and not closed.poll(int(POLL * 1000)):
+                pass
+        finally:
+            os.close(write)
+
+    threading.Thread(target=watch, name=f"run {pid}", daemon=True).start()
+    return read
 
 
 def running(pidfile: str) -> bool:

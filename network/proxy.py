@@ -16,7 +16,8 @@ started it) are ignored.
 With a pidfile (network/liveness.py), the host ports are held only while the container
 runs, as Docker does: when its PID 1 exits they are closed (another process may bind
 them), and bound again when it runs again (a restart policy, or `start`). Until the first
-run is seen they stay held, as reserved before the container was created. The sibling
+pidfile is seen they stay held, as reserved before the container was created; a run that
+ended before the proxy saw it alive (a short-lived service) releases them too. The sibling
 modules `inotify` and `liveness` are standard library only and loaded from this directory.
 """
 
@@ -43,6 +44,7 @@ else:
 UDP_IDLE = 90.0
 REBIND_RETRY = 1.0  # seconds between tries to take a port back that another process holds
 PIDFILE_POLL = 0.1  # seconds, without inotify
+WATCHED = inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELETE
 
 
 class Relay(asyncio.Protocol):
@@ -201,21 +203,39 @@ class Listeners:
         # (family, type, address, target) of each, to bind them again after a release
         self.bindings = [(s.family, s.type, s.getsockname(), t) for s, t in self.held]
         self.open: list[asyncio.AbstractServer | asyncio.BaseTransport] = []
+        self.generation = 0  # one more at each release: a serve() begun before it stops
 
     async def serve(self) -> None:
+        """Serve the held sockets (several loop turns: a release may come in between)."""
+        generation = self.generation
+        while self.held and generation == self.generation:
+            sock, target = self.held.pop(0)
+            try:
+                item = await self._open(sock, target)
+            except BaseException:
+                sock.close()
+                raise
+            if generation != self.generation:  # released meanwhile (its sockets closed)
+                item.close()
+                return
+            self.open.append(item)
+
+    @staticmethod
+    async def _open(sock: socket.socket, target: tuple[str, int]) -> asyncio.AbstractServer | asyncio.BaseTransport:
         loop = asyncio.get_running_loop()
-        for sock, target in self.held:
-            if sock.type == socket.SOCK_STREAM:
-                self.open.append(await loop.create_server(functools.partial(Inbound, target), sock=sock))
-            else:
-                transport, _ = await loop.create_datagram_endpoint(functools.partial(UdpListener, target), sock=sock)
-                self.open.append(transport)
-        self.held = []
+        if sock.type == socket.SOCK_STREAM:
+            return await loop.create_server(functools.partial(Inbound, target), sock=sock)
+        transport, _ = await loop.create_datagram_endpoint(functools.partial(UdpListener, target), sock=sock)
+        return transport
 
     def release(self) -> None:
+        """Close every port: served, or bound and not served yet."""
+        self.generation += 1
         for item in self.open:
             item.close()
-        self.open = []
+        for sock, _ in self.held:
+            sock.close()
+        self.open, self.held = [], []
 
     def bind(self) -> None:
         """Bind every port again (all or none; OSError when one is taken)."""
@@ -247,7 +267,9 @@ class Follower:
         self.pidfile = pidfile
         self.run: int | None = None  # pidfd of the container's current run
         self.released = False
+        self.seen = False  # a run was (or a pidfile named one): from then on, no run means no ports
         self.retrying = False  # a port is held by another process: logged once, tried each second
+        self.serving: asyncio.Future[None] | None = None  # the latest take-back's serve()
         self.notify: int | None = None  # inotify on the pidfile's directory; None: polled
         directory = os.path.dirname(pidfile)
         if not os.path.isdir(directory):  # no container to follow: the ports stay held
@@ -255,7 +277,7 @@ class Follower:
             return
         try:
             self.notify = inotify.init()
-            inotify.add_watch(self.notify, directory, inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELETE)
+            inotify.add_watch(self.notify, directory, WATCHED)
         except OSError as error:  # e.g. the host's inotify instances are used up (128 per user)
             if self.notify is not None:
                 os.close(self.notify)
@@ -273,6 +295,10 @@ class Follower:
         if self.run is None:
             if self.notify is None:
                 asyncio.get_running_loop().call_later(PIDFILE_POLL, self.follow)
+            if liveness.read(self.pidfile) is not None:  # a run we never saw alive
+                self.seen = True
+            if self.seen:
+                self._release()
             return
         asyncio.get_running_loop().add_reader(self.run, self._ended)
         if self.released:
@@ -281,19 +307,41 @@ class Follower:
     def _changed(self) -> None:
         assert self.notify is not None
         name = os.path.basename(self.pidfile)
-        if any(event == name for _, event in inotify.events(self.notify)):
+        events = inotify.events(self.notify)
+        ours = any(event == name for _, _, event in events)
+        ignored = any(mask & inotify.IN_IGNORED for _, mask, _ in events)
+        self.seen = self.seen or ours
+        if ignored:
+            self._rewatch()
+        if ours or ignored or inotify.overflowed(events):  # an overflow may have lost the pidfile's event
             self.follow()
+
+    def _rewatch(self) -> None:
+        """The directory's watch is gone (the directory was deleted): watch it again if it is
+        back, else poll the pidfile."""
+        assert self.notify is not None
+        try:
+            inotify.add_watch(self.notify, os.path.dirname(self.pidfile), WATCHED)
+        except OSError as error:
+            _log(f"cannot watch the pidfile's directory any more ({error}): polled every {PIDFILE_POLL:g} s")
+            asyncio.get_running_loop().remove_reader(self.notify)
+            os.close(self.notify)
+            self.notify = None
 
     def _ended(self) -> None:
         assert self.run is not None
         asyncio.get_running_loop().remove_reader(self.run)
         os.close(self.run)
         self.run = None
+        self.seen = True
+        self._release()
+        self.follow()  # it may have been started again already
+
+    def _release(self) -> None:
         if not self.released:
             self.listeners.release()
             self.released = True
             _log("the container exited: its host ports are released")
-        self.follow()  # it may have been started again already
 
     def _take_back(self) -> None:
         if self.run is None or not self.released:
@@ -307,8 +355,14 @@ class Follower:
             asyncio.get_running_loop().call_later(REBIND_RETRY, self._take_back)
             return
         self.released = self.retrying = False
-        asyncio.ensure_future(self.listeners.serve())
+        self.serving = asyncio.ensure_future(self.listeners.serve())
+        self.serving.add_done_callback(_report)
         _log("the container runs again: its host ports are served")
+
+
+def _report(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log(f"cannot serve the host ports again: {task.exception()!r}")
 
 
 def _log(message: str) -> None:

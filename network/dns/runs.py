@@ -20,8 +20,11 @@ PIDFILE_EVENTS = inotify.IN_MOVED_TO | inotify.IN_CLOSE_WRITE | inotify.IN_DELET
 
 
 class Runs:
-    def __init__(self, loop: asyncio.AbstractEventLoop, notify_fd: int, changed: Callable[[], None]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, notify_fd: int, changed: Callable[[], None],
+                 log: Callable[[str], None] = print) -> None:
         self._loop = loop
+        self._log = log
+        self._unwatched: set[str] = set()  # directories inotify refused (logged once)
         self._notify = notify_fd
         self._changed = changed  # called when a run ends
         self._pidfds: dict[str, int] = {}  # pidfile -> pidfd of its live run
@@ -36,17 +39,45 @@ class Runs:
         for pidfile in set(self._pidfds) - wanted:
             self._forget(pidfile)
         self._watch({os.path.dirname(p) for p in wanted}, wanted)
-        for pidfile in sorted(wanted - self._pidfds.keys()):
+        self._open_runs(wanted)
+        return self._running(zones)
+
+    def revive(self, zones: Iterable[Zone]) -> list[Zone] | None:
+        """Look again, now, at the pidfiles of the entries not served: the zones with the
+        running entries when a run began since the last `track`, else None. A query for such a
+        name can come before the pidfile's inotify event has been handled (right after `start`)."""
+        zones = list(zones)
+        wanted = {e.pidfile for z in zones for e in z.entries if e.pidfile}
+        return self._running(zones) if self._open_runs(wanted) else None
+
+    def _open_runs(self, pidfiles: set[str]) -> bool:
+        """Follow the live runs of these pidfiles not followed yet; whether there was one."""
+        found = False
+        for pidfile in sorted(pidfiles - self._pidfds.keys()):
             fd = liveness.open_run(pidfile)
             if fd is not None:
                 self._pidfds[pidfile] = fd
                 self._loop.add_reader(fd, self._ended, pidfile)
+                found = True
+        return found
+
+    def _running(self, zones: list[Zone]) -> list[Zone]:
         return [replace(z, entries=tuple(e for e in z.entries if not e.pidfile or e.pidfile in self._pidfds))
                 for z in zones]
 
     def concerns(self, wd: int, name: str) -> bool:
         """Whether an inotify event is about one of the followed pidfiles."""
         return name in self._names.get(wd, ())
+
+    def dropped(self, wd: int) -> bool:
+        """The kernel dropped a watch (its directory was deleted): whether it was one of ours,
+        forgotten now so that the next `track` watches the directory again if it is back."""
+        directory = next((d for d, w in self._watches.items() if w == wd), None)
+        if directory is None:
+            return False
+        del self._watches[directory]
+        self._names.pop(wd, None)
+        return True
 
     def close(self) -> None:
         for pidfile in list(self._pidfds):
@@ -60,13 +91,20 @@ class Runs:
         for directory in set(self._watches) - directories:
             inotify.remove_watch(self._notify, self._watches.pop(directory))
         self._names = {}
+        self._unwatched &= directories
         for directory in sorted(directories):
             try:
                 wd = self._watches.get(directory) or inotify.add_watch(self._notify, directory, PIDFILE_EVENTS)
             except OSError as error:
-                if error.errno != errno.ENOENT:  # a container removed meanwhile: not running
-                    raise
+                # ENOENT: a container removed meanwhile, not running. Otherwise (ENOSPC: the
+                # host's watches used up; EACCES) its runs are still followed by their pidfds,
+                # and a new run is seen when its name is asked for (revive) or at a reload.
+                if error.errno != errno.ENOENT and directory not in self._unwatched:
+                    self._log(f"cannot watch {directory} ({error.strerror}): its new runs are "
+                              "seen at the next query or reload")
+                self._unwatched.add(directory)
                 continue
+            self._unwatched.discard(directory)
             self._watches[directory] = wd
             self._names.setdefault(wd, set())
         for pidfile in pidfiles:

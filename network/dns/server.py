@@ -28,7 +28,7 @@ from typing import Any, cast
 from network import inotify
 from network.dns import wire
 from network.dns.control import Layout, parse_upstream, resolv_conf_upstreams
-from network.dns.records import Book
+from network.dns.records import Book, Zone
 from network.dns.runs import Runs
 from network.dns.zones import ZoneStore
 from network.errors import StateError
@@ -51,6 +51,8 @@ class DnsServer:
         self.layout = layout
         self.zones = ZoneStore(layout.zones)
         self.answers = wire.AnswerCache(Book(()))
+        self._zones: list[Zone] = []  # every entry, running or not
+        self._every = wire.AnswerCache(Book(()))  # the answers if every container ran
         self._fixed_upstreams = upstreams  # None: the host's resolv.conf, reread on reload
         self.upstreams: list[Upstream] = []
         self._udp: dict[IPv4Address, asyncio.DatagramTransport] = {}
@@ -69,7 +71,7 @@ class DnsServer:
         self.layout.zones.mkdir(parents=True, exist_ok=True)
         watch = inotify.init()
         self._zones_wd = inotify.add_watch(watch, self.layout.zones)
-        self._runs = Runs(loop, watch, self._schedule_reload)
+        self._runs = Runs(loop, watch, self._schedule_reload, _log)
         loop.add_reader(watch, self._changed, watch)
         await self.reload()
         await stop.wait()
@@ -82,7 +84,10 @@ class DnsServer:
     # reloading --------------------------------------------------------------
     def _changed(self, watch: int) -> None:
         events = inotify.events(watch)
-        if any(wd == self._zones_wd or (self._runs and self._runs.concerns(wd, name)) for wd, name in events):
+        runs = self._runs
+        if inotify.overflowed(events) or any(
+                wd == self._zones_wd or (runs and (runs.concerns(wd, name) or (mask & inotify.IN_IGNORED and runs.dropped(wd))))
+                for wd, mask, name in events):
             self._schedule_reload()
 
     def _schedule_reload(self) -> None:
@@ -100,13 +105,9 @@ class DnsServer:
 
     async def reload(self) -> None:
         """Reread every zone; bind new gateways, release gone ones; publish the status."""
-        try:
-            zones = self.zones.zones()
-            book = Book(self._runs.track(zones) if self._runs else zones)
-        except StateError as error:
-            _log(f"keeping the previous records: {error}")
+        book = self.load()
+        if book is None:
             return
-        self.answers = wire.AnswerCache(book)
         fixed = self._fixed_upstreams
         self.upstreams = fixed if fixed is not None else _host_upstreams(book)
         for gateway in sorted(book.gateways - self._udp.keys()):
@@ -117,6 +118,18 @@ class DnsServer:
         for gateway in sorted(self._udp.keys() - book.gateways):
             self._unbind(gateway)
         write_json(self.layout.status, {"pid": os.getpid(), "listening": sorted(str(g) for g in self._udp)})
+
+    def load(self) -> Book | None:
+        """Reread every zone into the answers; None (the previous ones kept) when unreadable."""
+        try:
+            zones = self.zones.zones()
+            book = Book(self._runs.track(zones) if self._runs else zones)
+        except StateError as error:
+            _log(f"keeping the previous records: {error}")
+            return None
+        self.answers = wire.AnswerCache(book)
+        self._zones, self._every = zones, wire.AnswerCache(Book(zones))
+        return book
 
     async def _bind(self, gateway: IPv4Address) -> None:
         loop = asyncio.get_running_loop()
@@ -139,11 +152,24 @@ class DnsServer:
     # answering --------------------------------------------------------------
     def answer_udp(self, transport: asyncio.DatagramTransport, local: str,
                    data: bytes, addr: tuple[str, int]) -> None:
-        result = self.answers.respond(data, local, addr[0])
+        result = self.respond(data, local, addr[0])
         if isinstance(result, bytes):
             transport.sendto(result, addr)
         elif result is not None:
             self._spawn(self._forward_udp(transport, result, addr))
+
+    def respond(self, packet: bytes, local: str, source: str, udp: bool = True) -> bytes | wire.Forward | None:
+        """The answer from the running entries. A name of an entry not served is looked up
+        again at once when it would resolve were its container running: its run may have
+        begun before the pidfile's event reached the reload (a dependent started right after)."""
+        result = self.answers.respond(packet, local, source, udp)
+        if not _nxdomain(result) or self._runs is None or _nxdomain(self._every.respond(packet, local, source, udp)):
+            return result
+        revived = self._runs.revive(self._zones)
+        if revived is None:
+            return result
+        self.answers = wire.AnswerCache(Book(revived))
+        return self.answers.respond(packet, local, source, udp)
 
     async def _forward_udp(self, transport: asyncio.DatagramTransport, order: wire.Forward,
                            addr: tuple[str, int]) -> None:
@@ -165,7 +191,7 @@ class DnsServer:
             while True:
                 size = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), TCP_IDLE), "big")
                 query = await reader.readexactly(size)
-                result = self.answers.respond(query, local, source, udp=False)
+                result = self.respond(query, local, source, udp=False)
                 if isinstance(result, wire.Forward):
                     result = await self._forward_tcp(result) or wire.servfail(query)
                 if result is None:
@@ -208,6 +234,10 @@ class _Udp(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if self.transport is not None:
             self.server.answer_udp(self.transport, self.local, data, addr)
+
+
+def _nxdomain(reply: bytes | wire.Forward | None) -> bool:
+    return isinstance(reply, bytes) and len(reply) >= 4 and reply[3] & 0x0F == 3  # RCODE 3
 
 
 def _socket(kind: int, gateway: IPv4Address) -> socket.socket:

@@ -1,4 +1,8 @@
-from composer.lifecycle import container_resolv_conf
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+from composer.lifecycle import container_resolv_conf, undo_create
 from composer.resolvconf import hosts_entries
 
 HOST = "# generated\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 10.0.0.2\nsearch example.org\noptions edns0\n"
@@ -49,3 +53,23 @@ def test_name_table_publishes_service_names_except_for_one_offs() -> None:
     NameTable(engine, oneoff=True).put("c2", "web", "p-web-run-0123456789ab", "h2", (attachment,))
     assert published == [("c1", ["p-web-1", "web", "h1"], "/run/c/c1/pid"),
                          ("c2", ["p-web-run-0123456789ab", "h2"], "/run/c/c2/pid")]
+
+
+def test_a_failed_create_is_undone_even_when_removing_the_container_fails_too(tmp_path: Path) -> None:
+    """The user sees the create's own error (the removal's as a note), and the sandbox, etc
+    files and creating record still go."""
+    done: list[str] = []
+
+    def remove(cid: str, force: bool) -> None:
+        raise RuntimeError("state file busy")
+
+    engine = SimpleNamespace(
+        containers=SimpleNamespace(remove=remove),
+        networks=SimpleNamespace(remove_sandbox=lambda cid: done.append(f"sandbox {cid}")),
+        remove_etc_dir=lambda cid: done.append(f"etc {cid}"))
+    record = tmp_path / "cid"
+    record.touch()
+    cause = OSError("port 80 is taken")
+    undo_create(cast(Any, engine), "cid", record, True, cause)
+    assert done == ["sandbox cid", "etc cid"] and not record.exists()
+    assert cause.__notes__ == ["removing the half-created container cid failed too: state file busy"]
