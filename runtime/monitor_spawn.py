@@ -1,8 +1,9 @@
 """Spawning a container's monitor: forked by this process's fork server (runtime/forkserver.py).
 
 The fork server is started on the first spawn and serves every later one; it is stopped
-and reaped when this process exits (and exits by itself if this process dies). A spawn only sends a request (thread-safe: `up` prepares many starts at
-once); the monitor, or the server if it cannot fork one, answers on the report pipe.
+and reaped when this process exits (and exits by itself if this process dies). A spawn
+only sends a request (thread-safe: `up` prepares many starts at once); the monitor, or
+the server if it cannot fork one, answers on the report pipe.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class ForkServer:
         request = jsonio.dumps([data_root, run_root, container_id]).encode()
         with self._lock:
             for attempt in (1, 2):
+                sock = self._running()
                 try:
-                    socket.send_fds(self._running(), [request], [report_w, go_r, stdin])
+                    socket.send_fds(sock, [request], [report_w, go_r, stdin])
                     return
                 except OSError as e:
                     if e.errno not in _SERVER_GONE:  # e.g. EBADF: one of our own fds is bad
@@ -59,6 +61,9 @@ class ForkServer:
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     start_new_session=True, pass_fds=(theirs.fileno(),), cwd="/",
                 )
+            except OSError as e:
+                ours.close()
+                raise ContainerError(f"cannot start the monitor fork server: {e.strerror or e}") from e
             except BaseException:
                 ours.close()
                 raise
