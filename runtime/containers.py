@@ -377,7 +377,7 @@ class ContainerStore:
 
         spec = ExecSpec(
             config_path=str(self._paths(container_id).config), pid=rec.pid, pid_start=rec.pid_start,
-            procs_files=tuple(str(p) for p in cgroup.procs_files()) if cgroup else (),
+            join_files=tuple(describe(cgroup).join_files()) if cgroup else (),
             args=tuple(args), env=tuple(merge_env(config.process.env, env)),
             cwd=cwd or config.process.cwd, user=user, tty=tty, privileged=privileged,
         )

@@ -3,7 +3,8 @@
 The caller may have threads, so it never forks: `run_exec` starts a fresh helper,
 `python -I -S ... runtime.exec SPEC STATUS_FD` (protocol.helper_argv), which inherits the caller's stdin, stdout
 and stderr. The single-threaded helper:
-  1. joins PID 1's cgroup (every hierarchy), so the command is limited like the container;
+  1. joins PID 1's cgroup (every hierarchy; on v1 through `tasks`, see cgroups/joined.py),
+     so the command is limited like the container;
   2. opens all of PID 1's namespace files, checks PID 1 is still the same process (pid
      reuse), then setns()es into ipc, uts, net, cgroup (if the container has one), pid and
      mnt last (after mnt, host paths such as /proc/<pid>/ns mean something else);
@@ -44,16 +45,16 @@ NAMESPACE_ORDER = ("ipc", "uts", "network", "cgroup", "pid", "mount")
 class ExecSpec:
     """What the caller hands the helper, as JSON on its command line."""
 
-    __slots__ = ("config_path", "pid", "pid_start", "procs_files", "args", "env", "cwd", "user", "tty",
+    __slots__ = ("config_path", "pid", "pid_start", "join_files", "args", "env", "cwd", "user", "tty",
                  "privileged")
 
-    def __init__(self, config_path: str, pid: int, pid_start: int, procs_files: tuple[str, ...],
+    def __init__(self, config_path: str, pid: int, pid_start: int, join_files: tuple[str, ...],
                  args: tuple[str, ...], env: tuple[str, ...], cwd: str, user: str | None,
                  tty: bool = False, privileged: bool = False) -> None:
         self.config_path = config_path
         self.pid = pid
         self.pid_start = pid_start
-        self.procs_files = procs_files
+        self.join_files = join_files
         self.args = args
         self.env = env
         self.cwd = cwd
@@ -69,7 +70,7 @@ class ExecSpec:
         d = jsonio.loads(text)
         return cls(
             config_path=str(d["config_path"]), pid=int(d["pid"]), pid_start=int(d["pid_start"]),
-            procs_files=tuple(d["procs_files"]), args=tuple(d["args"]), env=tuple(d["env"]),
+            join_files=tuple(d["join_files"]), args=tuple(d["args"]), env=tuple(d["env"]),
             cwd=str(d["cwd"]), user=d["user"], tty=bool(d.get("tty", False)),
             privileged=bool(d.get("privileged", False)),
         )
@@ -120,8 +121,8 @@ def run_exec(spec: ExecSpec) -> int:
 
 def enter(spec: ExecSpec, config: ConfigView) -> None:
     """Steps 1-2, in the helper."""
-    for procs in spec.procs_files:
-        with open(procs, "w") as f:
+    for path in spec.join_files:  # "0": this single-threaded helper moves itself in
+        with open(path, "w") as f:
             f.write("0")
     wanted = {ns.type for ns in config.namespaces} | {"ipc", "uts", "network", "pid", "mount"}
     fds = []

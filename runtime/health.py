@@ -144,13 +144,13 @@ class Probe:
 class HealthChecker:
     """Schedules and runs the probes of one container; the monitor drives it from its loop."""
 
-    def __init__(self, config: ConfigView, config_path: str, procs_files: tuple[str, ...],
+    def __init__(self, config: ConfigView, config_path: str, join_files: tuple[str, ...],
                  previous: dict[str, Any] | None, paused_path: str = "") -> None:
         assert config.healthcheck is not None
         self.settings = Settings(config.healthcheck)
         self.config = config
         self.config_path = config_path
-        self.procs_files = procs_files
+        self.join_files = join_files
         self.paused_path = paused_path
         self.health = restarted(previous)
         self.pid = self.pid_start = 0
@@ -288,7 +288,7 @@ class HealthChecker:
     def _spawn(self, now: float) -> Probe:
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         spec = container_exec.ExecSpec(
-            config_path=self.config_path, pid=self.pid, pid_start=self.pid_start, procs_files=self.procs_files,
+            config_path=self.config_path, pid=self.pid, pid_start=self.pid_start, join_files=self.join_files,
             args=probe_argv(self.settings.test), env=self.config.process.env, cwd=self.config.process.cwd,
             user=None,
         )

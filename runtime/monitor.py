@@ -168,7 +168,7 @@ class Monitor:
             assert self.cgroup is not None
             previous = (records.read_state(self.paths.state) or {}).get("health")
             paused = os.path.join(os.path.dirname(self.paths.state), records.PAUSED)
-            self.health = health.HealthChecker(self.config, self.paths.config, tuple(self.cgroup.procs_files()),
+            self.health = health.HealthChecker(self.config, self.paths.config, tuple(self.cgroup.join_files()),
                                                previous, paused)
 
     def _should_restart(self, code: int) -> bool:

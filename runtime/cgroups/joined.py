@@ -76,6 +76,11 @@ class JoinedCgroup:
         cgroup_procs_write_start). [] on v2, where cgroup.threads cannot leave a domain."""
         return [os.path.join(d, "tasks") for d in self.dirs] if self.version == 1 else []
 
+    def join_files(self) -> list[str]:
+        """What a single-threaded process (an exec helper, a probe) writes "0" into to join:
+        the cheap `tasks` files on v1, cgroup.procs on v2."""
+        return self.self_join_files() or self.procs_files()
+
     def add_process(self, pid: int) -> None:
         """Move `pid` into this cgroup (every hierarchy). Raises OSError."""
         for path in self.procs_files():
