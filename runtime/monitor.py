@@ -285,7 +285,7 @@ class Monitor:
         pid1 = init.ContainerInit(self.config, self.paths.rootfs, self.paths.upper, self.paths.work,
                                   out_w, err_w, sync_w, joined_r if from_outside else -1,
                                   join_files=() if cgroupns else cheap, console_fd=console_fd)
-        intermediate_joins = (cheap or self.cgroup.procs_files()) if cgroupns else ()
+        intermediate_joins = self.cgroup.join_files() if cgroupns else ()
         child = os.fork()
         if child == 0:
             try:
