@@ -18,6 +18,7 @@ there (tests compare both on the corpus and on thousands of mutated files).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from composer.spec.source import Pos, PosDict, PosList
@@ -56,34 +57,35 @@ _new = tuple.__new__
 _SIMPLE_FIRST = frozenset(chr(c) for c in range(0x21, 0x7F)) - MAYBE_NUMBER - frozenset("'\"[{")
 
 
-class _Frame:
-    """An open block collection: a mapping (its keys' column) or a sequence (its dashes')."""
-
-    __slots__ = ("col", "out", "is_map")
-
-    def __init__(self, col: int, out: PosDict | PosList, is_map: bool) -> None:
-        self.col, self.out, self.is_map = col, out, is_map
+# An open block collection: (column of its keys or dashes, the PosDict or PosList, is a mapping).
+_Frame = tuple[int, Any, bool]
 
 
-def read(text: str, name: str) -> PosDict | None:
-    """The tree of *text* (None when it has no content), or `Unsupported`."""
+def read(text: str, name: str, substitute: Callable[[str], str] | None = None) -> PosDict | None:
+    """The tree of *text* (None when it has no content), or `Unsupported`.
+
+    *substitute*, if given, is applied to every string value with a ``$`` as it is read
+    (interpolation, without a walk over the tree afterwards); what it raises propagates.
+    """
     if _NOT_PRINTABLE_ASCII.search(text) and not text.replace("\n", "").isprintable():
         # Python's printable characters are all allowed by YAML; the rest (controls, tab,
         # CR, BOM, private use, separators other than space) are left to libyaml.
         raise Unsupported
-    return _Reader(name).read(text.split("\n"))
+    return _Reader(name, substitute).read(text.split("\n"))
 
 
 class _Reader:
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.stack: list[_Frame] = []
-        # A key whose value is on the lines below: (its mapping's frame, key, position
-        # of a null value), or None.
-        self.pending: tuple[_Frame, str, Pos] | None = None
+    def __init__(self, name: str, substitute: Callable[[str], str] | None) -> None:
+        self.name, self.substitute = name, substitute
+        self.stack: list[_Frame] = []  # the open collections, outermost first
 
     def read(self, lines: list[str]) -> PosDict | None:  # noqa: C901 - the hot loop, kept flat
+        """The tree of *lines*. Common lines are handled inline: a key of the innermost
+        mapping, an item of the innermost sequence, a new collection for a pending key."""
         name, match, stack, simple = self.name, _LINE.fullmatch, self.stack, _SIMPLE_FIRST
+        substitute = self.substitute
+        # A key whose value is on the lines below: (its mapping, key, position of a null).
+        pending: tuple[_Frame, str, Pos] | None = None
         started = False
         for number, line in enumerate(lines, 1):
             content = line.lstrip(" ")
@@ -100,84 +102,100 @@ class _Reader:
             if found is None:
                 raise Unsupported
             dash, key, value, lone = found.groups()
+            col = indent
             if dash is None:
                 if key is None:
                     raise Unsupported  # a scalar alone on its line: a document that is one
-                col = indent
-                mapping = stack[-1] if stack else None
-                if self.pending is not None or mapping is None or mapping.col != col or not mapping.is_map:
-                    mapping = self._mapping_at(col, number)
+                if pending is not None and col > pending[0][0]:
+                    frame = self._open(pending, (col, PosDict(pos=_new(Pos, (name, number, col + 1))), True))
+                    pending = None
+                else:
+                    if pending is not None:
+                        _null(pending)
+                        pending = None
+                    frame = stack[-1] if stack else self._root(col, number)
+                    if frame[0] != col or not frame[2]:
+                        frame = self._close_to(col, True)
             else:
                 if key is None and lone is None:
                     raise Unsupported  # `-` with its item below: rare, left to libyaml
-                items: Any = self._sequence_at(indent, number).out
-                col = indent + len(dash)
+                # At the key's column too: an indentless sequence, as PyYAML reads it.
+                if pending is not None and col >= pending[0][0]:
+                    frame = self._open(pending, (col, PosList(pos=_new(Pos, (name, number, col + 1))), False))
+                    pending = None
+                else:
+                    if pending is not None:
+                        _null(pending)
+                        pending = None
+                    if not stack:
+                        raise Unsupported  # a document that is a sequence: not a stack file
+                    frame = stack[-1]
+                    if frame[0] != col or frame[2]:
+                        frame = self._close_to(col, False)
+                items: Any = frame[1]
+                col += len(dash)
                 if key is None:
-                    items.append(self._value(lone, number, col))
+                    if lone[0] in simple and lone not in WORDS:
+                        items.append(lone if substitute is None or "$" not in lone else substitute(lone))
+                    else:
+                        items.append(self._value(lone, number, col))
                     items.item_pos.append(_new(Pos, (name, number, col + 1)))
                     continue
-                mapping = _Frame(col, PosDict(pos=_new(Pos, (name, number, col + 1))), True)
-                items.append(mapping.out)
-                items.item_pos.append(mapping.out.pos)
-                stack.append(mapping)
+                mapping = PosDict(pos=_new(Pos, (name, number, col + 1)))
+                items.append(mapping)
+                items.item_pos.append(mapping.pos)
+                frame = (col, mapping, True)
+                stack.append(frame)
             # The key, and its value on this line or (None) on the lines below.
-            out: Any = mapping.out
+            out: Any = frame[1]
             text = key if key[0] in simple and key not in WORDS else _key(key)
             if text in out:
                 raise Unsupported  # a duplicate key: an error, reported by libyaml
             out.key_pos[text] = _new(Pos, (name, number, col + 1))
             if value is None:
                 out[text] = None
-                self.pending = (mapping, text, _new(Pos, (name, number, col + len(key) + 2)))
+                pending = (frame, text, _new(Pos, (name, number, col + len(key) + 2)))
                 continue
             value_col = indent + found.start(3)
-            out[text] = (value if value[0] in simple and value not in WORDS
-                         else self._value(value, number, value_col))
+            first = value[0]
+            if first in simple and value not in WORDS:
+                out[text] = value if substitute is None or "$" not in value else substitute(value)
+            elif first == "'" and "''" not in value and "$" not in value:
+                out[text] = value[1:-1]
+            else:
+                out[text] = self._value(value, number, value_col)
             out.value_pos[text] = _new(Pos, (name, number, value_col + 1))
-        if self.pending is not None:
-            self._null()
+        if pending is not None:
+            _null(pending)
         if not stack:
             return None
-        root = stack[0].out
+        root = stack[0][1]
         if not isinstance(root, PosDict):
             raise Unsupported
         return root
 
-    def _mapping_at(self, col: int, number: int) -> _Frame:
-        """The mapping a key at *col* belongs to: a new one for a pending key, or an open one."""
-        stack, pending = self.stack, self.pending
-        if pending is not None:
-            owner = pending[0]
-            if col > owner.col:
-                self.pending = None
-                return self._open(owner, pending[1], _Frame(col, PosDict(pos=_new(Pos, (self.name, number, col + 1))), True))
-            self._null()
-        if not stack:
-            frame = _Frame(col, PosDict(pos=_new(Pos, (self.name, number, col + 1))), True)
-            stack.append(frame)
-            return frame
-        while stack and (stack[-1].col > col or (stack[-1].col == col and not stack[-1].is_map)):
+    def _root(self, col: int, number: int) -> _Frame:
+        """The document's mapping, whose first key is at *col* of line *number*."""
+        frame = (col, PosDict(pos=_new(Pos, (self.name, number, col + 1))), True)
+        self.stack.append(frame)
+        return frame
+
+    def _close_to(self, col: int, is_map: bool) -> _Frame:
+        """The open mapping (*is_map*) or sequence at *col*, once those inside it are closed."""
+        stack = self.stack
+        while stack and (stack[-1][0] > col or (is_map and stack[-1][0] == col and not stack[-1][2])):
             stack.pop()
-        if not stack or stack[-1].col != col:
+        if not stack or stack[-1][0] != col or stack[-1][2] is not is_map:
             raise Unsupported  # an indentation that does not fit (maybe a multi-line scalar)
         return stack[-1]
 
-    def _sequence_at(self, col: int, number: int) -> _Frame:
-        """The sequence a dash at *col* belongs to: a new one for a pending key, or an open one."""
-        stack, pending = self.stack, self.pending
-        if pending is not None:
-            owner = pending[0]
-            if col >= owner.col:  # at the key's column: an indentless sequence, as PyYAML reads
-                self.pending = None
-                return self._open(owner, pending[1], _Frame(col, PosList(pos=_new(Pos, (self.name, number, col + 1))), False))
-            self._null()
-        if not stack:
-            raise Unsupported  # a document that is a sequence: not a stack file
-        while stack and stack[-1].col > col:
-            stack.pop()
-        if not stack or stack[-1].col != col or stack[-1].is_map:
-            raise Unsupported
-        return stack[-1]
+    def _open(self, pending: tuple[_Frame, str, Pos], frame: _Frame) -> _Frame:
+        """*frame*'s new collection as the value of the *pending* key."""
+        out: Any = pending[0][1]
+        out[pending[1]] = frame[1]
+        out.value_pos[pending[1]] = frame[1].pos
+        self.stack.append(frame)
+        return frame
 
     def _value(self, written: str, number: int, col: int) -> Any:
         """The value *written* at column *col* (0-based) of line *number*."""
@@ -185,28 +203,25 @@ class _Reader:
         if first == "[":
             items = PosList(pos=_new(Pos, (self.name, number, col + 1)))
             for found in _FLOW_ITEM.finditer(written, 1):
-                items.append(_scalar(found[0]))
+                items.append(self._scalar(found[0]))
                 items.item_pos.append(_new(Pos, (self.name, number, col + found.start() + 1)))
             return items
         if first == "{":
             return PosDict(pos=_new(Pos, (self.name, number, col + 1)))
-        return _scalar(written)
+        return self._scalar(written)
 
-    def _open(self, owner: _Frame, key: str, frame: _Frame) -> _Frame:
-        """*frame*'s collection as the value of *owner*'s pending *key*."""
-        out: Any = owner.out
-        out[key] = frame.out
-        out.value_pos[key] = frame.out.pos
-        self.stack.append(frame)
-        return frame
+    def _scalar(self, written: str) -> Any:
+        value = _scalar(written)
+        if self.substitute is not None and type(value) is str and "$" in value:
+            return self.substitute(value)
+        return value
 
-    def _null(self) -> None:
-        """The pending key has no value: null, at the end of its line (as libyaml places it)."""
-        assert self.pending is not None
-        frame, key, pos = self.pending
-        out: Any = frame.out
-        out.value_pos[key] = pos
-        self.pending = None
+
+def _null(pending: tuple[_Frame, str, Pos]) -> None:
+    """The pending key has no value: null, at the end of its line (as libyaml places it)."""
+    frame, key, pos = pending
+    out: Any = frame[1]
+    out.value_pos[key] = pos
 
 
 def _key(written: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from composer.errors import SpecError
-from composer.spec.interpolate import Interpolator, interpolate_tree
+from composer.spec.interpolate import Interpolator
 from composer.spec.merge import merge_files, merge_service
 from composer.spec.normalize import FileNormalizer
 from composer.spec.source import PathPart, PosDict, PosList, spec_error
@@ -46,11 +46,10 @@ class FileLoader:
             raise SpecError(f"include cycle: {names}", where=str(path))
         if key in self._cache:
             return self._cache[key]
-        raw = load_file(path)
-        self.merge_tags = self.merge_tags or getattr(raw, "merge_tags", True)
-        if raw is None:
+        tree = load_file(path, self.interpolator if self.interpolate else None)
+        self.merge_tags = self.merge_tags or getattr(tree, "merge_tags", True)
+        if tree is None:
             self.warnings.append(f"{path}: file is empty")
-        tree = interpolate_tree(raw, self.interpolator) if self.interpolate else raw
         normalizer = FileNormalizer(tree, base_dir, self.home, interpolated=self.interpolate)
         result = normalizer.normalize()
         self.warnings.extend(normalizer.warnings)

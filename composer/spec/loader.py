@@ -91,12 +91,19 @@ def load_tree(
 @contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """Loading makes tens of thousands of containers and no reference cycles: the cyclic
-    garbage collector, triggered by the allocations, only costs time (~8% of a large load)."""
+    garbage collector, triggered by the allocations, only costs time (~8% of a large load).
+
+    Paused, it would still walk them all at the first allocation after the load (they
+    are all in its youngest generation). So they are handed to the oldest one instead:
+    `gc.freeze` and `gc.unfreeze` only splice lists (another ~8%).
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()
 

@@ -38,7 +38,8 @@ class PosDict(dict[str, Any]):
     __slots__ = ("pos", "key_pos", "value_pos", "merge_tags")
 
     def __init__(self, *args: Any, pos: Pos | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        if args or kwargs:  # most are made empty: no call of dict's own __init__
+            dict.__init__(self, *args, **kwargs)
         self.pos = pos
         self.key_pos: dict[str, Pos] = {}
         self.value_pos: dict[str, Pos] = {}

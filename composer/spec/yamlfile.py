@@ -14,17 +14,35 @@ from typing import Any
 
 from composer.errors import SpecError
 from composer.spec import blockyaml
+from composer.spec.interpolate import Interpolator, interpolate_tree
+from composer.spec.values import InvalidValue
 
 
-def load_file(path: Path) -> Any:
-    """Parse *path*; None for an empty document. Raises SpecError with a position."""
+def load_file(path: Path, interpolator: Interpolator | None = None) -> Any:
+    """Parse *path*; None for an empty document. Raises SpecError with a position.
+
+    With *interpolator*, string values are interpolated too (the next phase, done while
+    reading when the fast reader reads the file).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(f"stack file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read {path}: {exc}") from None
-    return load_text(text, str(path))
+    if interpolator is None:
+        return load_text(text, str(path))
+    try:
+        tree = blockyaml.read(text, str(path), interpolator.substitute)
+    except (blockyaml.Unsupported, InvalidValue):  # errors are reported, all together, by the walk
+        raw = load_text(text, str(path))
+        tree = interpolate_tree(raw, interpolator)
+        if tree is not raw:
+            tree.merge_tags = raw.merge_tags
+        return tree
+    if tree is not None:
+        tree.merge_tags = False  # plain block YAML has no tags
+    return tree
 
 
 def load_text(text: str, name: str) -> Any:

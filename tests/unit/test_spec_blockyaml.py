@@ -189,3 +189,35 @@ def test_both_readers_resolve_plain_scalars_alike() -> None:
     words = [w for w in words if not w.startswith(("<<", ":")) and not w.endswith(":") and w != "-"]
     text = "".join(f"k{index}: {word}\n" for index, word in enumerate(words))
     assert outcome(text) == "fast"
+
+
+INTERPOLATED = (
+    "services:\n  web:\n    image: ${IMAGE:-nginx}:$TAG\n    command: ['$$HOME', \"${A}\", plain]\n"
+    "    environment:\n      X: '${UNSET}'\n      Y: $$literal\n    labels:\n    - a=${A:+set}\n"
+)
+
+
+def test_interpolating_while_reading_gives_the_walks_tree_and_warnings() -> None:
+    from composer.spec.interpolate import Interpolator, interpolate_tree
+
+    env = {"TAG": "1", "A": "a"}
+    while_reading, walking = Interpolator(env), Interpolator(env)
+    ours = blockyaml.read(INTERPOLATED, "s.yaml", while_reading.substitute)
+    theirs = interpolate_tree(libyaml_load_text(INTERPOLATED, "s.yaml"), walking)
+    assert difference(ours, theirs) is None, difference(ours, theirs)
+    assert ours is not None and ours["services"]["web"]["image"] == "nginx:1"
+    assert while_reading.warnings() == walking.warnings() == [
+        'The "UNSET" variable is not set. Defaulting to a blank string.']
+
+
+def test_interpolation_errors_are_all_reported_with_their_key_paths(tmp_path: Path) -> None:
+    from composer.spec.interpolate import Interpolator
+    from composer.spec.yamlfile import load_file
+
+    path = tmp_path / "s.yaml"
+    path.write_text("services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n    user: ${BAD\n")
+    with pytest.raises(SpecError) as caught:
+        load_file(path, Interpolator({}))
+    message = str(caught.value)
+    assert "s.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE" in message
+    assert "s.yaml:4:11: services.web.user" in message
