@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from composer.spec.source import Pos, PosDict, PosList
+from composer.spec.source import PosDict, Position, PosList
 from composer.spec.yamlscalars import MAYBE_NUMBER, MERGE_KEY, WORDS, plain_scalar
 
 
@@ -51,7 +51,6 @@ _LINE = re.compile(
 # Outside printable ASCII: characters YAML forbids anywhere, and those left to libyaml
 # (tab, CR). A small class: one with all of Unicode's printable ranges takes ~7 ms to compile.
 _NOT_PRINTABLE_ASCII = re.compile("[^\n\x20-\x7e]")
-_new = tuple.__new__
 # First characters of scalars that are plain strings unless they are one of WORDS (not a
 # number, quote, flow collection or `<<`).
 _SIMPLE_FIRST = frozenset(chr(c) for c in range(0x21, 0x7F)) - MAYBE_NUMBER - frozenset("'\"[{")
@@ -85,7 +84,7 @@ class _Reader:
         name, match, stack, simple = self.name, _LINE.fullmatch, self.stack, _SIMPLE_FIRST
         substitute = self.substitute
         # A key whose value is on the lines below: (its mapping, key, position of a null).
-        pending: tuple[_Frame, str, Pos] | None = None
+        pending: tuple[_Frame, str, Position] | None = None
         started = False
         for number, line in enumerate(lines, 1):
             content = line.lstrip(" ")
@@ -107,7 +106,7 @@ class _Reader:
                 if key is None:
                     raise Unsupported  # a scalar alone on its line: a document that is one
                 if pending is not None and col > pending[0][0]:
-                    frame = self._open(pending, (col, PosDict(pos=_new(Pos, (name, number, col + 1))), True))
+                    frame = self._open(pending, (col, PosDict(pos=(name, number, col + 1)), True))
                     pending = None
                 else:
                     if pending is not None:
@@ -121,7 +120,7 @@ class _Reader:
                     raise Unsupported  # `-` with its item below: rare, left to libyaml
                 # At the key's column too: an indentless sequence, as PyYAML reads it.
                 if pending is not None and col >= pending[0][0]:
-                    frame = self._open(pending, (col, PosList(pos=_new(Pos, (name, number, col + 1))), False))
+                    frame = self._open(pending, (col, PosList(pos=(name, number, col + 1)), False))
                     pending = None
                 else:
                     if pending is not None:
@@ -139,9 +138,9 @@ class _Reader:
                         items.append(lone if substitute is None or "$" not in lone else substitute(lone))
                     else:
                         items.append(self._value(lone, number, col))
-                    items.item_pos.append(_new(Pos, (name, number, col + 1)))
+                    items.item_pos.append((name, number, col + 1))
                     continue
-                mapping = PosDict(pos=_new(Pos, (name, number, col + 1)))
+                mapping = PosDict(pos=(name, number, col + 1))
                 items.append(mapping)
                 items.item_pos.append(mapping.pos)
                 frame = (col, mapping, True)
@@ -151,10 +150,10 @@ class _Reader:
             text = key if key[0] in simple and key not in WORDS else _key(key)
             if text in out:
                 raise Unsupported  # a duplicate key: an error, reported by libyaml
-            out.key_pos[text] = _new(Pos, (name, number, col + 1))
+            out.key_pos[text] = (name, number, col + 1)
             if value is None:
                 out[text] = None
-                pending = (frame, text, _new(Pos, (name, number, col + len(key) + 2)))
+                pending = (frame, text, (name, number, col + len(key) + 2))
                 continue
             value_col = indent + found.start(3)
             first = value[0]
@@ -164,7 +163,7 @@ class _Reader:
                 out[text] = value[1:-1]
             else:
                 out[text] = self._value(value, number, value_col)
-            out.value_pos[text] = _new(Pos, (name, number, value_col + 1))
+            out.value_pos[text] = (name, number, value_col + 1)
         if pending is not None:
             _null(pending)
         if not stack:
@@ -176,7 +175,7 @@ class _Reader:
 
     def _root(self, col: int, number: int) -> _Frame:
         """The document's mapping, whose first key is at *col* of line *number*."""
-        frame = (col, PosDict(pos=_new(Pos, (self.name, number, col + 1))), True)
+        frame = (col, PosDict(pos=(self.name, number, col + 1)), True)
         self.stack.append(frame)
         return frame
 
@@ -189,7 +188,7 @@ class _Reader:
             raise Unsupported  # an indentation that does not fit (maybe a multi-line scalar)
         return stack[-1]
 
-    def _open(self, pending: tuple[_Frame, str, Pos], frame: _Frame) -> _Frame:
+    def _open(self, pending: tuple[_Frame, str, Position], frame: _Frame) -> _Frame:
         """*frame*'s new collection as the value of the *pending* key."""
         out: Any = pending[0][1]
         out[pending[1]] = frame[1]
@@ -201,13 +200,13 @@ class _Reader:
         """The value *written* at column *col* (0-based) of line *number*."""
         first = written[0]
         if first == "[":
-            items = PosList(pos=_new(Pos, (self.name, number, col + 1)))
+            items = PosList(pos=(self.name, number, col + 1))
             for found in _FLOW_ITEM.finditer(written, 1):
                 items.append(self._scalar(found[0]))
-                items.item_pos.append(_new(Pos, (self.name, number, col + found.start() + 1)))
+                items.item_pos.append((self.name, number, col + found.start() + 1))
             return items
         if first == "{":
-            return PosDict(pos=_new(Pos, (self.name, number, col + 1)))
+            return PosDict(pos=(self.name, number, col + 1))
         return self._scalar(written)
 
     def _scalar(self, written: str) -> Any:
@@ -217,7 +216,7 @@ class _Reader:
         return value
 
 
-def _null(pending: tuple[_Frame, str, Pos]) -> None:
+def _null(pending: tuple[_Frame, str, Position]) -> None:
     """The pending key has no value: null, at the end of its line (as libyaml places it)."""
     frame, key, pos = pending
     out: Any = frame[1]

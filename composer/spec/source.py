@@ -18,8 +18,14 @@ from composer.errors import SpecError
 PathPart = str | int
 
 
+# Where a node was written: (file, line, column), both counted from 1. Stored as plain
+# tuples (a file has many thousands, and a plain tuple is the cheapest object to make);
+# `Pos` is the same tuple with names and ``file:line:col`` printing, for messages.
+Position = tuple[str, int, int]
+
+
 class Pos(NamedTuple):
-    """Where a node was written (a tuple: a file has many thousands of them)."""
+    """A `Position` with names, printed as ``file:line:col``."""
 
     file: str
     line: int
@@ -37,12 +43,12 @@ class PosDict(dict[str, Any]):
     # file has !reset or !override (False lets merging skip a walk).
     __slots__ = ("pos", "key_pos", "value_pos", "merge_tags")
 
-    def __init__(self, *args: Any, pos: Pos | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, pos: Position | None = None, **kwargs: Any) -> None:
         if args or kwargs:  # most are made empty: no call of dict's own __init__
             dict.__init__(self, *args, **kwargs)
         self.pos = pos
-        self.key_pos: dict[str, Pos] = {}
-        self.value_pos: dict[str, Pos] = {}
+        self.key_pos: dict[str, Position] = {}
+        self.value_pos: dict[str, Position] = {}
         self.merge_tags = True
 
     def clone(self) -> PosDict:
@@ -62,10 +68,10 @@ class PosDict(dict[str, Any]):
 class PosList(list[Any]):
     __slots__ = ("pos", "item_pos")
 
-    def __init__(self, items: Iterable[Any] = (), pos: Pos | None = None) -> None:
+    def __init__(self, items: Iterable[Any] = (), pos: Position | None = None) -> None:
         super().__init__(items)
         self.pos = pos
-        self.item_pos: list[Pos | None] = []
+        self.item_pos: list[Position | None] = []
 
 
 class Reset:
@@ -92,7 +98,7 @@ def key_path(path: Iterable[PathPart]) -> str:
 
 def locate(root: Any, path: Iterable[PathPart], *, key: bool = False) -> Pos | None:
     """The position of the deepest node of *path* that exists (its key with *key*)."""
-    found: Pos | None = getattr(root, "pos", None)
+    found: Position | None = getattr(root, "pos", None)
     node = root
     for part in path:
         if isinstance(node, PosDict) and isinstance(part, str) and part in node:
@@ -104,7 +110,7 @@ def locate(root: Any, path: Iterable[PathPart], *, key: bool = False) -> Pos | N
             node = node[part]
         else:
             break
-    return found
+    return None if found is None else Pos._make(found)
 
 
 def spec_error(

@@ -28,7 +28,7 @@ from yaml.events import (
 )
 
 from composer.errors import SpecError
-from composer.spec.source import Override, Pos, PosDict, PosList, Reset
+from composer.spec.source import Override, Pos, PosDict, Position, PosList, Reset
 from composer.spec.values import scalar_text
 from composer.spec.yamlscalars import MAYBE_NUMBER, MERGE_KEY, WORDS, plain_scalar
 
@@ -74,18 +74,18 @@ class _Mapping:
 
     __slots__ = ("out", "pos", "anchor", "tag", "key", "key_pos", "key_event", "merges")
 
-    def __init__(self, pos: Pos, anchor: str | None, tag: str) -> None:
+    def __init__(self, pos: Position, anchor: str | None, tag: str) -> None:
         self.out, self.pos, self.anchor, self.tag = PosDict(pos=pos), pos, anchor, tag
         self.key: Any = _NO_KEY
-        self.key_pos: Pos | None = None
+        self.key_pos: Position | None = None
         self.key_event: Any = None  # the event the key was read from
-        self.merges: list[tuple[Any, Pos]] = []
+        self.merges: list[tuple[Any, Position]] = []
 
 
 class _Sequence:
     __slots__ = ("out", "pos", "anchor", "tag")
 
-    def __init__(self, pos: Pos, anchor: str | None, tag: str) -> None:
+    def __init__(self, pos: Position, anchor: str | None, tag: str) -> None:
         self.out, self.pos, self.anchor, self.tag = PosList(pos=pos), pos, anchor, tag
 
 
@@ -95,7 +95,7 @@ class _Builder:
     def __init__(self, loader: Any, name: str) -> None:
         self.loader, self.name = loader, name
         self.merge_tags = False  # some !reset or !override seen
-        self.anchors: dict[str, tuple[Any, Pos]] = {}
+        self.anchors: dict[str, tuple[Any, Position]] = {}
         self.anchor_marks: dict[str, Any] = {}  # also of anchors still being read
 
     def document(self) -> Any:
@@ -116,7 +116,7 @@ class _Builder:
 
         Plain words, positions and new keys are handled inline: most of a file.
         """
-        get, name, new = self.loader.get_event, self.name, tuple.__new__
+        get, name = self.loader.get_event, self.name
         stack: list[_Mapping | _Sequence] = []
         while True:
             event = get()
@@ -132,7 +132,7 @@ class _Builder:
                                                    and stack[-1].key is _NO_KEY):
                         raise yaml.constructor.ConstructorError(  # `<<` only as a key
                             None, None, f"could not determine a constructor for the tag {_MERGE!r}", mark)
-                pos = new(Pos, (name, mark.line + 1, mark.column + 1))
+                pos = (name, mark.line + 1, mark.column + 1)
                 if event.anchor is not None:
                     self._anchor(event.anchor, mark)
                     self.anchors[event.anchor] = (value, pos)
@@ -197,7 +197,7 @@ class _Builder:
             raise yaml.constructor.ConstructorError(
                 None, None, f"could not determine a constructor for the tag {tag!r}", event.start_mark)
         mark = event.start_mark
-        pos = Pos(self.name, mark.line + 1, mark.column + 1)
+        pos = (self.name, mark.line + 1, mark.column + 1)
         if event.anchor is not None:
             self._anchor(event.anchor, mark)
         return (_Mapping if mapping else _Sequence)(pos, event.anchor, tag)
@@ -209,7 +209,7 @@ class _Builder:
                                               "second occurrence", mark)
         self.anchor_marks[anchor] = mark
 
-    def _alias(self, event: Any) -> tuple[Any, Pos]:
+    def _alias(self, event: Any) -> tuple[Any, Position]:
         found = self.anchors.get(event.anchor)
         if found is None:
             if event.anchor in self.anchor_marks:
@@ -217,7 +217,7 @@ class _Builder:
             raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
         return _copy(found[0]), found[1]
 
-    def _add(self, frame: _Mapping, key: Any, value: Any, pos: Pos) -> None:
+    def _add(self, frame: _Mapping, key: Any, value: Any, pos: Position) -> None:
         """A merge key's value, a key that is not a string, or a repeated key (an error)."""
         out = frame.out
         if key is MERGE_KEY:
@@ -226,10 +226,10 @@ class _Builder:
         if not isinstance(key, str):
             key = scalar_text(key)
         if key in out:
-            first = out.key_pos[key].line
+            first = out.key_pos[key][1]
             written = frame.key_event.value if type(frame.key_event) is ScalarEvent else key
             raise SpecError(f'duplicate key "{written}" (first defined on line {first})',
-                            where=str(frame.key_pos))
+                            where=str(Pos._make(frame.key_pos or frame.pos)))
         out[key] = value
         out.key_pos[key] = frame.key_pos  # type: ignore[assignment]
         out.value_pos[key] = pos
@@ -264,11 +264,11 @@ class _Builder:
         return out
 
 
-def _merge_error(frame: _Mapping, expected: str, value: Any, pos: Pos | None) -> SpecError:
+def _merge_error(frame: _Mapping, expected: str, value: Any, pos: Position | None) -> SpecError:
     """As PyYAML words it."""
     found = "sequence" if isinstance(value, PosList) else "mapping" if isinstance(value, PosDict) else "scalar"
     return SpecError(f"invalid YAML: expected {expected} for merging, but found {found} "
-                     f"(while constructing a mapping started on line {frame.pos.line})", where=str(pos or frame.pos))
+                     f"(while constructing a mapping started on line {frame.pos[1]})", where=str(Pos._make(pos or frame.pos)))
 
 
 def _copy(value: Any) -> Any:
