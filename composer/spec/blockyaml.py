@@ -202,15 +202,14 @@ class _Reader:
         if first == "[":
             items = PosList(pos=(self.name, number, col + 1))
             for found in _FLOW_ITEM.finditer(written, 1):
-                items.append(self._scalar(found[0]))
+                items.append(self._substituted(_scalar(found[0])))
                 items.item_pos.append((self.name, number, col + found.start() + 1))
             return items
         if first == "{":
             return PosDict(pos=(self.name, number, col + 1))
-        return self._scalar(written)
+        return self._substituted(_scalar(written))
 
-    def _scalar(self, written: str) -> Any:
-        value = _scalar(written)
+    def _substituted(self, value: Any) -> Any:
         if self.substitute is not None and type(value) is str and "$" in value:
             return self.substitute(value)
         return value
@@ -235,14 +234,13 @@ def _key(written: str) -> str:
 
 
 def _scalar(written: str) -> Any:
+    """A scalar as written: quoted, or plain (resolved)."""
     first = written[0]
     if first == "'":
         return written[1:-1].replace("''", "'")
     if first == '"':
         return written[1:-1]
-    if first in MAYBE_NUMBER or written in WORDS:
-        value = plain_scalar(written)
-        if value is MERGE_KEY:
-            raise Unsupported  # `<<` as a value
-        return value
-    return written
+    value = plain_scalar(written)
+    if value is MERGE_KEY:
+        raise Unsupported  # `<<` as a value
+    return value

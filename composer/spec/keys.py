@@ -141,21 +141,23 @@ class KeyChecker:
         if not isinstance(node, PosDict):
             return node  # wrong types are reported by model validation
         dropped: set[str] = set()
+        extra = node.keys() - shape.supported  # most mappings: none (a set operation)
+        for key in [key for key in node if key in extra] if extra else ():  # as written
+            if key.startswith("x-"):
+                dropped.add(key)
+                continue
+            if key not in shape.spec:
+                self.errors.append(self.unknown((*path, key), key, shape.spec))
+                dropped.add(key)
+                continue
+            self.warnings.append(f"{key_path((*path, key))}: not supported yet, ignored")
+            if not self.keep_all:
+                dropped.add(key)
         replaced: dict[str, Any] = {}
-        for key, value in node.items():
-            if key not in shape.supported:
-                if key.startswith("x-"):
-                    dropped.add(key)
-                    continue
-                if key not in shape.spec:
-                    self.errors.append(self.unknown((*path, key), key, shape.spec))
-                    dropped.add(key)
-                    continue
-                self.warnings.append(f"{key_path((*path, key))}: not supported yet, ignored")
-                if not self.keep_all:
-                    dropped.add(key)
-                    continue
-            if key in shape.children:
+        children = shape.children & node.keys()
+        for key in [key for key in node if key in children] if children else ():
+            if key not in dropped:
+                value = node[key]
                 new = self._descend(value, shape, key, path)
                 if new is not value:
                     replaced[key] = new
@@ -178,21 +180,28 @@ class KeyChecker:
         if key in shape.maps:
             return self.check(value, shape.maps[key], path)
         if key in shape.each and isinstance(value, PosDict):
-            entries = {name: self.check(entry, shape.each[key], (*path, name)) for name, entry in value.items()}
-            if all(entries[name] is entry for name, entry in value.items()):
-                return value
-            out = PosDict(entries, pos=value.pos)
-            for name in entries:
-                out.copy_positions(value, name)
-            return out
+            each, entries = shape.each[key], None
+            for name, entry in value.items():
+                checked = self.check(entry, each, (*path, name))
+                if checked is not entry:
+                    entries = entries if entries is not None else value.clone()
+                    entries[name] = checked
+            return value if entries is None else entries
         if key in shape.items and isinstance(value, PosList):
-            checked = [self.check(item, shape.items[key], (*path, i)) for i, item in enumerate(value)]
-            if all(new is old for new, old in zip(checked, value, strict=True)):
-                return value
-            items = PosList(checked, value.pos)
-            items.item_pos = list(value.item_pos)
-            return items
+            item_shape, items = shape.items[key], None
+            for index, item in enumerate(value):
+                checked = self.check(item, item_shape, (*path, index))
+                if checked is not item:
+                    items = items if items is not None else _copy_list(value)
+                    items[index] = checked
+            return value if items is None else items
         return value
+
+
+def _copy_list(items: PosList) -> PosList:
+    out = PosList(items, items.pos)
+    out.item_pos = list(items.item_pos)
+    return out
 
 
 def expect_mapping(root: Any, node: Any, path: tuple[PathPart, ...], what: str) -> PosDict:

@@ -225,7 +225,7 @@ _BLANKS = re.compile(r"[ \t\r\n]+")
 def shell_split(text: str) -> tuple[str, ...] | None:
     """``shlex.split(text)`` (POSIX rules, no comments), several times faster; None where
     shlex raises (an unclosed quote, a trailing backslash)."""
-    if not any(c in text for c in "'\"\\"):
+    if "'" not in text and '"' not in text and "\\" not in text:
         return tuple(word for word in _BLANKS.split(text) if word)
     words: list[str] = []
     position, end = 0, len(text)
@@ -238,7 +238,10 @@ def shell_split(text: str) -> tuple[str, ...] | None:
         word = _WORD.match(text, position)
         if word is None:
             return None
-        words.append("".join(_unquote(part) for part in _PART.finditer(word[0])))
+        written = word[0]
+        if "'" in written or '"' in written or "\\" in written:
+            written = "".join([_unquote(part) for part in _PART.finditer(written)])
+        words.append(written)
         position = word.end()
 
 
