@@ -4,7 +4,8 @@ The reader for what `composer.spec.blockyaml` declines (see `composer.spec.yamlf
 Scalars are resolved with the YAML 1.2 core schema, as Docker Compose (go-yaml v3)
 does: ``yes``/``on`` stay strings and ``22:22`` is not a base-60 number. Duplicate
 keys are errors; ``<<`` merge keys work as in PyYAML; an alias is a copy of its
-anchor's value. ``!reset`` and ``!override`` become `Reset` and `Override` markers
+anchor's value, and an anchor may be defined again (an alias refers to the most recent
+definition, as the YAML spec and go-yaml v3 say). ``!reset`` and ``!override`` become `Reset` and `Override` markers
 for the merge phase; any other tag on a mapping or list is an error.
 
 The tree is built straight from libyaml's parse events (one pass, no node graph):
@@ -43,7 +44,7 @@ def load_text(text: str, name: str) -> Any:
             tree.merge_tags = builder.merge_tags  # no !reset/!override: merging need not look
         return tree
     except RecursionError:
-        raise SpecError("invalid YAML: an anchor refers to itself", where=name) from None
+        raise SpecError("invalid YAML: nested too deeply", where=name) from None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, name, text) from None
     except yaml.YAMLError as exc:
@@ -95,8 +96,8 @@ class _Builder:
     def __init__(self, loader: Any, name: str) -> None:
         self.loader, self.name = loader, name
         self.merge_tags = False  # some !reset or !override seen
-        self.anchors: dict[str, tuple[Any, Position]] = {}
-        self.anchor_marks: dict[str, Any] = {}  # also of anchors still being read
+        # Each anchor's most recent node: (value, position), or its frame while it is read.
+        self.anchors: dict[str, tuple[Any, Position] | _Mapping | _Sequence] = {}
 
     def document(self) -> Any:
         get = self.loader.get_event
@@ -134,7 +135,6 @@ class _Builder:
                             None, None, f"could not determine a constructor for the tag {_MERGE!r}", mark)
                 pos = (name, mark.line + 1, mark.column + 1)
                 if event.anchor is not None:
-                    self._anchor(event.anchor, mark)
                     self.anchors[event.anchor] = (value, pos)
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 stack.append(self._start(event))
@@ -142,8 +142,8 @@ class _Builder:
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 frame = stack.pop()
                 value, pos = self._finish(frame), frame.pos
-                if frame.anchor is not None:
-                    self.anchors[frame.anchor] = (value, pos)
+                if frame.anchor is not None and self.anchors.get(frame.anchor) is frame:
+                    self.anchors[frame.anchor] = (value, pos)  # (unless defined again inside)
             elif kind is AliasEvent:
                 value, pos = self._alias(event)
                 if value is MERGE_KEY and not (stack and type(stack[-1]) is _Mapping and stack[-1].key is _NO_KEY):
@@ -184,7 +184,8 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except ValueError:  # `!!int 08`
             raise yaml.constructor.ConstructorError(
-                None, None, f"invalid value {value!r} for the tag {tag!r}", event.start_mark) from None
+                None, None, f'invalid value "{value}" for {tag.replace("tag:yaml.org,2002:", "!!")}',
+                event.start_mark) from None
 
     def _start(self, event: Any) -> _Mapping | _Sequence:
         mapping = type(event) is MappingStartEvent
@@ -198,23 +199,18 @@ class _Builder:
                 None, None, f"could not determine a constructor for the tag {tag!r}", event.start_mark)
         mark = event.start_mark
         pos = (self.name, mark.line + 1, mark.column + 1)
+        frame = (_Mapping if mapping else _Sequence)(pos, event.anchor, tag)
         if event.anchor is not None:
-            self._anchor(event.anchor, mark)
-        return (_Mapping if mapping else _Sequence)(pos, event.anchor, tag)
-
-    def _anchor(self, anchor: str, mark: Any) -> None:
-        first = self.anchor_marks.get(anchor)
-        if first is not None:
-            raise yaml.composer.ComposerError("found duplicate anchor; first occurrence", first,
-                                              "second occurrence", mark)
-        self.anchor_marks[anchor] = mark
+            self.anchors[event.anchor] = frame
+        return frame
 
     def _alias(self, event: Any) -> tuple[Any, Position]:
         found = self.anchors.get(event.anchor)
         if found is None:
-            if event.anchor in self.anchor_marks:
-                raise RecursionError  # an alias inside its own anchor's node
             raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
+        if not isinstance(found, tuple):
+            raise yaml.composer.ComposerError(
+                None, None, f"alias *{event.anchor} is inside its own anchor's value", event.start_mark)
         return _copy(found[0]), found[1]
 
     def _add(self, frame: _Mapping, key: Any, value: Any, pos: Position) -> None:

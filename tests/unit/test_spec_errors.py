@@ -58,16 +58,16 @@ CASES: list[tuple[str, str, type[PycomposeError], str]] = [
         'stack.yaml:6:7: duplicate key "01" (first defined on line 5)',
     ),
     (
-        "dup anchor",
-        "x-a: &a 1\nx-b: &a 2\nservices:\n  web:\n    image: x\n",
+        "tagged scalar that is not its type",
+        "services:\n  web:\n    image: x\n    pids_limit: !!int x\n",
         SpecError,
-        "stack.yaml:2:6: invalid YAML: second occurrence (found duplicate anchor; first occurrence started on line 1)",
+        'stack.yaml:4:17: invalid YAML: invalid value "x" for !!int',
     ),
     (
         "anchor in itself",
         "services:\n  web: &w\n    image: x\n    labels: *w\n",
         SpecError,
-        "stack.yaml: invalid YAML: an anchor refers to itself",
+        "stack.yaml:4:13: invalid YAML: alias *w is inside its own anchor's value",
     ),
     (
         "merge of a scalar",

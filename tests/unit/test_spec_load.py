@@ -400,4 +400,7 @@ def test_yaml_merge_keys_aliases_and_tags(tmp_path: Path) -> None:
     assert db["labels"]["labels"] is not tree["x-a"]["labels"]
     assert tuple(db.value_pos["labels"]) == ("s.yaml", 1, 6)  # where the anchored value was written
     assert load_text("services: {}\n", "s.yaml").merge_tags is False
+    # An anchor defined again: an alias refers to the most recent definition (YAML spec, go-yaml v3).
+    again = load_text("a: &x 1\nb: *x\nc: &x [2]\nd: *x\ne: &x {f: &x 3, g: *x}\nh: *x\n", "s.yaml")
+    assert again == {"a": 1, "b": 1, "c": [2], "d": [2], "e": {"f": 3, "g": 3}, "h": 3}
     assert load_text("", "s.yaml") is None and load_text("---\n", "s.yaml") is None
