@@ -54,6 +54,8 @@ _NOT_PRINTABLE_ASCII = re.compile("[^\n\x20-\x7e]")
 # First characters of scalars that are plain strings unless they are one of WORDS (not a
 # number, quote, flow collection or `<<`).
 _SIMPLE_FIRST = frozenset(chr(c) for c in range(0x21, 0x7F)) - MAYBE_NUMBER - frozenset("'\"[{")
+# ... and of those, the ones a plain scalar may start with (not an indicator).
+_PLAIN_FIRST = _SIMPLE_FIRST - frozenset("?:,]}#&*!|>%@`")
 
 
 # An open block collection: (column of its keys or dashes, the PosDict or PosList, is a mapping).
@@ -82,7 +84,7 @@ class _Reader:
         """The tree of *lines*. Common lines are handled inline: a key of the innermost
         mapping, an item of the innermost sequence, a new collection for a pending key."""
         name, match, stack, simple = self.name, _LINE.fullmatch, self.stack, _SIMPLE_FIRST
-        substitute = self.substitute
+        substitute, plain = self.substitute, _PLAIN_FIRST
         # A key whose value is on the lines below: (its mapping, key, position of a null).
         pending: tuple[_Frame, str, Position] | None = None
         started = False
@@ -97,10 +99,29 @@ class _Reader:
                 started = True
                 continue
             started = True
-            found = match(content)
-            if found is None:
-                raise Unsupported
-            dash, key, value, lone = found.groups()
+            # Fast lanes for the commonest lines, `name: word...`, `name:` and `- word...`
+            # (a plain key and a plain value, neither one a number nor a bool or null: what
+            # the regular expression would find, without its cost); else the expression.
+            dash = lone = None
+            key, sep, value = content.partition(": ")
+            if sep:
+                if not (key.isidentifier() and value and value[0] in plain and ": " not in value
+                        and " #" not in value and value[-1] not in " :"):
+                    key = None
+            elif key[-1] == ":" and key[:-1].isidentifier():
+                key, value = key[:-1], None
+            elif key[:2] == "- " and ":" not in key and " #" not in key and key[2:3] in plain and key[-1] != " ":
+                dash, lone, key = "- ", key[2:], None
+            else:
+                key = None
+            if key is not None:
+                value_col = indent + len(key) + 2
+            elif lone is None:
+                found = match(content)
+                if found is None:
+                    raise Unsupported
+                dash, key, value, lone = found.groups()
+                value_col = indent + found.start(3)
             col = indent
             if dash is None:
                 if key is None:
@@ -155,7 +176,6 @@ class _Reader:
                 out[text] = None
                 pending = (frame, text, (name, number, col + len(key) + 2))
                 continue
-            value_col = indent + found.start(3)
             first = value[0]
             if first in simple and value not in WORDS:
                 out[text] = value if substitute is None or "$" not in value else substitute(value)

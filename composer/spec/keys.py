@@ -141,8 +141,8 @@ class KeyChecker:
         if not isinstance(node, PosDict):
             return node  # wrong types are reported by model validation
         dropped: set[str] = set()
-        extra = node.keys() - shape.supported  # most mappings: none (a set operation)
-        for key in [key for key in node if key in extra] if extra else ():  # as written
+        supported = shape.supported
+        for key in [key for key in node if key not in supported]:  # most mappings: none
             if key.startswith("x-"):
                 dropped.add(key)
                 continue
@@ -154,7 +154,7 @@ class KeyChecker:
             if not self.keep_all:
                 dropped.add(key)
         replaced: dict[str, Any] = {}
-        children = shape.children & node.keys()
+        children = shape.children
         for key in [key for key in node if key in children] if children else ():
             if key not in dropped:
                 value = node[key]
