@@ -102,7 +102,10 @@ class _Reader:
             # Fast lanes for the commonest lines, `name: word...`, `name:` and `- word...`
             # (a plain key and a plain value, neither one a number nor a bool or null: what
             # the regular expression would find, without its cost); else the expression.
-            dash = lone = None
+            dash: str | None = None
+            lone: str | None = None
+            key: str | None
+            value: str | None
             key, sep, value = content.partition(": ")
             if sep:
                 if not (key.isidentifier() and value and value[0] in plain and ": " not in value
@@ -154,7 +157,7 @@ class _Reader:
                         frame = self._close_to(col, False)
                 items: Any = frame[1]
                 col += len(dash)
-                if key is None:
+                if lone is not None:
                     if lone[0] in simple and lone not in WORDS:
                         items.append(lone if substitute is None or "$" not in lone else substitute(lone))
                     else:
@@ -167,6 +170,7 @@ class _Reader:
                 frame = (col, mapping, True)
                 stack.append(frame)
             # The key, and its value on this line or (None) on the lines below.
+            assert key is not None  # (a line with neither went on above)
             out: Any = frame[1]
             text = key if key[0] in simple and key not in WORDS else _key(key)
             if text in out:
