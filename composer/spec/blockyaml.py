@@ -84,6 +84,7 @@ class _Reader:
         """The tree of *lines*. Common lines are handled inline: a key of the innermost
         mapping, an item of the innermost sequence, a new collection for a pending key."""
         name, match, stack, simple = self.name, _LINE.fullmatch, self.stack, _SIMPLE_FIRST
+        new_mapping = PosDict.at
         substitute, plain = self.substitute, _PLAIN_FIRST
         # A key whose value is on the lines below: (its mapping, key, position of a null).
         pending: tuple[_Frame, str, Position] | None = None
@@ -129,8 +130,13 @@ class _Reader:
             if dash is None:
                 if key is None:
                     raise Unsupported  # a scalar alone on its line: a document that is one
-                if pending is not None and col > pending[0][0]:
-                    frame = self._open(pending, (col, PosDict(pos=(name, number, col + 1)), True))
+                if pending is not None and col > pending[0][0]:  # a mapping: the pending key's value
+                    mapping = new_mapping((name, number, col + 1))
+                    owner, owned = pending[0][1], pending[1]
+                    owner[owned] = mapping
+                    owner.value_pos[owned] = mapping.pos
+                    frame = (col, mapping, True)
+                    stack.append(frame)
                     pending = None
                 else:
                     if pending is not None:
@@ -164,7 +170,7 @@ class _Reader:
                         items.append(self._value(lone, number, col))
                     items.item_pos.append((name, number, col + 1))
                     continue
-                mapping = PosDict(pos=(name, number, col + 1))
+                mapping = new_mapping((name, number, col + 1))
                 items.append(mapping)
                 items.item_pos.append(mapping.pos)
                 frame = (col, mapping, True)
@@ -199,7 +205,7 @@ class _Reader:
 
     def _root(self, col: int, number: int) -> _Frame:
         """The document's mapping, whose first key is at *col* of line *number*."""
-        frame = (col, PosDict(pos=(self.name, number, col + 1)), True)
+        frame = (col, PosDict.at((self.name, number, col + 1)), True)
         self.stack.append(frame)
         return frame
 

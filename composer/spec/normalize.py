@@ -203,30 +203,27 @@ class FileNormalizer:
         out = PosList(pos=node.pos)
         out.item_pos = list(node.item_pos)
         for index, item in enumerate(node):
-            here = (*path, index)
             if not self.interpolated and isinstance(item, str) and "$" in item:
                 out.append(item)  # its parts are known only once interpolated
                 continue
             try:
-                parsed = parse_volume(item, self.base_dir, self.home)
+                mapping, ignored = parse_volume(item, self.base_dir, self.home)
             except InvalidValue as exc:
-                raise spec_error(self.root, here, exc.message, exc.hint) from None
+                raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
             if isinstance(item, str) and item.startswith("~") and self.home is None:
-                raise spec_error(self.root, here, f'cannot expand "~" in "{item}": HOME is not set')
-            for option in parsed.ignored_options:
-                self.warnings.append(
-                    f'{key_path(here)}: option "{option}" does not apply to a {parsed.mount["type"]} mount, ignored'
-                )
-            mount = PosDict(parsed.mount, pos=getattr(item, "pos", None) or node.item_pos[index])
+                raise spec_error(self.root, (*path, index), f'cannot expand "~" in "{item}": HOME is not set')
+            for option in ignored:
+                self.warnings.append(f'{key_path((*path, index))}: option "{option}" does not apply '
+                                     f'to a {mapping["type"]} mount, ignored')
+            mount = PosDict(mapping, pos=getattr(item, "pos", None) or node.item_pos[index])
             if isinstance(item, PosDict):
                 for key in mount:
                     mount.copy_positions(item, key)
             elif mount.pos is not None:
                 mount.key_pos = dict.fromkeys(mount, mount.pos)
-                mount.value_pos = dict(mount.key_pos)
+                mount.value_pos = mount.key_pos.copy()
             out.append(mount)
         return out
-
 
     def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
         """Short entries in the long form, as compose-go's canonical form, so that files

@@ -35,6 +35,9 @@ class Pos(NamedTuple):
         return f"{self.file}:{self.line}:{self.col}"
 
 
+_new_dict = dict.__new__
+
+
 class PosDict(dict[str, Any]):
     """A mapping with the position of itself, of each key and of each value."""
 
@@ -50,6 +53,14 @@ class PosDict(dict[str, Any]):
         self.key_pos: dict[str, Position] = {}
         self.value_pos: dict[str, Position] = {}
         self.merge_tags = True
+
+    @staticmethod
+    def at(pos: Position | None) -> PosDict:
+        """An empty mapping written at *pos* (as ``PosDict(pos=pos)``, in half the time:
+        readers make thousands)."""
+        out = _new_dict(PosDict)
+        out.pos, out.key_pos, out.value_pos, out.merge_tags = pos, {}, {}, True
+        return out
 
     def clone(self) -> PosDict:
         """A shallow copy, positions included."""

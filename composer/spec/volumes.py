@@ -8,8 +8,7 @@ when the caller knows the base directory and the home directory.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from composer.spec.values import InvalidValue, describe
 
@@ -26,10 +25,11 @@ _OPTIONS: dict[str, tuple[str, str, str, object]] = {
 SHORT_HINT = "use [SOURCE:]TARGET[:ro|rw]"
 
 
-@dataclass(frozen=True)
-class ParsedVolume:
+class ParsedVolume(NamedTuple):
+    """A volume entry in the long form, and the short-syntax options that do not apply."""
+
     mount: dict[str, Any]
-    ignored_options: tuple[str, ...] = field(default=())
+    ignored_options: tuple[str, ...] = ()
 
 
 def is_path(source: str) -> bool:
@@ -91,4 +91,6 @@ def resolve_path(path: str, base_dir: str | None, home: str | None) -> str:
         path = home + path[1:]
     if posixpath.isabs(path) or base_dir is None:
         return posixpath.normpath(path) if posixpath.isabs(path) else path
+    if path.startswith("./") and "/." not in path and "//" not in path and path[-1] != "/" and base_dir[-1] != "/":
+        return base_dir + path[1:]  # already normal: what normpath(join()) gives, without its cost
     return posixpath.normpath(posixpath.join(base_dir, path))

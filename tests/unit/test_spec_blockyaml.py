@@ -125,6 +125,12 @@ CASES = [
     ("'q': 1\n\"r s\": 2\n", True),
     ("a: 08\nb: 017\nc: .5\nd: TRUE\ne: yes\nf: ~\ng: 1_000\n", True),
     ("a: []\nb: [ ]\nc: ['a, b', c d]\n", True),
+    # Lines near the fast lanes' edges (`name: word`, `name:`, `- word`).
+    ("a_b: c #d\ne: f  g\nh: i:j\nk: true\nl: x#y\nm:\n- n #o\n- 'p'\n- q r\n- s:\n- t: u\n", True),
+    ("a: b:\n", False),
+    ("a: b \n", True),
+    ("- a\n", False),
+    ("a:\n-  b\n- c:d\n- e: f: g\n", False),
     ("a: [1, [2]]\n", False),  # nested flow
     ("a: {b: 1}\n", False),  # a flow mapping with entries
     ("a: |\n  text\n", False),  # block scalar
