@@ -12,8 +12,8 @@ from composer.commands.options import FileOpt, ProjectOpt
 from composer.errors import PycomposeError
 
 if TYPE_CHECKING:
+    from composer.inputs import StackInputs
     from composer.models import Project
-    from composer.upcache import StackInputs
 
 
 def config(
