@@ -1,8 +1,6 @@
 """What every model shares: the frozen, extension-dropping `Model`, the value checks of
 single fields, and the annotated types built from them (sizes, durations, signals...)."""
 
-from __future__ import annotations
-
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
