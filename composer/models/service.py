@@ -96,7 +96,7 @@ def _healthcheck_test(value: object) -> object:
     return (kind, *args)
 
 
-class Healthcheck(Model):
+class Healthcheck(Model, defer_build=False):
     """`healthcheck:` with `test` normalised to Docker's form (("CMD-SHELL", "cmd"), ...)."""
 
     test: Annotated[
@@ -274,20 +274,20 @@ class ProcessSettings(Model):
     devices: Devices = ()
 
 
-class ResourceLimits(Model):
+class ResourceLimits(Model, defer_build=False):
     memory: Size | None = None
     cpus: Cpus | None = None
     pids: int | None = None
 
 
-class ResourceReservations(Model):
+class ResourceReservations(Model, defer_build=False):
     memory: Size | None = None
     cpus: Cpus | None = None
     devices: tuple[DeviceRequest, ...] = ()
     generic_resources: tuple[GenericResource, ...] = ()
 
 
-class Resources(Model):
+class Resources(Model, defer_build=False):
     limits: ResourceLimits = Field(default_factory=ResourceLimits)
     reservations: ResourceReservations = Field(default_factory=ResourceReservations)
 
