@@ -10,18 +10,30 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from composer.engine import DEFAULT_CGROUP_PARENT, DEFAULT_DATA_ROOT, DEFAULT_RUN_ROOT, Engine
 from composer.errors import PycomposeError
-from composer.upcache import StackInputs
 
 if TYPE_CHECKING:
+    from composer.engine import Engine
     from composer.models import Project
+
+
+class StackInputs(NamedTuple):  # not a dataclass: a third of the cost to define, on every run
+    """What the loader is given; the key of `composer.upcache`'s cache (with its env record)."""
+
+    files: tuple[str, ...]
+    env: Mapping[str, str]
+    profiles: tuple[str, ...]
+    project_name: str | None
+    workdir: str | None
+    env_file: str | None = None
 
 
 def engine_from(environ: Mapping[str, str]) -> Engine:
     """The engine on the state roots the environment names (PYCOMPOSE_ROOT, ...)."""
+    from composer.engine import DEFAULT_CGROUP_PARENT, DEFAULT_DATA_ROOT, DEFAULT_RUN_ROOT, Engine
+
     return Engine(
         data_root=Path(environ.get("PYCOMPOSE_ROOT") or DEFAULT_DATA_ROOT),
         run_root=Path(environ.get("PYCOMPOSE_RUN_ROOT") or DEFAULT_RUN_ROOT),

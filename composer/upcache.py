@@ -17,40 +17,18 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composer.outline import StackOutline
 
 if TYPE_CHECKING:
+    from composer.inputs import StackInputs
     from composer.models import Project
 
 FORMAT = 3
 _CODE = ("composer/models", "composer/hashing.py", "composer/desired.py", "composer/outline.py",
          "composer/support.py", "composer/spec")
-
-
-@dataclass(frozen=True)
-class StackInputs:
-    files: tuple[str, ...]
-    env: Mapping[str, str]
-    profiles: tuple[str, ...]
-    project_name: str | None
-    workdir: str | None
-    env_file: str | None = None
-
-    def digest(self) -> str:
-        document = {
-            "format": FORMAT,
-            "code": _code_fingerprint(),
-            "files": self.files,
-            "profiles": self.profiles,
-            "project_name": self.project_name,
-            "workdir": self.workdir,
-            "env_file": self.env_file,
-        }
-        return hashlib.sha256(json.dumps(document).encode()).hexdigest()
 
 
 class RecordingEnv(Mapping[str, str]):
@@ -95,8 +73,21 @@ def _sha256(path: str) -> str | None:
         return None
 
 
+def _digest(inputs: StackInputs) -> str:
+    document = {
+        "format": FORMAT,
+        "code": _code_fingerprint(),
+        "files": inputs.files,
+        "profiles": inputs.profiles,
+        "project_name": inputs.project_name,
+        "workdir": inputs.workdir,
+        "env_file": inputs.env_file,
+    }
+    return hashlib.sha256(json.dumps(document).encode()).hexdigest()
+
+
 def _path(run_root: Path, inputs: StackInputs) -> Path:
-    return run_root / "cache" / f"stack-{inputs.digest()}.json"
+    return run_root / "cache" / f"stack-{_digest(inputs)}.json"
 
 
 def save(run_root: Path, inputs: StackInputs, project: Project, stack: StackOutline,

@@ -1,7 +1,6 @@
 """`config`: the stack validated, resolved and normalised (or one listing of it)."""
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,8 +11,8 @@ from composer.commands.options import FileOpt, ProjectOpt
 from composer.errors import PycomposeError
 
 if TYPE_CHECKING:
+    from composer.inputs import StackInputs
     from composer.models import Project
-    from composer.upcache import StackInputs
 
 
 def config(
@@ -41,7 +40,7 @@ def config(
     inputs = stack_inputs(file, project_name)
     assert inputs is not None
     if listing == "profiles":  # every profile of the file, not only the active ones
-        inputs = replace(inputs, profiles=("*",))
+        inputs = inputs._replace(profiles=("*",))
     if no_interpolate:
         document = _raw_config(inputs)
     else:

@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
     from composer.engine import Engine
     from composer.events import Events
+    from composer.inputs import StackInputs
     from composer.models import Project
     from composer.operations import LoadedProject
     from composer.outline import StackOutline
-    from composer.upcache import StackInputs
 
 
 class _Globals:

@@ -1,8 +1,6 @@
 """What every model shares: the frozen, extension-dropping `Model`, the value checks of
 single fields, and the annotated types built from them (sizes, durations, signals...)."""
 
-from __future__ import annotations
-
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
@@ -23,7 +21,11 @@ from composer.spec.values import (
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built on first use, and a model used only inside
+    # another (most of them, inside Service) never gets one of its own: ~10 ms less per CLI
+    # run. Models built directly where threads may run (composer.translate, imagechanges)
+    # say `defer_build=False`: pydantic's first-use build is not thread-safe.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

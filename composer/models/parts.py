@@ -2,8 +2,6 @@
 resources, logging, volume options, secrets, configs, models, depends_on; with the types
 of the Compose keys kept for fidelity."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, model_validator

@@ -1,7 +1,5 @@
 """The project: networks, volumes, and `Project`, the root every consumer works from."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field

@@ -1,9 +1,7 @@
 """A service: healthcheck, networks, volumes, ports, process settings, resources, and
 `Service` itself."""
 
-from __future__ import annotations
-
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, model_validator
 
@@ -98,7 +96,7 @@ def _healthcheck_test(value: object) -> object:
     return (kind, *args)
 
 
-class Healthcheck(Model):
+class Healthcheck(Model, defer_build=False):
     """`healthcheck:` with `test` normalised to Docker's form (("CMD-SHELL", "cmd"), ...)."""
 
     test: Annotated[
@@ -113,7 +111,7 @@ class Healthcheck(Model):
     disable: bool = False
 
     @model_validator(mode="after")
-    def _disable_alone(self) -> Healthcheck:
+    def _disable_alone(self) -> Self:
         if self.disable and self.test is not None and self.test != ("NONE",):
             raise InvalidValue("`disable: true` cannot be combined with a test", key="disable")
         return self
@@ -149,7 +147,7 @@ class ServiceVolume(Model):
         return parse_volume(data).mount if isinstance(data, str) else data
 
     @model_validator(mode="after")
-    def _consistent(self) -> ServiceVolume:
+    def _consistent(self) -> Self:
         if not self.target.startswith("/"):
             raise InvalidValue(f'mount target "{self.target}" must be an absolute path')
         if self.type == "bind" and not self.source:
@@ -203,16 +201,6 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
 # --- process settings: read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices ---
 
 
-def _ulimit_json(limit: Ulimit) -> int | dict[str, int]:
-    """As Compose writes it: one number when soft and hard agree."""
-    return limit.soft if limit.soft == limit.hard else {"soft": limit.soft, "hard": limit.hard}
-
-
-def _tmpfs_json(mounts: tuple[TmpfsMount, ...]) -> list[str]:
-    """As written: ``/path[:options]``."""
-    return [f"{m.target}:{','.join(m.options)}" if m.options else m.target for m in mounts]
-
-
 class Ulimit(Model):
     soft: int  # -1: unlimited
     hard: int
@@ -227,6 +215,16 @@ class DeviceMapping(Model):
     source: str
     target: str | None = None  # None: the same path as on the host
     permissions: Annotated[str, BeforeValidator(check_device_permissions)] = "rwm"
+
+
+def _ulimit_json(limit: Ulimit) -> int | dict[str, int]:
+    """As Compose writes it: one number when soft and hard agree."""
+    return limit.soft if limit.soft == limit.hard else {"soft": limit.soft, "hard": limit.hard}
+
+
+def _tmpfs_json(mounts: tuple[TmpfsMount, ...]) -> list[str]:
+    """As written: ``/path[:options]``."""
+    return [f"{m.target}:{','.join(m.options)}" if m.options else m.target for m in mounts]
 
 
 def _ulimits(value: object) -> object:
@@ -276,20 +274,20 @@ class ProcessSettings(Model):
     devices: Devices = ()
 
 
-class ResourceLimits(Model):
+class ResourceLimits(Model, defer_build=False):
     memory: Size | None = None
     cpus: Cpus | None = None
     pids: int | None = None
 
 
-class ResourceReservations(Model):
+class ResourceReservations(Model, defer_build=False):
     memory: Size | None = None
     cpus: Cpus | None = None
     devices: tuple[DeviceRequest, ...] = ()
     generic_resources: tuple[GenericResource, ...] = ()
 
 
-class Resources(Model):
+class Resources(Model, defer_build=False):
     limits: ResourceLimits = Field(default_factory=ResourceLimits)
     reservations: ResourceReservations = Field(default_factory=ResourceReservations)
 

@@ -80,3 +80,37 @@ def test_config_quiet_problems_are_reported_by_the_cli(tmp_path: Path) -> None:
     code, _, err = _pycompose(tmp_path, "services:\n  b: {image: x, depends_on: [ghost]}\n",
                               "config", "-q", "--no-consistency")
     assert (code, err) == (0, "False\n")
+
+
+# Runs the console entry point and reports, at its exit, whether the cyclic garbage
+# collector was on and which of the modules `config -q` does without were imported.
+_STATE = """
+import gc
+import sys
+from composer.entry import main
+sys.argv = ["pycompose", *sys.argv[1:]]
+try:
+    main()
+finally:
+    lazy = ("composer.engine", "composer.outline", "composer.upcache")
+    print(gc.isenabled(), [name for name in lazy if name in sys.modules], file=sys.stderr)
+"""
+
+
+def test_config_quiet_loads_without_the_engine_the_cache_or_the_collector(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  web: {image: x}\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("COMPOSE_FILE", None)
+    done = subprocess.run([sys.executable, "-c", _STATE, "config", "-q"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "False []\n")
+
+
+def test_the_full_cli_runs_with_the_collector_on(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  web: {image: x, restrat: no}\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("COMPOSE_FILE", None)
+    for argv in (["config", "-q"], ["config", "--services"]):  # a failed fast path; not one
+        done = subprocess.run([sys.executable, "-c", _STATE, *argv], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, check=False)
+        assert done.stderr.splitlines()[-1].startswith("True "), (argv, done.stderr)

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from composer import upcache
+from composer.inputs import StackInputs
 from composer.outline import outline
 from composer.spec import load_project
-from composer.upcache import RecordingEnv, StackInputs
+from composer.upcache import RecordingEnv
 
 STACK = """
 include: [more.yaml]
