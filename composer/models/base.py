@@ -1,5 +1,6 @@
-"""What every model shares: the frozen, extension-dropping `Model`, the value checks of
-single fields, and the annotated types built from them (sizes, durations, signals...)."""
+"""What every model shares: the frozen `Model` (and `Extensible`, which drops ``x-*``
+extension keys), the value checks of single fields, and the annotated types built from
+them (sizes, durations, signals...)."""
 
 import ipaddress
 import re
@@ -27,6 +28,13 @@ class Model(BaseModel):
     # say `defer_build=False`: pydantic's first-use build is not thread-safe.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
+
+class Extensible(Model):
+    """A model of a mapping the loader's key check does not see (composer.spec.keys drops
+    ``x-*`` keys from those it checks: services, networks, volumes and what they contain
+    but these). Dropping them here costs a Python call per instance: thousands in a
+    large stack, so only these models pay it."""
+
     @model_validator(mode="before")
     @classmethod
     def _drop_extensions(cls, data: Any) -> Any:
@@ -38,8 +46,16 @@ class Model(BaseModel):
         return data
 
 
+def _all_strings(mapping: dict[Any, Any], *, none_too: bool) -> bool:
+    """Whether *mapping* has string keys and string (or, *none_too*, null) values."""
+    return all(type(key) is str for key in mapping) and all(
+        type(val) is str or (none_too and val is None) for val in mapping.values())
+
+
 def _string_map(value: object) -> dict[str, str]:
     """Labels and options: list or map; numbers become strings, a bare key an empty one."""
+    if isinstance(value, dict) and _all_strings(value, none_too=False):
+        return dict(value)  # the common case: nothing to convert
     pairs = list_or_dict(value)
     out: dict[str, str] = {}
     for key, val in pairs.items():
@@ -50,6 +66,8 @@ def _string_map(value: object) -> dict[str, str]:
 
 
 def _environment(value: object) -> dict[str, str | None]:
+    if isinstance(value, dict) and _all_strings(value, none_too=True):
+        return dict(value)  # the common case: nothing to convert
     pairs = list_or_dict(value)
     out: dict[str, str | None] = {}
     for key, val in pairs.items():

@@ -6,7 +6,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, model_validator
 
-from composer.models.base import Argv, Condition, Environment, External, Model, Size, StringMap
+from composer.models.base import (
+    Argv,
+    Condition,
+    Environment,
+    Extensible,
+    External,
+    Model,
+    Size,
+    StringMap,
+)
 from composer.spec.values import (
     InvalidValue,
     format_duration,
@@ -108,17 +117,17 @@ def fold_scale(data: Any) -> Any:
     return out
 
 
-class BlkioLimit(Model):
+class BlkioLimit(Extensible):
     path: str
     rate: Size
 
 
-class BlkioWeight(Model):
+class BlkioWeight(Extensible):
     path: str
     weight: Annotated[int, Field(ge=0, le=1000)]
 
 
-class BlkioConfig(Model):
+class BlkioConfig(Extensible):
     weight: Annotated[int, Field(ge=0, le=1000)] | None = None
     weight_device: tuple[BlkioWeight, ...] = ()
     device_read_bps: tuple[BlkioLimit, ...] = ()
@@ -127,7 +136,7 @@ class BlkioConfig(Model):
     device_write_iops: tuple[BlkioLimit, ...] = ()
 
 
-class FileGrant(Model):
+class FileGrant(Extensible):
     """A service's use of a top-level secret or config."""
 
     source: str
@@ -142,7 +151,7 @@ class FileGrant(Model):
         return _grant(data)
 
 
-class Build(Model):
+class Build(Extensible):
     """``context`` is absolute after loading unless it is a URL."""
 
     context: str | None = None
@@ -179,13 +188,13 @@ class Build(Model):
         return _build(data)
 
 
-class CredentialSpec(Model):
+class CredentialSpec(Extensible):
     config: str | None = None
     file: str | None = None
     registry: str | None = None
 
 
-class Hook(Model):
+class Hook(Extensible):
     """A command run in the container after start or before stop (post_start, pre_stop)."""
 
     command: Argv
@@ -195,7 +204,7 @@ class Hook(Model):
     environment: Environment = Field(default_factory=dict)
 
 
-class WatchRule(Model):
+class WatchRule(Extensible):
     path: str
     action: Literal["rebuild", "sync", "restart", "sync+restart", "sync+exec"]
     target: str | None = None
@@ -205,11 +214,11 @@ class WatchRule(Model):
     initial_sync: bool = False
 
 
-class Develop(Model):
+class Develop(Extensible):
     watch: tuple[WatchRule, ...] = ()
 
 
-class DeviceRequest(Model):
+class DeviceRequest(Extensible):
     """A GPU or other device request (``gpus``, ``deploy.resources.reservations.devices``);
     ``count: -1`` means all."""
 
@@ -226,19 +235,19 @@ Gpus = Annotated[
 ]
 
 
-class Logging(Model):
+class Logging(Extensible):
     driver: str | None = None
     options: Annotated[dict[str, str | None], BeforeValidator(_nullable_strings)] = Field(
         default_factory=dict
     )
 
 
-class ServiceModel(Model):
+class ServiceModel(Extensible):
     endpoint_var: str | None = None
     model_var: str | None = None
 
 
-class Provider(Model):
+class Provider(Extensible):
     type: str
     options: Annotated[
         dict[str, tuple[str, ...]],
@@ -249,20 +258,20 @@ class Provider(Model):
 # deploy: keys beyond replicas and resources (swarm-oriented).
 
 
-class Placement(Model):
+class Placement(Extensible):
     constraints: tuple[str, ...] = ()
     preferences: tuple[dict[Literal["spread"], str], ...] = ()
     max_replicas_per_node: int | None = None
 
 
-class RestartPolicyConfig(Model):
+class RestartPolicyConfig(Extensible):
     condition: Literal["none", "on-failure", "any"] | None = None
     delay: GoDuration | None = None
     max_attempts: int | None = None
     window: GoDuration | None = None
 
 
-class UpdateConfig(Model):
+class UpdateConfig(Extensible):
     parallelism: int | None = None
     delay: GoDuration | None = None
     failure_action: str | None = None
@@ -271,44 +280,44 @@ class UpdateConfig(Model):
     order: Literal["start-first", "stop-first"] | None = None
 
 
-class DiscreteResourceSpec(Model):
+class DiscreteResourceSpec(Extensible):
     kind: str
     value: int | float
 
 
-class GenericResource(Model):
+class GenericResource(Extensible):
     discrete_resource_spec: DiscreteResourceSpec
 
 
 # mounts: the per-type options of a service volume.
 
 
-class BindOptions(Model):
+class BindOptions(Extensible):
     propagation: Literal["private", "rprivate", "shared", "rshared", "slave", "rslave"] | None = None
     create_host_path: bool = True
     recursive: Literal["enabled", "disabled", "writable", "readonly"] | None = None
     selinux: Literal["z", "Z"] | None = None
 
 
-class VolumeOptions(Model):
+class VolumeOptions(Extensible):
     labels: StringMap = Field(default_factory=dict)
     nocopy: bool = False
     subpath: str | None = None
 
 
-class TmpfsOptions(Model):
+class TmpfsOptions(Extensible):
     size: Size | None = None
     mode: FileMode | None = None
 
 
-class ImageOptions(Model):
+class ImageOptions(Extensible):
     subpath: str | None = None
 
 
 # top level: secrets, configs, models.
 
 
-class Secret(Model):
+class Secret(Extensible):
     """``file`` is absolute after loading."""
 
     name: str | None = None
@@ -321,7 +330,7 @@ class Secret(Model):
     template_driver: str | None = None
 
 
-class Config(Model):
+class Config(Extensible):
     """``file`` is absolute after loading."""
 
     name: str | None = None
@@ -333,7 +342,7 @@ class Config(Model):
     template_driver: str | None = None
 
 
-class ModelDefinition(Model):
+class ModelDefinition(Extensible):
     """A top-level ``models:`` entry (an AI model served to services)."""
 
     name: str | None = None

@@ -9,6 +9,7 @@ from composer.models.base import (
     Argv,
     Cpus,
     Environment,
+    Extensible,
     Model,
     RestartPolicy,
     Seconds,
@@ -201,17 +202,17 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
 # --- process settings: read_only, tmpfs, shm_size, group_add, ulimits, sysctls, init, devices ---
 
 
-class Ulimit(Model):
+class Ulimit(Extensible):
     soft: int  # -1: unlimited
     hard: int
 
 
-class TmpfsMount(Model):
+class TmpfsMount(Extensible):
     target: str
     options: tuple[str, ...] = ()  # validated flags and data options, e.g. ("size=64m", "noexec")
 
 
-class DeviceMapping(Model):
+class DeviceMapping(Extensible):
     source: str
     target: str | None = None  # None: the same path as on the host
     permissions: Annotated[str, BeforeValidator(check_device_permissions)] = "rwm"
@@ -420,12 +421,10 @@ class Service(ProcessSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _scale_is_replicas(cls, data: Any) -> Any:
-        return fold_scale(data)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _split_restart(cls, data: Any) -> Any:
+    def _fold(cls, data: Any) -> Any:
+        """``scale: N`` into ``deploy.replicas``, ``restart: on-failure:N`` into ``restart``
+        and ``max_retries`` (one validator: each is a Python call per service)."""
+        data = fold_scale(data)
         if isinstance(data, dict) and "restart" in data and "max_retries" not in data:
             try:
                 policy, retries = parse_restart(data["restart"])

@@ -41,7 +41,8 @@ def parse_ulimit(value: object, name: str) -> dict[str, int]:
     if name not in ULIMIT_NAMES:
         raise InvalidValue(f"invalid ulimit type: {name}", "one of " + ", ".join(sorted(ULIMIT_NAMES)))
     if isinstance(value, Mapping):
-        unknown = sorted(set(value) - {"soft", "hard"})
+        # x-* extensions are allowed here too (the spec's patternProperties).
+        unknown = [key for key in value if key not in ("soft", "hard") and not str(key).startswith("x-")]
         if unknown or "soft" not in value or "hard" not in value:
             raise InvalidValue(f"invalid ulimit {name}: needs exactly soft and hard", ULIMIT_HINT)
         soft, hard = _limit(value["soft"], name), _limit(value["hard"], name)

@@ -404,3 +404,48 @@ def test_yaml_merge_keys_aliases_and_tags(tmp_path: Path) -> None:
     again = load_text("a: &x 1\nb: *x\nc: &x [2]\nd: *x\ne: &x {f: &x 3, g: *x}\nh: *x\n", "s.yaml")
     assert again == {"a": 1, "b": 1, "c": [2], "d": [2], "e": {"f": 3, "g": 3}, "h": 3}
     assert load_text("", "s.yaml") is None and load_text("---\n", "s.yaml") is None
+
+
+EXTENSIONS_EVERYWHERE = """
+x-top: 1
+services:
+  web:
+    x-s: 1
+    image: x
+    build: {context: ., x-b: 1}
+    logging: {driver: json-file, x-l: 1}
+    ulimits: {nofile: {soft: 1, hard: 2, x-u: 1}}
+    healthcheck: {test: [CMD, "true"], x-h: 1}
+    deploy:
+      x-d: 1
+      restart_policy: {condition: any, x-r: 1}
+      resources: {x-res: 1, limits: {memory: 1m, x-lim: 1}}
+    depends_on: {db: {condition: service_started, x-dep: 1}}
+    networks: {front: {aliases: [a], x-n: 1}}
+    volumes:
+      - {type: bind, source: ./a, target: /a, x-v: 1, bind: {create_host_path: true, x-bo: 1}}
+    ports:
+      - {target: 80, x-p: 1}
+    secrets: [{source: token, x-g: 1}]
+  db: {image: y}
+networks:
+  front: {x-net: 1, ipam: {x-i: 1, config: [{subnet: 10.9.0.0/24, x-c: 1}]}}
+volumes:
+  data: {x-vol: 1}
+secrets:
+  token: {file: ./token, x-sec: 1}
+"""
+
+
+def test_extensions_are_allowed_in_every_mapping(tmp_path: Path) -> None:
+    """``x-*`` keys are dropped by the key check where it looks, and by the models
+    (`Extensible`) where it does not: anywhere, no error and no warning."""
+    stack = write(tmp_path, "stack.yaml", EXTENSIONS_EVERYWHERE)
+    project = load_project([stack], env={})
+    web = project.services["web"]
+    assert web.deploy is not None and web.deploy.resources is not None
+    assert web.deploy.resources.limits is not None and web.deploy.resources.limits.memory == 1 << 20
+    assert web.networks["front"] is not None and web.networks["front"].aliases == ("a",)
+    assert web.volumes[0].target == "/a" and web.ports[0].target == 80 and web.secrets[0].source == "token"
+    assert project.networks["front"].ipam is not None and project.secrets["token"].file is not None
+    assert not [w for w in project.warnings if "x-" in w]
