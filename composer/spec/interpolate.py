@@ -94,20 +94,22 @@ class Interpolator:
 
 
 def _closing_brace(text: str, start: int) -> int:
+    """The index of the ``}`` closing the reference whose argument starts at *start*
+    (nested ``${...}`` and ``$$`` skipped); found with str.find, not a step per character."""
     depth, pos = 0, start
-    while pos < len(text):
-        if text.startswith("$$", pos):
-            pos += 2
-            continue
-        if text.startswith("${", pos):
-            depth, pos = depth + 1, pos + 2
-            continue
-        if text[pos] == "}":
-            if depth == 0:
-                return pos
-            depth -= 1
-        pos += 1
-    raise InvalidValue(f'invalid interpolation "{text}": missing "}}"', TEMPLATE_HINT)
+    while True:
+        brace = text.find("}", pos)
+        if brace < 0:
+            raise InvalidValue(f'invalid interpolation "{text}": missing "}}"', TEMPLATE_HINT)
+        dollar = text.find("$", pos, brace)
+        if dollar >= 0:  # before the brace: `$$` is skipped, `${` opens a nested reference
+            nxt = text[dollar + 1 : dollar + 2]
+            depth += nxt == "{"
+            pos = dollar + (2 if nxt in ("$", "{") else 1)
+        elif depth:
+            depth, pos = depth - 1, brace + 1
+        else:
+            return brace
 
 
 def interpolate_tree(root: Any, interpolator: Interpolator) -> Any:
