@@ -7,7 +7,7 @@ unreduced full-example.yml (cross-reference checks off, as it is a field fixture
 
 - in process: median time of a load after a warm-up one, so interpreter start and
   imports are excluded (docker-compose's `config.load` in /usr/bin/python3);
-- end to end: `pycompose config -q` next to `docker-compose config -q`;
+- end to end: `pycompose config -q` next to `docker-compose config -q`, taking turns;
 - the largest cumulative items of `python -X importtime -m composer config -q`.
 
 Each time is the median wall time and, in brackets, the median CPU time (user+system),
@@ -160,15 +160,21 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def end_to_end(cmd: list[str], reps: int) -> Timings | str:
-    times = []
+def end_to_end(cmds: list[list[str]], reps: int) -> list[Timings | str]:
+    """Each command *reps* times, taking turns, so a change of load on the host weighs on
+    them alike; a command that fails is reported by its last line instead."""
+    runs: list[Timings] = [[] for _ in cmds]
+    failed: dict[int, str] = {}
     for _ in range(reps):
-        began, cpu = time.perf_counter(), children_cpu()
-        result = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
-        times.append((time.perf_counter() - began, children_cpu() - cpu))
-        if result.returncode != 0:
-            return "failed: " + (result.stderr.strip().splitlines() or [""])[-1][:100]
-    return times
+        for i, cmd in enumerate(cmds):
+            if i in failed:
+                continue
+            began, cpu = time.perf_counter(), children_cpu()
+            result = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+            runs[i].append((time.perf_counter() - began, children_cpu() - cpu))
+            if result.returncode != 0:
+                failed[i] = "failed: " + (result.stderr.strip().splitlines() or [""])[-1][:100]
+    return [failed.get(i, timings) for i, timings in enumerate(runs)]
 
 
 def import_times(path: Path, top: int) -> list[tuple[int, str]]:
@@ -212,9 +218,10 @@ def main() -> None:
             report(label, pycompose_in_process(path, args.reps), theirs)
         print(f"end to end `config -q`, median of {args.e2e_reps}:")
         for label, path in files.items():
-            ours = end_to_end([sys.executable, "-m", "composer", "-f", str(path), "config", "-q"], args.e2e_reps)
-            theirs = (end_to_end([DOCKER_COMPOSE, "-f", str(path), "config", "-q"], args.e2e_reps)
-                      if DOCKER_COMPOSE else "not installed")
+            cmds = [[sys.executable, "-m", "composer", "-f", str(path), "config", "-q"]]
+            if DOCKER_COMPOSE:
+                cmds.append([DOCKER_COMPOSE, "-f", str(path), "config", "-q"])
+            ours, theirs = [*end_to_end(cmds, args.e2e_reps), "not installed"][:2]
             assert isinstance(ours, list), ours
             report(label, ours, theirs)
         print("largest imports of `pycompose config -q` (cumulative):")
