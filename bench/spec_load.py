@@ -7,13 +7,13 @@ unreduced full-example.yml (cross-reference checks off, as it is a field fixture
 
 - in process: median time of a load after a warm-up one, so interpreter start and
   imports are excluded (docker-compose's `config.load` in /usr/bin/python3);
-- end to end: `pycompose config -q` next to `docker-compose config -q`;
+- end to end: `pycompose config -q` next to `docker-compose config -q`, taking turns;
 - the largest cumulative items of `python -X importtime -m composer config -q`.
 
 Each time is the median wall time and, in brackets, the median CPU time (user+system),
 which a busy machine inflates less.
 
-    python bench/spec_load.py [--reps 20] [--e2e-reps 5]
+    python bench/spec_load.py [--reps 20] [--e2e-reps 5] [--against OTHER_CHECKOUT]
 """
 
 from __future__ import annotations
@@ -160,21 +160,28 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def end_to_end(cmd: list[str], reps: int) -> Timings | str:
-    times = []
+def end_to_end(runs: list[tuple[list[str], dict[str, str]]], reps: int, cwd: Path) -> list[Timings | str]:
+    """Each (command, environment) *reps* times, taking turns, so a change of load on the
+    host weighs on them alike; one that fails is reported by its last line instead. They run
+    in *cwd*: `python -m` would import composer from the caller's directory first."""
+    times: list[Timings] = [[] for _ in runs]
+    failed: dict[int, str] = {}
     for _ in range(reps):
-        began, cpu = time.perf_counter(), children_cpu()
-        result = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
-        times.append((time.perf_counter() - began, children_cpu() - cpu))
-        if result.returncode != 0:
-            return "failed: " + (result.stderr.strip().splitlines() or [""])[-1][:100]
-    return times
+        for i, (cmd, env) in enumerate(runs):
+            if i in failed:
+                continue
+            began, cpu = time.perf_counter(), children_cpu()
+            result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+            times[i].append((time.perf_counter() - began, children_cpu() - cpu))
+            if result.returncode != 0:
+                failed[i] = "failed: " + (result.stderr.strip().splitlines() or [""])[-1][:100]
+    return [failed.get(i, timings) for i, timings in enumerate(times)]
 
 
 def import_times(path: Path, top: int) -> list[tuple[int, str]]:
     """(cumulative µs, module) of the slowest imports of `pycompose config -q`."""
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "composer", "-f", str(path), "config", "-q"],
-                            capture_output=True, text=True, env=ENV)
+                            capture_output=True, text=True, env=ENV, cwd=path.parent)
     rows = []
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "|" in line and "cumulative" not in line:
@@ -193,6 +200,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--e2e-reps", type=int, default=5)
     parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="another pycompose checkout to time end to end in the same turns (e.g. main)")
     args = parser.parse_args()
     if DOCKER_COMPOSE is None:
         print("docker-compose not found: install it with ../shared/peers/setup.sh", file=sys.stderr)
@@ -212,11 +221,18 @@ def main() -> None:
             report(label, pycompose_in_process(path, args.reps), theirs)
         print(f"end to end `config -q`, median of {args.e2e_reps}:")
         for label, path in files.items():
-            ours = end_to_end([sys.executable, "-m", "composer", "-f", str(path), "config", "-q"], args.e2e_reps)
-            theirs = (end_to_end([DOCKER_COMPOSE, "-f", str(path), "config", "-q"], args.e2e_reps)
-                      if DOCKER_COMPOSE else "not installed")
+            command = ["-f", str(path), "config", "-q"]
+            runs = [([sys.executable, "-m", "composer", *command], ENV)]
+            if args.against:
+                runs.append(([sys.executable, "-m", "composer", *command], {**ENV, "PYTHONPATH": str(args.against)}))
+            if DOCKER_COMPOSE:
+                runs.append(([DOCKER_COMPOSE, *command], ENV))
+            ours, *others = end_to_end(runs, args.e2e_reps, directory)
             assert isinstance(ours, list), ours
-            report(label, ours, theirs)
+            report(label, ours, others[-1] if DOCKER_COMPOSE else "not installed")
+            if args.against:
+                against = others[0]
+                print(f"  {'':34s} pycompose at {args.against}: {ms(against) if isinstance(against, list) else against}")
         print("largest imports of `pycompose config -q` (cumulative):")
         for micros, name in import_times(full, 12):
             print(f"  {micros / 1000:7.1f} ms  {name}")

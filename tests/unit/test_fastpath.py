@@ -20,8 +20,8 @@ def test_the_shapes_it_takes() -> None:
     assert parse(["up", "--detach", "--remove-orphans"]) == NoopArgs(remove_orphans=True)
     assert parse(["-f", "a.yaml", "--file=b.yaml", "-p", "demo", "--profile", "x", "--profile=y",
                   "--project-directory", "/srv", "--env-file", "e", "up", "-d"]) == NoopArgs(
-        files=[Path("a.yaml"), Path("b.yaml")], project_name="demo", project_directory=Path("/srv"),
-        profiles=["x", "y"], env_file=Path("e"))
+        files=(Path("a.yaml"), Path("b.yaml")), project_name="demo", project_directory=Path("/srv"),
+        profiles=("x", "y"), env_file=Path("e"))
 
 
 @pytest.mark.parametrize("argv", [
@@ -36,7 +36,7 @@ def test_everything_else_goes_to_the_cli(argv: list[str]) -> None:
 def test_the_config_shapes_it_takes() -> None:
     assert parse_config(["config", "-q"]) == NoopArgs()
     assert parse_config(["-f", "a.yaml", "-p", "demo", "config", "--quiet", "--no-consistency"]) == NoopArgs(
-        files=[Path("a.yaml")], project_name="demo", consistency=False)
+        files=(Path("a.yaml"),), project_name="demo", consistency=False)
     for argv in (["config"], ["config", "-q", "--services"], ["config", "--no-consistency"],
                  ["config", "-q", "-f", "x"], ["--debug", "config", "-q"], ["up", "-d"]):
         assert parse_config(argv) is None, argv
