@@ -6,7 +6,8 @@ newer keys removed, its dangling references defined), and a generated 200-servic
 unreduced full-example.yml (cross-reference checks off, as it is a field fixture).
 
 - in process: median time of a load after a warm-up one, so interpreter start and
-  imports are excluded (docker-compose's `config.load` in /usr/bin/python3);
+  imports are excluded, each file in an interpreter of its own (docker-compose's
+  `config.load` in /usr/bin/python3; with --against, another checkout's too);
 - end to end: `pycompose config -q` next to `docker-compose config -q`, taking turns;
 - the largest cumulative items of `python -X importtime -m composer config -q`.
 
@@ -34,7 +35,6 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 LOADER_DIR = REPO / "tests" / "data" / "reference" / "compose-corpus" / "compose-go" / "loader"
 DOCKER_COMPOSE = shutil.which("docker-compose")
 SYSTEM_PYTHON = "/usr/bin/python3"  # docker-compose 1.29's interpreter (Debian package)
@@ -134,17 +134,32 @@ def ms(values: Timings) -> str:
     return f"{wall:7.1f} ms ({cpu:6.1f} CPU)"
 
 
-def pycompose_in_process(path: Path, reps: int, consistency: bool = True) -> Timings:
-    from composer.spec import load_project
+# Runs in a new interpreter with a checkout on PYTHONPATH: warm loads of one file, each
+# measured the same way (a process of its own per file and checkout, so no load weighs on
+# another's, through the garbage collector say).
+PYCOMPOSE_LOAD = """
+import json, sys, time
+from pathlib import Path
+from composer.spec import load_project
+path, reps, home, consistency = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+env = {"HOME": home, "COMPOSE_PROJECT_NAME": "bench"}
+load_project([path], env=env, consistency=consistency)  # warm-up
+times = []
+for _ in range(reps):
+    began, cpu = time.perf_counter(), time.process_time()
+    load_project([path], env=env, consistency=consistency)
+    times.append((time.perf_counter() - began, time.process_time() - cpu))
+print(json.dumps(times))
+"""
 
-    env = {"HOME": ENV["HOME"], "COMPOSE_PROJECT_NAME": "bench"}
-    load_project([path], env=env, consistency=consistency)  # warm-up
-    times = []
-    for _ in range(reps):
-        began, cpu = time.perf_counter(), time.process_time()
-        load_project([path], env=env, consistency=consistency)
-        times.append((time.perf_counter() - began, time.process_time() - cpu))
-    return times
+
+def pycompose_in_process(path: Path, reps: int, checkout: Path = REPO, consistency: bool = True) -> Timings | str:
+    result = subprocess.run(
+        [sys.executable, "-c", PYCOMPOSE_LOAD, str(path), str(reps), ENV["HOME"], "1" if consistency else "0"],
+        capture_output=True, text=True, env={**ENV, "PYTHONPATH": str(checkout)}, cwd=path.parent)
+    if result.returncode != 0:
+        return "failed: " + (result.stderr.strip().splitlines() or [""])[-1][:100]
+    return [(wall, cpu) for wall, cpu in json.loads(result.stdout)]
 
 
 def docker_compose_in_process(path: Path, reps: int) -> Timings | str:
@@ -153,6 +168,10 @@ def docker_compose_in_process(path: Path, reps: int) -> Timings | str:
     if result.returncode != 0:
         return "rejected: " + result.stderr.strip().splitlines()[-1][:100]
     return [(wall, cpu) for wall, cpu in json.loads(result.stdout)]
+
+
+def _ms(values: Timings | str) -> str:
+    return ms(values) if isinstance(values, list) else values
 
 
 def children_cpu() -> float:
@@ -201,7 +220,7 @@ def main() -> None:
     parser.add_argument("--e2e-reps", type=int, default=5)
     parser.add_argument("--services", type=int, default=200)
     parser.add_argument("--against", type=Path, metavar="DIR",
-                        help="another pycompose checkout to time end to end in the same turns (e.g. main)")
+                        help="another pycompose checkout to time in the same run (in process) and turns (end to end)")
     args = parser.parse_args()
     if DOCKER_COMPOSE is None:
         print("docker-compose not found: install it with ../shared/peers/setup.sh", file=sys.stderr)
@@ -214,11 +233,16 @@ def main() -> None:
                  f"generated {args.services} services": big}
         print(f"in process, median of {args.reps} (interpreter start and imports excluded):")
         print(f"  {'full-example.yml as is':34s} pycompose "
-              f"{ms(pycompose_in_process(LOADER_DIR / 'full-example.yml', args.reps, consistency=False))}"
+              f"{_ms(pycompose_in_process(LOADER_DIR / 'full-example.yml', args.reps, consistency=False))}"
               "   (docker-compose 1.29 rejects it: keys newer than 1.29)")
         for label, path in files.items():
             theirs = docker_compose_in_process(path, args.reps) if DOCKER_COMPOSE else "not installed"
-            report(label, pycompose_in_process(path, args.reps), theirs)
+            ours = pycompose_in_process(path, args.reps)
+            assert isinstance(ours, list), ours
+            report(label, ours, theirs)
+            if args.against:
+                against = pycompose_in_process(path, args.reps, args.against)
+                print(f"  {'':34s} pycompose at {args.against}: {_ms(against)}")
         print(f"end to end `config -q`, median of {args.e2e_reps}:")
         for label, path in files.items():
             command = ["-f", str(path), "config", "-q"]
@@ -232,7 +256,7 @@ def main() -> None:
             report(label, ours, others[-1] if DOCKER_COMPOSE else "not installed")
             if args.against:
                 against = others[0]
-                print(f"  {'':34s} pycompose at {args.against}: {ms(against) if isinstance(against, list) else against}")
+                print(f"  {'':34s} pycompose at {args.against}: {_ms(against)}")
         print("largest imports of `pycompose config -q` (cumulative):")
         for micros, name in import_times(full, 12):
             print(f"  {micros / 1000:7.1f} ms  {name}")
