@@ -57,6 +57,7 @@ _NOT_PRINTABLE_ASCII = re.compile("[^\n\x20-\x7e]")
 _SIMPLE_FIRST = frozenset(chr(c) for c in range(0x21, 0x7F)) - MAYBE_NUMBER - frozenset("'\"[{")
 # ... and of those, the ones a plain scalar may start with (not an indicator).
 _PLAIN_FIRST = _SIMPLE_FIRST - frozenset("?:,]}#&*!|>%@`")
+_DIGITS = frozenset("0123456789")
 
 
 # An open block collection: (column of its keys or dashes, the PosDict or PosList, is a mapping).
@@ -86,7 +87,7 @@ class _Reader:
         mapping, an item of the innermost sequence, a new collection for a pending key."""
         name, match, stack, simple = self.name, _LINE.fullmatch, self.stack, _SIMPLE_FIRST
         new_mapping = PosDict.at
-        substitute, plain = self.substitute, _PLAIN_FIRST
+        substitute, plain, digits = self.substitute, _PLAIN_FIRST, _DIGITS
         # A key whose value is on the lines below: (its mapping, key, position of a null).
         pending: tuple[_Frame, str, Position] | None = None
         started = False
@@ -192,6 +193,8 @@ class _Reader:
                 out[text] = value if substitute is None or "$" not in value else substitute(value)
             elif first == "'" and "''" not in value and "$" not in value:
                 out[text] = value[1:-1]
+            elif first in digits and "$" not in value:  # a number, or a word like `256m`
+                out[text] = plain_scalar(value)
             else:
                 out[text] = self._value(value, number, value_col)
             out.value_pos[text] = (name, number, value_col + 1)
