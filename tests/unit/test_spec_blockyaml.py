@@ -155,6 +155,14 @@ CASES = [
     ("a :b\n", False),
     ("a: -\n", False),
     ("a:\n  -\n    b: 1\n", False),
+    # In a flow sequence `?` starts a mapping entry, and `:` a value (libyaml's errors).
+    ("a: [?b]\n", False),
+    ("a: [x, ?b]\n", False),
+    ("a: [:b]\n", False),
+    ("a: [x, :b]\n", False),
+    ("a: [b:?c]\n", False),
+    ("a: [b c:?d]\n", False),
+    ("a: [-b, b:c]\n", True),
 ]
 
 
