@@ -235,3 +235,13 @@ def test_interpolation_errors_are_all_reported_with_their_key_paths(tmp_path: Pa
     message = str(caught.value)
     assert "s.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE" in message
     assert "s.yaml:4:11: services.web.user" in message
+
+
+@pytest.mark.parametrize(("text", "got"), [("- $X\n", "a list"), ("$X\n", "a string"), ("[$X]\n", "a list")])
+def test_documents_that_are_not_mappings_are_reported_when_interpolated(tmp_path: Path, text: str, got: str) -> None:
+    from composer.spec import load_project
+
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=f"expected a mapping of top-level keys, got {got}"):
+        load_project([path], env={"X": "1"})
