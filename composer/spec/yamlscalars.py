@@ -51,7 +51,7 @@ def plain_scalar(text: str) -> Any:
     if text[0] == "<":
         return MERGE_KEY if text == "<<" else text
     if text[0] == ".":  # Go's ParseFloat of the text as written
-        return _float(text) if _FLOAT.fullmatch(text) else text
+        return _float(text, text) if _FLOAT.fullmatch(text) else text
     plain = text.replace("_", "")
     found = _INT.fullmatch(plain)
     if found is not None:
@@ -63,11 +63,11 @@ def plain_scalar(text: str) -> Any:
             if -_INT64 <= value < _INT64 or (not sign and value < 2 * _INT64):  # int64, else uint64
                 return value
     if _FLOAT.fullmatch(plain):  # (`08` is not octal: a float, as in go-yaml)
-        return _float(plain)
+        return _float(plain, text)
     return text
 
 
-def _float(text: str) -> Any:
-    """A float, or *text* where Go's ParseFloat fails (out of range: ``1e400``)."""
-    value = float(text)
+def _float(digits: str, text: str) -> Any:
+    """The float *digits*, or *text* where Go's ParseFloat fails (out of range: ``1e400``)."""
+    value = float(digits)
     return text if value in (float("inf"), float("-inf")) else value

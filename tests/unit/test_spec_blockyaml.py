@@ -187,7 +187,7 @@ def test_plain_scalars_resolve_as_the_core_schema() -> None:
     expected = {
         "017": 15, "0o17": 15, "0x1F": 31, "+1": 1, "-0": 0, "08": 8.0, "-09": -9.0, ".5": 0.5, "1.": 1.0,
         "1e3": 1000.0, "-.inf": -math.inf, "TRUE": True, "False": False, "~": None, "null": None, "": None,
-        "yes": "yes", "on": "on", "22:22": "22:22", "0x": "0x", "0b2": "0b2", "1e400": "1e400", "0x1.8p1": "0x1.8p1",
+        "yes": "yes", "on": "on", "22:22": "22:22", "0x": "0x", "0b2": "0b2", "1e400": "1e400", "1_0e400": "1_0e400", "-1e4_00": "-1e4_00", "0x1.8p1": "0x1.8p1",
         # go-yaml v3 drops underscores, then parses as Go's ParseInt with base 0 (a sign before
         # 0x/0o/0b, upper-case prefixes), ParseUint, then a float (resolve.go).
         "1_000": 1000, "1_0.5": 10.5, "0_8": 8.0, "0x_1F": 31, "0b1": 1, "-0b11": -3, "+0x1F": 31, "-0x1F": -31,
