@@ -38,8 +38,10 @@ _PLAIN = r"""(?:[^\s\-?:,\[\]{}\#&*!|>'"%@`]|[-?:](?=\S))(?:[^\s:]++|:(?=\S)|[ ]
 _QUOTED = r"""'(?:[^']++|'')*+'|"[^"\\]*+\""""
 _SCALAR = f"(?:{_PLAIN}|{_QUOTED})"
 # A flow sequence of scalars on one line (`[a, "b"]`), or an empty flow mapping (`{}`).
-_FLOW_PLAIN = (r"""(?:[^\s\-?:,\[\]{}\#&*!|>'"%@`]|[-?:](?=[^\s,\[\]{}]))"""
-               r"""(?:[^\s:,\[\]{}]++|:(?=[^\s,\[\]{}])|[ ]++(?=[^\s\#:,\[\]{}]|:[^\s,\[\]{}]))*+""")
+# In flow context `?` and `:` always start a key or a value, and libyaml rejects `:` followed
+# by `?` inside a plain scalar.
+_FLOW_PLAIN = (r"""(?:[^\s\-?:,\[\]{}\#&*!|>'"%@`]|-(?=[^\s,\[\]{}]))"""
+               r"""(?:[^\s:,\[\]{}]++|:(?=[^\s,\[\]{}?])|[ ]++(?=[^\s\#:,\[\]{}]|:[^\s,\[\]{}?]))*+""")
 _FLOW_ITEM = re.compile(f"{_FLOW_PLAIN}|{_QUOTED}")
 _FLOW = (rf"\[[ ]*(?:(?:{_FLOW_ITEM.pattern})[ ]*(?:,[ ]*(?:{_FLOW_ITEM.pattern})[ ]*)*(?:,[ ]*)?)?\]"
          r"|\{[ ]*\}")

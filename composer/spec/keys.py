@@ -141,23 +141,18 @@ class KeyChecker:
         if not isinstance(node, PosDict):
             return node  # wrong types are reported by model validation
         dropped: set[str] = set()
-        supported = shape.supported
-        # Most mappings have only supported keys: one subset test in C, no Python loop.
-        for key in () if node.keys() <= supported else [key for key in node if key not in supported]:
-            if key.startswith("x-"):
-                dropped.add(key)
-                continue
-            if key not in shape.spec:
-                self.errors.append(self.unknown((*path, key), key, shape.spec))
-                dropped.add(key)
-                continue
-            self.warnings.append(f"{key_path((*path, key))}: not supported yet, ignored")
-            if not self.keep_all:
-                dropped.add(key)
         replaced: dict[str, Any] = {}
-        children = shape.children
-        for key in () if children.isdisjoint(node) else [key for key in node if key in children]:
-            if key not in dropped:
+        supported, children = shape.supported, shape.children
+        # Most mappings have only supported keys: one subset test in C, no Python loop over
+        # them. Else the keys to leave out and the children, in written order (so are errors).
+        if node.keys() <= supported:
+            visit = () if children.isdisjoint(node) else [key for key in node if key in children]
+        else:
+            visit = [key for key in node if key not in supported or key in children]
+        for key in visit:
+            if key not in supported and self._leaves_out(key, shape, path):
+                dropped.add(key)
+            elif key in children:
                 value = node[key]
                 new = self._descend(value, shape, key, path)
                 if new is not value:
@@ -170,6 +165,17 @@ class KeyChecker:
                 out[key] = replaced.get(key, value)
                 out.copy_positions(node, key)
         return out
+
+    def _leaves_out(self, key: str, shape: Shape, path: tuple[PathPart, ...]) -> bool:
+        """Whether the unsupported *key* is left out (an extension, an unknown key: an error,
+        a spec key no model has: a warning)."""
+        if key.startswith("x-"):
+            return True
+        if key not in shape.spec:
+            self.errors.append(self.unknown((*path, key), key, shape.spec))
+            return True
+        self.warnings.append(f"{key_path((*path, key))}: not supported yet, ignored")
+        return not self.keep_all
 
     def unknown(self, path: tuple[PathPart, ...], key: str, allowed: frozenset[str]) -> SpecError:
         close = difflib.get_close_matches(key, sorted(allowed), n=1)

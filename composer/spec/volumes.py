@@ -91,6 +91,13 @@ def resolve_path(path: str, base_dir: str | None, home: str | None) -> str:
         path = home + path[1:]
     if posixpath.isabs(path) or base_dir is None:
         return posixpath.normpath(path) if posixpath.isabs(path) else path
-    if path.startswith("./") and "/." not in path and "//" not in path and path[-1] != "/" and base_dir[-1] != "/":
-        return base_dir + path[1:]  # already normal: what normpath(join()) gives, without its cost
+    if path.startswith("./") and _is_normal(path) and base_dir.startswith("/") and _is_normal(base_dir):
+        return base_dir + path[1:]  # both already normal: what normpath(join()) gives, without its cost
     return posixpath.normpath(posixpath.join(base_dir, path))
+
+
+def _is_normal(path: str) -> bool:
+    """No `.` or `..` component (nor a name starting with a dot), no empty one, no trailing slash:
+    for `./`-paths and absolute bases, unchanged by normpath (the base directory of an
+    included or extended `../lib/x.yaml` is `/p/../lib`, which is not)."""
+    return "/." not in path and "//" not in path and path[-1] != "/"

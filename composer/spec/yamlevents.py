@@ -68,6 +68,8 @@ _MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _NO_KEY = object()
+_CORE_TYPES: dict[str, type] = {"tag:yaml.org,2002:int": int, "tag:yaml.org,2002:float": float,
+                                "tag:yaml.org,2002:bool": bool, "tag:yaml.org,2002:null": type(None)}
 
 
 class _Mapping:
@@ -179,13 +181,22 @@ class _Builder:
         if tag == "!reset" or tag == "!override":
             self.merge_tags = True
             return Reset() if tag == "!reset" else Override(value)
-        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except ValueError:  # `!!int 08`
-            raise yaml.constructor.ConstructorError(
-                None, None, f'invalid value "{value}" for {tag.replace("tag:yaml.org,2002:", "!!")}',
-                event.start_mark) from None
+        wanted = _CORE_TYPES.get(tag)
+        if wanted is not None:  # as go-yaml v3: the plain scalar's value, if of the tag's type
+            resolved = plain_scalar(value) if value else None
+            if type(resolved) is int and wanted is float:
+                return float(resolved)
+            if type(resolved) is wanted:
+                return resolved
+        else:
+            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+            try:
+                return self.loader.construct_object(node, deep=True)
+            except ValueError:
+                pass
+        raise yaml.constructor.ConstructorError(
+            None, None, f'invalid value "{value}" for {tag.replace("tag:yaml.org,2002:", "!!")}',
+            event.start_mark)
 
     def _start(self, event: Any) -> _Mapping | _Sequence:
         mapping = type(event) is MappingStartEvent

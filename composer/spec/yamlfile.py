@@ -15,6 +15,7 @@ from typing import Any
 from composer.errors import SpecError
 from composer.spec import blockyaml
 from composer.spec.interpolate import Interpolator, interpolate_tree
+from composer.spec.source import PosDict
 from composer.spec.values import InvalidValue
 
 
@@ -37,8 +38,8 @@ def load_file(path: Path, interpolator: Interpolator | None = None) -> Any:
     except (blockyaml.Unsupported, InvalidValue):  # errors are reported, all together, by the walk
         raw = load_text(text, str(path))
         tree = interpolate_tree(raw, interpolator)
-        if tree is not raw:
-            tree.merge_tags = raw.merge_tags
+        if tree is not raw and isinstance(raw, PosDict):  # (a document that is not a mapping
+            tree.merge_tags = raw.merge_tags                 # is reported by the caller)
         return tree
     if tree is not None:
         tree.merge_tags = False  # plain block YAML has no tags

@@ -1,5 +1,6 @@
 """Plain YAML scalars resolved with the YAML 1.2 core schema, as go-yaml v3 (hence Docker
-Compose) resolves them: ``yes``/``on`` stay strings and ``22:22`` is not a base-60 number.
+Compose) resolves them: ``yes``/``on`` stay strings and ``22:22`` is not a base-60 number;
+numbers as Go parses them (``1_000`` is 1000, ``0b1`` 1, ``08`` 8.0, ``1e400`` a string).
 
 One function for both YAML readers (`composer.spec.blockyaml` and the libyaml one in
 `composer.spec.yamlfile`), so a file means the same whichever of them reads it.
@@ -16,11 +17,16 @@ MAYBE_NUMBER = frozenset("-+0123456789.<")
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = frozenset({"~", "null", "Null", "NULL", ""})
 WORDS = frozenset(_BOOLS) | _NULLS
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(
-    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-)
+# Go's ParseInt with base 0 (after go-yaml v3 drops every `_`): a sign, then a prefixed
+# hex, octal or binary number, a leading-zero octal one, or a decimal one.
+_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]+)|([1-9][0-9]*|0))")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_SPECIAL_FLOATS = {
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), float("inf")),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), float("-inf")),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
+}
+_INT64 = 1 << 63
 
 
 class MergeKey:
@@ -35,39 +41,33 @@ MERGE_KEY = MergeKey()
 
 def plain_scalar(text: str) -> Any:
     """The value of the untagged plain scalar *text*: a bool, None, an int, a float,
-    `MERGE_KEY` or the text itself."""
+    `MERGE_KEY` or the text itself (go-yaml v3's resolve, timestamps aside)."""
     if text in WORDS:
         return _BOOLS.get(text)
     if text[0] not in MAYBE_NUMBER:
         return text
-    if _INT.fullmatch(text):
-        return _integer(text)
-    if _FLOAT.fullmatch(text):
-        return _float(text)
-    return MERGE_KEY if text == "<<" else text
+    if text in _SPECIAL_FLOATS:
+        return _SPECIAL_FLOATS[text]
+    if text[0] == "<":
+        return MERGE_KEY if text == "<<" else text
+    if text[0] == ".":  # Go's ParseFloat of the text as written
+        return _float(text, text) if _FLOAT.fullmatch(text) else text
+    plain = text.replace("_", "")
+    found = _INT.fullmatch(plain)
+    if found is not None:
+        sign, hexa, octal, binary, old_octal, decimal = found.groups()
+        digits, base = ((hexa, 16) if hexa else (octal, 8) if octal else (binary, 2) if binary
+                        else (old_octal, 8) if old_octal else (decimal, 10))
+        if len(digits.lstrip("0")) <= 64:  # (longer: out of range, and too long for int())
+            value = -int(digits, base) if sign == "-" else int(digits, base)
+            if -_INT64 <= value < _INT64 or (not sign and value < 2 * _INT64):  # int64, else uint64
+                return value
+    if _FLOAT.fullmatch(plain):  # (`08` is not octal: a float, as in go-yaml)
+        return _float(plain, text)
+    return text
 
 
-def _integer(text: str) -> int | float:
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:] if text[0] in "+-" else text
-    if digits == "0":
-        return 0
-    if digits.startswith("0x"):
-        return int(digits[2:], 16)
-    if digits[0] == "0":  # octal, as go-yaml (`017` is 15, `0o17` too)
-        try:
-            return sign * int(digits, 8)
-        except ValueError:  # `08`: not octal; go-yaml falls back to a float
-            return sign * float(digits)
-    return sign * int(digits)
-
-
-def _float(text: str) -> float:
-    lowered = text.lower()
-    sign = -1.0 if lowered[0] == "-" else 1.0
-    digits = lowered[1:] if lowered[0] in "+-" else lowered
-    if digits == ".inf":
-        return sign * float("inf")
-    if digits == ".nan":
-        return float("nan")
-    return sign * float(digits)
+def _float(digits: str, text: str) -> Any:
+    """The float *digits*, or *text* where Go's ParseFloat fails (out of range: ``1e400``)."""
+    value = float(digits)
+    return text if value in (float("inf"), float("-inf")) else value

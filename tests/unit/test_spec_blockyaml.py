@@ -155,6 +155,14 @@ CASES = [
     ("a :b\n", False),
     ("a: -\n", False),
     ("a:\n  -\n    b: 1\n", False),
+    # In a flow sequence `?` starts a mapping entry, and `:` a value (libyaml's errors).
+    ("a: [?b]\n", False),
+    ("a: [x, ?b]\n", False),
+    ("a: [:b]\n", False),
+    ("a: [x, :b]\n", False),
+    ("a: [b:?c]\n", False),
+    ("a: [b c:?d]\n", False),
+    ("a: [-b, b:c]\n", True),
 ]
 
 
@@ -179,7 +187,13 @@ def test_plain_scalars_resolve_as_the_core_schema() -> None:
     expected = {
         "017": 15, "0o17": 15, "0x1F": 31, "+1": 1, "-0": 0, "08": 8.0, "-09": -9.0, ".5": 0.5, "1.": 1.0,
         "1e3": 1000.0, "-.inf": -math.inf, "TRUE": True, "False": False, "~": None, "null": None, "": None,
-        "yes": "yes", "on": "on", "1_000": "1_000", "22:22": "22:22", "0b1": "0b1", "+0x1F": "+0x1F",
+        "yes": "yes", "on": "on", "22:22": "22:22", "0x": "0x", "0b2": "0b2", "1e400": "1e400", "1_0e400": "1_0e400", "-1e4_00": "-1e4_00", "0x1.8p1": "0x1.8p1",
+        # go-yaml v3 drops underscores, then parses as Go's ParseInt with base 0 (a sign before
+        # 0x/0o/0b, upper-case prefixes), ParseUint, then a float (resolve.go).
+        "1_000": 1000, "1_0.5": 10.5, "0_8": 8.0, "0x_1F": 31, "0b1": 1, "-0b11": -3, "+0x1F": 31, "-0x1F": -31,
+        "0X1F": 31, "0O17": 15, "+0o17": 15, "0B1": 1, "9223372036854775807": 2**63 - 1,
+        "18446744073709551615": 2**64 - 1, "18446744073709551616": 2.0**64, "-9223372036854775809": -(2.0**63),
+        "0x" + "0" * 5000 + "1": 1, "0x" + "f" * 5000: "0x" + "f" * 5000, "1" * 5000: "1" * 5000,
     }
     for text, value in expected.items():
         resolved = plain_scalar(text)
@@ -189,7 +203,7 @@ def test_plain_scalars_resolve_as_the_core_schema() -> None:
 
 def test_both_readers_resolve_plain_scalars_alike() -> None:
     rng = random.Random(7)
-    alphabet = "0123456789+-.eEoxXabf_:<~INFlun"
+    alphabet = "0123456789+-.eEoOxXabBf_:<~INFlun"
     words = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(3000)})
     # Not those that are not a plain scalar in block context (`-x` is, `- x` is not).
     words = [w for w in words if not w.startswith(("<<", ":")) and not w.endswith(":") and w != "-"]
@@ -227,3 +241,13 @@ def test_interpolation_errors_are_all_reported_with_their_key_paths(tmp_path: Pa
     message = str(caught.value)
     assert "s.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE" in message
     assert "s.yaml:4:11: services.web.user" in message
+
+
+@pytest.mark.parametrize(("text", "got"), [("- $X\n", "a list"), ("$X\n", "a string"), ("[$X]\n", "a list")])
+def test_documents_that_are_not_mappings_are_reported_when_interpolated(tmp_path: Path, text: str, got: str) -> None:
+    from composer.spec import load_project
+
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=f"expected a mapping of top-level keys, got {got}"):
+        load_project([path], env={"X": "1"})

@@ -623,6 +623,20 @@ def test_each_key_at_fault_in_a_service_is_reported_in_written_order(tmp_path: P
     ]
 
 
+def test_unknown_keys_inside_and_beside_checked_children_are_reported_in_written_order(tmp_path: Path) -> None:
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(
+        "services:\n  web:\n    image: x\n    deploy: {replicsa: 2}\n    restrat: always\n"
+        "    ports: [{targte: 80}]\n    helthcheck: {}\n"
+    )
+    with pytest.raises(SpecErrors) as caught:
+        load_project([stack], env={})
+    assert [line.partition(": ")[2].partition(":")[0] for line in str(caught.value).splitlines()] == [
+        "services.web.deploy.replicsa", "services.web.restrat", "services.web.ports[0].targte",
+        "services.web.helthcheck", "services.web.ports[0]",
+    ]
+
+
 def test_every_missing_required_variable_is_reported(tmp_path: Path) -> None:
     stack = tmp_path / "stack.yaml"
     stack.write_text("services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n    user: ${USER_ID:?set USER_ID}\n")

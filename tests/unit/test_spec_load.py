@@ -233,6 +233,22 @@ def test_include(tmp_path: Path) -> None:
     assert project.services["db"].volumes[0].source == str(tmp_path / "sub" / "data")
 
 
+def test_paths_of_files_named_with_dots_resolve_to_normal_paths(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "lib").mkdir()
+    write(tmp_path / "lib", "db.yaml", "services:\n  db:\n    image: pg\n    volumes: [./data:/d]\n")
+    write(tmp_path / "lib", "base.yaml", "services:\n  base:\n    image: b\n    volumes: [./base:/b]\n")
+    stack = write(
+        tmp_path / "proj",
+        "stack.yaml",
+        "include: [./../lib/./db.yaml]\nservices:\n  web:\n    image: x\n"
+        "    extends: {file: ../lib/base.yaml, service: base}\n",
+    )
+    project = load_project([stack], env={})
+    assert project.services["db"].volumes[0].source == str(tmp_path / "lib" / "data")
+    assert project.services["web"].volumes[0].source == str(tmp_path / "lib" / "base")
+
+
 def test_optional_missing_dependency_is_dropped(tmp_path: Path) -> None:
     text = "services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_started, required: false}\n"
     project = load(tmp_path, text)
