@@ -21,7 +21,8 @@ from composer.spec.source import PathPart, PosDict, PosList, spec_error
 from composer.spec.values import describe
 from composer.spec.yamlfile import load_file
 
-_SECTIONS = ("services", "networks", "volumes")
+# What an included file brings: every resource definition (compose-go's importResources).
+_SECTIONS = ("services", "networks", "volumes", "secrets", "configs", "models")
 
 
 @dataclass
@@ -98,6 +99,8 @@ def _add_resources(tree: PosDict, included: PosDict, path: tuple[PathPart, ...])
         ours = tree.setdefault(section, PosDict())
         for name, value in theirs.items():
             if name in ours:
+                if ours[name] == value:
+                    continue  # the same definition twice (two includes of one file, say), as compose-go
                 raise spec_error(
                     tree,
                     (section, name),

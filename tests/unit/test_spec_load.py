@@ -233,6 +233,23 @@ def test_include(tmp_path: Path) -> None:
     assert project.services["db"].volumes[0].source == str(tmp_path / "sub" / "data")
 
 
+def test_include_brings_every_resource_and_allows_identical_ones(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "token", "t")
+    write(tmp_path / "sub", "lib.yaml", "services:\n  db:\n    image: pg\n    secrets: [token]\n"
+          "secrets:\n  token: {file: ./token}\nconfigs:\n  conf: {content: a}\nnetworks:\n  back: {}\n")
+    write(tmp_path / "sub", "again.yaml", "include: [lib.yaml]\n")
+    stack = write(tmp_path, "stack.yaml", "include: [sub/lib.yaml, sub/again.yaml]\nservices:\n  web:\n"
+                  "    image: x\n    configs: [conf]\n    networks: [back]\n")
+    project = load_project([stack], env={})
+    assert sorted(project.services) == ["db", "web"]
+    assert project.secrets["token"].file == str(tmp_path / "sub" / "token") and "conf" in project.configs
+    write(tmp_path / "sub", "other.yaml", "services:\n  db:\n    image: mysql\n")
+    stack = write(tmp_path, "stack.yaml", "include: [sub/lib.yaml, sub/other.yaml]\nservices: {}\n")
+    with pytest.raises(SpecError, match="services.db: conflicts with services.db from an included file"):
+        load_project([stack], env={})
+
+
 def test_paths_of_files_named_with_dots_resolve_to_normal_paths(tmp_path: Path) -> None:
     (tmp_path / "proj").mkdir()
     (tmp_path / "lib").mkdir()
