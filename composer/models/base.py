@@ -30,10 +30,11 @@ class Model(BaseModel):
 
 
 class Extensible(Model):
-    """A model of a mapping the loader's key check does not see (composer.spec.keys drops
-    ``x-*`` keys from those it checks: services, networks, volumes and what they contain
-    but these). Dropping them here costs a Python call per instance: thousands in a
-    large stack, so only these models pay it."""
+    """A model of a mapping the loader's key check does not look into, so it drops ``x-*``
+    keys itself. (composer.spec.keys drops them from the mappings it has shapes for: a
+    service and its deploy, healthcheck, depends_on, networks, volumes and ports; the
+    top-level networks and volumes.) Dropping them here is a Python call per instance,
+    thousands in a large stack: only these models pay it."""
 
     @model_validator(mode="before")
     @classmethod
