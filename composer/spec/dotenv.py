@@ -90,7 +90,7 @@ def read_env_files(root: Any, where: tuple[PathPart, ...], spec: Any, project_di
             relative, required = entry, True
         elif isinstance(entry, dict) and "format" in entry:
             raise spec_error(root, (*here, "format"), "env_file format is not supported yet")
-        elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and set(entry) <= {"path", "required"}:
+        elif isinstance(entry, dict) and isinstance(entry.get("path"), str) and _keys(entry) <= {"path", "required"}:
             relative, required = entry["path"], bool(entry.get("required", True))
         else:
             raise spec_error(root, here, "expected a path or {path, required}")
@@ -101,6 +101,11 @@ def read_env_files(root: Any, where: tuple[PathPart, ...], spec: Any, project_di
             raise spec_error(root, here, f"env file {path} not found", "set `required: false` to make it optional")
         values.update(found or {})
     return values
+
+
+def _keys(entry: dict[Any, Any]) -> set[str]:
+    """An `env_file` entry's keys but its `x-*` extensions (the spec allows them there)."""
+    return {str(key) for key in entry if not str(key).startswith("x-")}
 
 
 def read_label_files(root: Any, where: tuple[PathPart, ...], spec: Any, project_dir: str,

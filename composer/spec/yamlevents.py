@@ -191,8 +191,10 @@ class _Builder:
         else:
             node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
             try:
-                return self.loader.construct_object(node, deep=True)
-            except ValueError:
+                constructed = self.loader.construct_object(node, deep=True)
+                # `!!binary`: its text, as go-yaml gives a string (never Python's bytes).
+                return constructed.decode() if isinstance(constructed, bytes) else constructed
+            except ValueError:  # (UnicodeDecodeError too)
                 pass
         raise yaml.constructor.ConstructorError(
             None, None, f'invalid value "{value}" for {tag.replace("tag:yaml.org,2002:", "!!")}',

@@ -79,7 +79,7 @@ def test_service_env_files_merge_under_environment(tmp_path: Path) -> None:
         "services:\n"
         "  app:\n"
         "    image: busybox\n"
-        "    env_file: [a.env, b.env, {path: optional.env, required: false}]\n"
+        "    env_file: [a.env, b.env, {path: optional.env, required: false, x-note: extensions are allowed}]\n"
         "    environment: {B: explicit}\n"
         "  one: {image: busybox, env_file: a.env}\n"
     )

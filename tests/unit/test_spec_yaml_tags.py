@@ -26,3 +26,10 @@ def test_tagged_scalars_of_another_type_are_positioned_errors(written: str) -> N
     tag = written.split(" ", 1)[0]
     with pytest.raises(SpecError, match=f'^s.yaml:1:4: invalid YAML: invalid value "{value}" for {tag}$'):
         load_text(f"a: {written}\n", "s.yaml")
+
+
+def test_binary_scalars_are_their_text() -> None:
+    """As go-yaml gives a string for `!!binary` (never Python's b'...')."""
+    assert load_text("a: !!binary aGVsbG8=\n", "s.yaml") == {"a": "hello"}
+    with pytest.raises(SpecError, match='^s.yaml:1:4: invalid YAML: invalid value "/w==" for !!binary$'):
+        load_text("a: !!binary /w==\n", "s.yaml")  # not UTF-8 text
