@@ -4,9 +4,10 @@ The reader for what `composer.spec.blockyaml` declines (see `composer.spec.yamlf
 Scalars are resolved with the YAML 1.2 core schema, as Docker Compose (go-yaml v3)
 does: ``yes``/``on`` stay strings and ``22:22`` is not a base-60 number. Duplicate
 keys are errors; ``<<`` merge keys work as in PyYAML; an alias is a copy of its
-anchor's value, and an anchor may be defined again (an alias refers to the most recent
-definition, as the YAML spec and go-yaml v3 say). ``!reset`` and ``!override`` become `Reset` and `Override` markers
-for the merge phase; any other tag on a mapping or list is an error.
+anchor's value, and an anchor may be defined again (an alias refers to the most
+recent definition, as the YAML spec and go-yaml v3 say). ``!reset`` and ``!override``
+become `Reset` and `Override` markers for the merge phase; any other tag on a mapping
+or list is an error.
 
 The tree is built straight from libyaml's parse events (one pass, no node graph):
 composing nodes first and walking them took about twice as long on large files.

@@ -2,8 +2,8 @@
 Compose) resolves them: ``yes``/``on`` stay strings and ``22:22`` is not a base-60 number;
 numbers as Go parses them (``1_000`` is 1000, ``0b1`` 1, ``08`` 8.0, ``1e400`` a string).
 
-One function for both YAML readers (`composer.spec.blockyaml` and the libyaml one in
-`composer.spec.yamlfile`), so a file means the same whichever of them reads it.
+One function for both YAML readers (`composer.spec.blockyaml` and the libyaml one,
+`composer.spec.yamlevents`), so a file means the same whichever of them reads it.
 """
 
 from __future__ import annotations
