@@ -135,12 +135,7 @@ class _Reader:
                 if key is None:
                     raise Unsupported  # a scalar alone on its line: a document that is one
                 if pending is not None and col > pending[0][0]:  # a mapping: the pending key's value
-                    mapping = new_mapping((name, number, col + 1))
-                    owner, owned = pending[0][1], pending[1]
-                    owner[owned] = mapping
-                    owner.value_pos[owned] = mapping.pos
-                    frame = (col, mapping, True)
-                    stack.append(frame)
+                    frame = self._open(pending, (col, new_mapping((name, number, col + 1)), True))
                     pending = None
                 else:
                     if pending is not None:
@@ -259,14 +254,10 @@ def _null(pending: tuple[_Frame, str, Position]) -> None:
 
 
 def _key(written: str) -> str:
-    first = written[0]
-    if first == "'":
-        return written[1:-1].replace("''", "'")
-    if first == '"':
-        return written[1:-1]
-    if (first in MAYBE_NUMBER or written in WORDS) and plain_scalar(written) is not written:
-        raise Unsupported  # a number, bool, null or `<<` as a key
-    return written
+    key = _scalar(written)
+    if type(key) is not str:
+        raise Unsupported  # a number, bool or null as a key
+    return key
 
 
 def _scalar(written: str) -> Any:

@@ -9,6 +9,7 @@ key, value and item.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,26 +35,28 @@ def load_file(path: Path, interpolator: Interpolator | None = None) -> Any:
     if interpolator is None:
         return load_text(text, str(path))
     try:
-        tree = blockyaml.read(text, str(path), interpolator.substitute)
+        return _read_block(text, str(path), interpolator.substitute)
     except (blockyaml.Unsupported, InvalidValue):  # errors are reported, all together, by the walk
         raw = load_text(text, str(path))
         tree = interpolate_tree(raw, interpolator)
         if tree is not raw and isinstance(raw, PosDict):  # (a document that is not a mapping
             tree.merge_tags = raw.merge_tags                 # is reported by the caller)
         return tree
-    if tree is not None:
-        tree.merge_tags = False  # plain block YAML has no tags
-    return tree
 
 
 def load_text(text: str, name: str) -> Any:
     """The tree of *text* (named *name* in positions), or a SpecError at its first YAML error."""
     try:
-        tree = blockyaml.read(text, name)
+        return _read_block(text, name, None)
     except blockyaml.Unsupported:
         from composer.spec import yamlevents
 
         return yamlevents.load_text(text, name)
+
+
+def _read_block(text: str, name: str, substitute: Callable[[str], str] | None) -> PosDict | None:
+    """`blockyaml.read`, the tree marked as free of !reset/!override (plain block YAML has no tags)."""
+    tree = blockyaml.read(text, name, substitute)
     if tree is not None:
-        tree.merge_tags = False  # plain block YAML has no tags
+        tree.merge_tags = False
     return tree
