@@ -9,6 +9,8 @@ unreduced full-example.yml (cross-reference checks off, as it is a field fixture
   imports are excluded, each file in an interpreter of its own (docker-compose's
   `config.load` in /usr/bin/python3; with --against, another checkout's too);
 - end to end: `pycompose config -q` next to `docker-compose config -q`, taking turns;
+  pycompose with its schema cache (composer.models.schemacache; written by the first run),
+  and without it (PYCOMPOSE_NO_SCHEMA_CACHE=1: pydantic builds the models in every run);
 - the largest cumulative items of `python -X importtime -m composer config -q`.
 
 Each time is the median wall time and, in brackets, the median CPU time (user+system),
@@ -244,16 +246,21 @@ def main() -> None:
                 against = pycompose_in_process(path, args.reps, args.against)
                 print(f"  {'':34s} pycompose at {args.against}: {_ms(against)}")
         print(f"end to end `config -q`, median of {args.e2e_reps}:")
+        for checkout in (REPO, args.against) if args.against else (REPO,):  # the schema cache written
+            subprocess.run([sys.executable, "-m", "composer", "-f", str(small), "config", "-q"],
+                           env={**ENV, "PYTHONPATH": str(checkout)}, cwd=directory, capture_output=True)
         for label, path in files.items():
             command = ["-f", str(path), "config", "-q"]
-            runs = [([sys.executable, "-m", "composer", *command], ENV)]
+            runs = [([sys.executable, "-m", "composer", *command], ENV),
+                    ([sys.executable, "-m", "composer", *command], {**ENV, "PYCOMPOSE_NO_SCHEMA_CACHE": "1"})]
             if args.against:
                 runs.append(([sys.executable, "-m", "composer", *command], {**ENV, "PYTHONPATH": str(args.against)}))
             if DOCKER_COMPOSE:
                 runs.append(([DOCKER_COMPOSE, *command], ENV))
-            ours, *others = end_to_end(runs, args.e2e_reps, directory)
+            ours, uncached, *others = end_to_end(runs, args.e2e_reps, directory)
             assert isinstance(ours, list), ours
             report(label, ours, others[-1] if DOCKER_COMPOSE else "not installed")
+            print(f"  {'':34s} pycompose without the schema cache: {_ms(uncached)}")
             if args.against:
                 against = others[0]
                 print(f"  {'':34s} pycompose at {args.against}: {_ms(against)}")

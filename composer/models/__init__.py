@@ -11,11 +11,13 @@ The models live in submodules (base: `Model` and the field types; parts: the sma
 models a service or project is made of; service; project); import them from here.
 The submodules do without `from __future__ import annotations`: pydantic would compile
 and evaluate every annotation string as it builds the classes (~12 ms of each CLI run),
-so a type is defined before its first use.
+so a type is defined before its first use. pydantic generates each model's core schema
+once per code version: the schemas are cached between runs (`schemacache`).
 """
 
 from __future__ import annotations
 
+from composer.models import schemacache as _schemacache
 from composer.models.base import (
     Argv,
     Condition,
@@ -161,3 +163,13 @@ __all__ = [
     "fold_scale",
     "parse_extra_host",
 ]
+
+
+def _subclasses(model: type[Model]) -> list[type[Model]]:
+    return [model] + [sub for direct in model.__subclasses__() for sub in _subclasses(direct)]
+
+
+# Models built where threads may run (composer.translate, imagechanges) are built now:
+# pydantic's first-use build is not thread-safe.
+_schemacache.load(list(dict.fromkeys(_subclasses(Model))),
+                  eager=(Healthcheck, Resources, ResourceLimits, ResourceReservations))

@@ -6,8 +6,10 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler, model_validator
+from pydantic_core import CoreSchema
 
+from composer.models import schemacache
 from composer.spec.values import (
     InvalidValue,
     describe,
@@ -23,10 +25,16 @@ from composer.spec.values import (
 
 class Model(BaseModel):
     # defer_build: a model's validator is built on first use, and a model used only inside
-    # another (most of them, inside Service) never gets one of its own: ~10 ms less per CLI
-    # run. Models built directly where threads may run (composer.translate, imagechanges)
-    # say `defer_build=False`: pydantic's first-use build is not thread-safe.
+    # another (most of them, inside Service) never gets one of its own. Models built where
+    # threads may run are built as the package is imported (composer/models/__init__.py).
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /) -> CoreSchema:
+        """pydantic's hook for a type's own core schema: the cached one when there is one
+        (composer.models.schemacache), else what pydantic generates."""
+        cached = schemacache.schema_of(cls) if source is cls else None
+        return cached if cached is not None else handler(source)
 
 
 class Extensible(Model):

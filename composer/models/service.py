@@ -97,7 +97,7 @@ def _healthcheck_test(value: object) -> object:
     return (kind, *args)
 
 
-class Healthcheck(Model, defer_build=False):
+class Healthcheck(Model):
     """`healthcheck:` with `test` normalised to Docker's form (("CMD-SHELL", "cmd"), ...)."""
 
     test: Annotated[
@@ -275,20 +275,20 @@ class ProcessSettings(Model):
     devices: Devices = ()
 
 
-class ResourceLimits(Model, defer_build=False):
+class ResourceLimits(Model):
     memory: Size | None = None
     cpus: Cpus | None = None
     pids: int | None = None
 
 
-class ResourceReservations(Model, defer_build=False):
+class ResourceReservations(Model):
     memory: Size | None = None
     cpus: Cpus | None = None
     devices: tuple[DeviceRequest, ...] = ()
     generic_resources: tuple[GenericResource, ...] = ()
 
 
-class Resources(Model, defer_build=False):
+class Resources(Model):
     limits: ResourceLimits = Field(default_factory=ResourceLimits)
     reservations: ResourceReservations = Field(default_factory=ResourceReservations)
 
