@@ -234,6 +234,8 @@ CASES = [
     ("a: 'b c'\nd: ''\ne: 'f#g'\nh: 'i: j'\nk: 'l''m'\nn: 'o' # p\n", True),
     ("a: 256m\nb: 20s\nc: 1000:1000\nd: 0x1F\ne: 1e3\nf: 1_000\ng: 1.\nh: +.inf\ni: .nan\nj: .x\n", True),
     ("a: null\nb: Null\nc: ~\nd: True\ne: nulls\nf: t\ng: FALSE\n", True),
+    ("a: +\nb: .\nc: +.\nd: ..\ne: 1:\n", False),
+    ("a: +\nb: .\nc: +.\nd: ..\ne: 1.2.3\nf: 0o8\ng: 1$x\n", True),
     ("a_b:\n  c: d\n_e: f\n", True),
     ("a: b \nc:  d\n", True),
     ("a: 1\n- e\n", False),  # a sequence item where a key was
