@@ -107,10 +107,9 @@ class _Reader:
         top: Any = holder
         new: Any
         top_col, top_map = -1, True
-        # The key of `top` whose value is on the lines below, and the column (from 1) where
-        # its null would be: after its `key:`, as libyaml places it.
+        # The key of `top` whose value is on the lines below, and its `key:` as written.
         pending: str | None = ""
-        pending_end = 0
+        pending_written = ""
         started = False  # a `---` was read
         for number, line in enumerate(lines, 1):
             content = line.lstrip()  # (after the check in `read`, a space is the only white space left)
@@ -197,7 +196,7 @@ class _Reader:
                     stack.append((top_col, top, top_map))
                     top, top_col, top_map = new, col, not item
                 else:
-                    _null(top, pending, pending_end)
+                    _null(top, pending, pending_written)
                 pending = None
             if kcol == col:  # a key of the mapping at col
                 if col != top_col or not top_map:
@@ -227,12 +226,12 @@ class _Reader:
                 raise Unsupported  # a duplicate key: an error, reported by libyaml
             top.key_pos[key] = (name, number, kcol + 1)
             if raw is None:
-                pending, pending_end = key, kcol + length(body) + 1
+                pending, pending_written = key, body
             else:
                 top[key] = scalar
                 top.value_pos[key] = (name, number, vcol + 1)
         if pending is not None and top is not holder:
-            _null(top, pending, pending_end)
+            _null(top, pending, pending_written)
         root = holder.get("")
         if root is not None and type(root) is not PosDict:
             raise Unsupported  # a document that is a sequence: not a stack file
@@ -257,11 +256,12 @@ class _Reader:
         return value
 
 
-def _null(mapping: Any, key: str, end: int) -> None:
-    """*key* of *mapping* has no value: null, at column *end* of the key's line."""
+def _null(mapping: Any, key: str, written: str) -> None:
+    """*key* of *mapping*, *written* ``key:``, has no value: null, after the colon (where
+    libyaml places it)."""
     mapping[key] = None
-    name, line, _ = mapping.key_pos[key]
-    mapping.value_pos[key] = (name, line, end)
+    name, line, col = mapping.key_pos[key]
+    mapping.value_pos[key] = (name, line, col + len(written))
 
 
 def _key(written: str) -> str:
