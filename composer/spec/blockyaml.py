@@ -59,6 +59,8 @@ _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 _WORD_FIRST = frozenset(word[0] for word in WORDS if word)
 _PLAIN_FIRST = (frozenset(chr(c) for c in range(0x21, 0x7F)) - MAYBE_NUMBER - _WORD_FIRST
                 - frozenset("'\"[{?:,]}#&*!|>%@`"))
+# ... and of keys that are strings, when they are not one of WORDS.
+_KEY_FIRST = _PLAIN_FIRST | _WORD_FIRST
 # First characters of plain scalars that may be numbers (not `-`, which may be an indicator,
 # nor `<`, which may be `<<`).
 _NUMBER_FIRST = frozenset("0123456789.+")
@@ -121,10 +123,10 @@ class _Reader:
             col = length(line) - length(content)
             # What the line holds: an item (`- `, what follows it at kcol) or not; a key (None:
             # none) and its value (raw: as written, None: on the lines below), resolved to
-            # `scalar` at vcol. The fast lanes take plain keys (identifiers, not bools or null)
-            # and one-line values that are plain (a string, a number, a bool or null) or
-            # single-quoted without `''`; any other line (`fast` false) is left to the
-            # regular expression.
+            # `scalar` at vcol. The fast lanes take plain keys that are strings, and one-line
+            # values that are plain (a string, a number, a bool or null) or quoted without
+            # escapes (`''`, `\`); any other line (`fast` false) is left to the regular
+            # expression.
             if lead == "-" and content[1:2] == " ":
                 kcol, body = col + 2, content[2:] or " "  # (`- ` alone: not a fast line, see below)
             else:
@@ -133,11 +135,11 @@ class _Reader:
             raw: str | None
             if body[-1] == ":":  # `key:`
                 key, raw = body[:-1], None
-                fast = key.isidentifier() and key not in words
+                fast = (key.isidentifier() or _plain_key(key)) and key not in words
             else:
                 key, sep, raw = body.partition(": ")
                 if sep:  # `key: value` (the value not empty, nor ending with a space or `:`)
-                    fast = (key.isidentifier() and key not in words and ": " not in raw
+                    fast = ((key.isidentifier() or _plain_key(key)) and key not in words and ": " not in raw
                             and " #" not in raw and raw != "" and raw[-1] not in " :")
                     vcol = kcol + length(key) + 2
                 else:  # `- value`
@@ -152,6 +154,8 @@ class _Reader:
                     elif first in word_first:
                         scalar = raw if raw not in words else plain_scalar(raw)
                     elif first == "'" and raw[-1] == "'" and raw.count("'") == 2:
+                        scalar = raw[1:-1]
+                    elif first == '"' and raw[-1] == '"' and raw.count('"') == 2 and "\\" not in raw:
                         scalar = raw[1:-1]
                     else:
                         fast = False
@@ -254,6 +258,12 @@ class _Reader:
         if self.substitute is not None and type(value) is str and "$" in value:
             return self.substitute(value)
         return value
+
+
+def _plain_key(key: str) -> bool:
+    """Whether *key*, not an identifier, is a plain scalar that is a string unless it is one
+    of WORDS (``x-common``, ``com.example.tier``, ``a b``): the fast lanes' test for the rarer keys."""
+    return key[:1] in _KEY_FIRST and ": " not in key and " #" not in key and key[-1] not in " :"
 
 
 def _null(mapping: Any, key: str, written: str) -> None:

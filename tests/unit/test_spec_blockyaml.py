@@ -111,6 +111,9 @@ services:
           memory: 256m
           cpus: '0.5'
     user: 1000:1000
+    x-extension:
+      com.example.label: "double quoted"
+      a key: "8080:80"
     networks:
       front:
       back: Null
@@ -237,6 +240,22 @@ CASES = [
     ("a: +\nb: .\nc: +.\nd: ..\ne: 1:\n", False),
     ("a: +\nb: .\nc: +.\nd: ..\ne: 1.2.3\nf: 0o8\ng: 1$x\n", True),
     ("a_b:\n  c: d\n_e: f\n", True),
+    # Plain keys that are not identifiers, and double-quoted values.
+    ("x-a:\n  com.example.b: c\n  d e: f\n  g,h: i\n  j#k: l\n  m:n: o\n  p-1: 'q'\n  ~r: s\n  t]: u\n", True),
+    ("a:\n- x-b: c\n  d.e:\n    f: g\n", True),
+    ("a: \"b c\"\nd: \"\"\ne: \"8080:80\"\nf: \"g#h\"\ni: \"j\" # k\nl:\n- \"m\"\n", True),
+    ("a: \"b\"c\"\n", False),
+    ("a: \"b\\\"c\"\n", False),
+    ("a: \"b\n", False),
+    ("a b :\n", False),
+    ("a: b:\n", False),
+    ("a::\n", True),  # the key `a:` (left to the regular expression)
+    (":\n", False),
+    ("a #b:\n", False),
+    ("-a: b\n", True),
+    ("?a: b\n", True),
+    ("~: a\n", False),
+    ("a:\n  Null: b\n", False),
     ("a: b \nc:  d\n", True),
     ("a: 1\n- e\n", False),  # a sequence item where a key was
     ("a:\n- b \n-  c\n- d  # e\n", True),
