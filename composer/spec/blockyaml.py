@@ -1,8 +1,8 @@
 """A fast reader for the plain block-style YAML that most stack files are written in.
 
 Stack files are mostly block mappings and block sequences of one-line scalars. This
-reader handles exactly that subset, a line at a time (string tests for the commonest
-lines, one regular expression for the others), and builds the same `PosDict`/`PosList`
+reader handles exactly that subset, a line at a time (string tests for the common shapes
+of lines, one regular expression for the others), and builds the same `PosDict`/`PosList`
 tree with the same positions as the libyaml reader (`composer.spec.yamlevents`): in
 less than half its time on large files, and without importing PyYAML.
 
@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from composer.spec.source import PosDict, Position, PosList
+from composer.spec.source import PosDict, PosList
 from composer.spec.yamlscalars import MAYBE_NUMBER, MERGE_KEY, WORDS, plain_scalar
 
 
@@ -51,15 +51,19 @@ _VALUE = f"(?:{_SCALAR}|{_FLOW})"
 _LINE = re.compile(
     rf"(-(?:[ ]+|$))?(?:({_SCALAR}):(?=[ ]|$)(?:[ ]+({_VALUE}))?|({_VALUE}))?(?:[ ]+\#.*)?[ ]*"
 )
-# Outside printable ASCII: characters YAML forbids anywhere, and those left to libyaml
-# (tab, CR). A small class: one with all of Unicode's printable ranges takes ~7 ms to compile.
-_NOT_PRINTABLE_ASCII = re.compile("[^\n\x20-\x7e]")
-# First characters of scalars that are plain strings unless they are one of WORDS (not a
-# number, quote, flow collection or `<<`).
-_SIMPLE_FIRST = frozenset(chr(c) for c in range(0x21, 0x7F)) - MAYBE_NUMBER - frozenset("'\"[{")
-# ... and of those, the ones a plain scalar may start with (not an indicator).
-_PLAIN_FIRST = _SIMPLE_FIRST - frozenset("?:,]}#&*!|>%@`")
-_DIGITS = frozenset("0123456789")
+# Printable ASCII and newlines: what bytes.translate deletes to find any other character of
+# an ASCII text (in a tenth of a regular expression's time).
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+# First characters of plain scalars that are strings (not an indicator, a quote, a flow
+# collection, a number or `<<`) unless they are one of WORDS, which start with _WORD_FIRST.
+_WORD_FIRST = frozenset(word[0] for word in WORDS if word)
+_PLAIN_FIRST = (frozenset(chr(c) for c in range(0x21, 0x7F)) - MAYBE_NUMBER - _WORD_FIRST
+                - frozenset("'\"[{?:,]}#&*!|>%@`"))
+# ... and of keys that are strings, when they are not one of WORDS.
+_KEY_FIRST = _PLAIN_FIRST | _WORD_FIRST
+# First characters of plain scalars that may be numbers (not `-`, which may be an indicator,
+# nor `<`, which may be `<<`).
+_NUMBER_FIRST = frozenset("0123456789.+")
 
 
 # An open block collection: (column of its keys or dashes, the PosDict or PosList, is a mapping).
@@ -72,9 +76,12 @@ def read(text: str, name: str, substitute: Callable[[str], str] | None = None) -
     *substitute*, if given, is applied to every string value with a ``$`` as it is read
     (interpolation, without a walk over the tree afterwards); what it raises propagates.
     """
-    if _NOT_PRINTABLE_ASCII.search(text) and not text.replace("\n", "").isprintable():
-        # Python's printable characters are all allowed by YAML; the rest (controls, tab,
-        # CR, BOM, private use, separators other than space) are left to libyaml.
+    # Python's printable characters are all allowed by YAML; the rest (controls, tab, CR,
+    # BOM, private use, separators other than space) are left to libyaml.
+    if text.isascii():
+        if text.encode().translate(None, _PRINTABLE_ASCII):
+            raise Unsupported
+    elif not text.replace("\n", "").isprintable():
         raise Unsupported
     return _Reader(name, substitute).read(text.split("\n"))
 
@@ -82,150 +89,157 @@ def read(text: str, name: str, substitute: Callable[[str], str] | None = None) -
 class _Reader:
     def __init__(self, name: str, substitute: Callable[[str], str] | None) -> None:
         self.name, self.substitute = name, substitute
-        self.stack: list[_Frame] = []  # the open collections, outermost first
 
     def read(self, lines: list[str]) -> PosDict | None:  # noqa: C901 - the hot loop, kept flat
-        """The tree of *lines*. Common lines are handled inline: a key of the innermost
-        mapping, an item of the innermost sequence, a new collection for a pending key."""
-        name, match, stack, simple = self.name, _LINE.fullmatch, self.stack, _SIMPLE_FIRST
-        new_mapping = PosDict.at
-        substitute, plain, digits = self.substitute, _PLAIN_FIRST, _DIGITS
-        # A key whose value is on the lines below: (its mapping, key, position of a null).
-        pending: tuple[_Frame, str, Position] | None = None
-        started = False
+        """The tree of *lines*, a line at a time: what the line holds (a fast lane, else the
+        regular expression), where it goes (the innermost open collection, a new one for
+        the pending key, or an outer one once inner ones are closed), then the store.
+
+        Flat and in locals on purpose: a function call or an attribute per line is a few
+        percent of the time of a file.
+        """
+        name, substitute = self.name, self.substitute
+        stack: list[_Frame] = []
+        plain, numeric, word_first, words, length = _PLAIN_FIRST, _NUMBER_FIRST, _WORD_FIRST, WORDS, len
+        new_dict, new_list = dict.__new__, list.__new__
+        # The innermost open collection (a mapping or a sequence) and the column of its keys
+        # or dashes: most lines go into it. The ones around it are on the stack; the document
+        # is the value of a pending key of a mapping at column -1.
+        holder = PosDict.at(None)
+        top: Any = holder
+        new: Any
+        top_col, top_map = -1, True
+        # The key of `top` whose value is on the lines below, and its `key:` as written.
+        pending: str | None = ""
+        pending_written = ""
+        started = False  # a `---` was read
         for number, line in enumerate(lines, 1):
-            content = line.lstrip(" ")
-            if not content or content[0] == "#":
+            content = line.lstrip()  # (after the check in `read`, a space is the only white space left)
+            if not content:
                 continue
-            indent = len(line) - len(content)
-            if indent == 0 and content.startswith(("---", "...")):
-                if started or content.rstrip(" ") != "---" and not content.startswith("--- #"):
-                    raise Unsupported
-                started = True
+            lead = content[0]
+            if lead == "#":
                 continue
-            started = True
-            # Fast lanes for the commonest lines, `name: word...`, `name:` and `- word...`
-            # (a plain key and a plain value, neither one a number nor a bool or null: what
-            # the regular expression would find, without its cost); else the expression.
-            dash: str | None = None
-            lone: str | None = None
-            key: str | None
-            value: str | None
-            key, sep, value = content.partition(": ")
-            if sep:
-                if not (key.isidentifier() and value and value[0] in plain and ": " not in value
-                        and " #" not in value and value[-1] not in " :"):
-                    key = None
-            elif key[-1] == ":" and key[:-1].isidentifier():
-                key, value = key[:-1], None
-            elif key[:2] == "- " and ":" not in key and " #" not in key and key[2:3] in plain and key[-1] != " ":
-                dash, lone, key = "- ", key[2:], None
+            col = length(line) - length(content)
+            # What the line holds: an item (`- `, what follows it at kcol) or not; a key (None:
+            # none) and its value (raw: as written, None: on the lines below), resolved to
+            # `scalar` at vcol. The fast lanes take plain keys that are strings, and one-line
+            # values that are plain (a string, a number, a bool or null) or quoted without
+            # escapes (`''`, `\`); any other line (`fast` false) is left to the regular
+            # expression.
+            if lead == "-" and content[1:2] == " ":
+                kcol, body = col + 2, content[2:] or " "  # (`- ` alone: not a fast line, see below)
             else:
-                key = None
-            if key is not None:
-                value_col = indent + len(key) + 2
-            elif lone is None:
-                found = match(content)
+                kcol, body = col, content
+            key: str | None
+            raw: str | None
+            if body[-1] == ":":  # `key:`
+                key, raw = body[:-1], None
+                fast = (key.isidentifier() or _plain_key(key)) and key not in words
+            else:
+                key, sep, raw = body.partition(": ")
+                if sep:  # `key: value` (the value not empty, nor ending with a space or `:`)
+                    fast = ((key.isidentifier() or _plain_key(key)) and key not in words and ": " not in raw
+                            and " #" not in raw and raw != "" and raw[-1] not in " :")
+                    vcol = kcol + length(key) + 2
+                else:  # `- value`
+                    fast = kcol != col and " #" not in body and body[-1] != " "
+                    key, raw, vcol = None, body, kcol
+                if fast:
+                    first = raw[0]
+                    if first in plain:
+                        scalar: Any = raw
+                    elif first in numeric:
+                        scalar = plain_scalar(raw)
+                    elif first in word_first:
+                        scalar = raw if raw not in words else plain_scalar(raw)
+                    elif first == "'" and raw[-1] == "'" and raw.count("'") == 2:
+                        scalar = raw[1:-1]
+                    elif first == '"' and raw[-1] == '"' and raw.count('"') == 2 and "\\" not in raw:
+                        scalar = raw[1:-1]
+                    else:
+                        fast = False
+                    if "$" in raw and fast and substitute is not None:
+                        scalar = substitute(scalar)
+            if not fast:
+                if col == 0 and content.startswith(("---", "...")):
+                    if started or stack or content.rstrip(" ") != "---" and not content.startswith("--- #"):
+                        raise Unsupported
+                    started = True
+                    continue
+                found = _LINE.fullmatch(content)
                 if found is None:
                     raise Unsupported
-                dash, key, value, lone = found.groups()
-                value_col = indent + found.start(3)
-            col = indent
-            if dash is None:
-                if key is None:
-                    raise Unsupported  # a scalar alone on its line: a document that is one
-                if pending is not None and col > pending[0][0]:  # a mapping: the pending key's value
-                    frame = self._open(pending, (col, new_mapping((name, number, col + 1)), True))
-                    pending = None
+                dash, written, raw, lone = found.groups()
+                kcol = col + length(dash) if dash else col
+                if written is not None:
+                    key, vcol, body = _key(written), col + found.start(3), written + ":"
+                    if raw is not None:
+                        scalar = self._value(raw, number, vcol)
+                elif lone is not None and dash:
+                    key, raw, vcol = None, lone, kcol
+                    scalar = self._value(lone, number, kcol)
                 else:
-                    if pending is not None:
-                        _null(pending)
-                        pending = None
-                    frame = stack[-1] if stack else self._root(col, number)
-                    if frame[0] != col or not frame[2]:
-                        frame = self._close_to(col, True)
-            else:
-                if key is None and lone is None:
-                    raise Unsupported  # `-` with its item below: rare, left to libyaml
-                # At the key's column too: an indentless sequence, as PyYAML reads it.
-                if pending is not None and col >= pending[0][0]:
-                    frame = self._open(pending, (col, PosList(pos=(name, number, col + 1)), False))
-                    pending = None
-                else:
-                    if pending is not None:
-                        _null(pending)
-                        pending = None
-                    if not stack:
-                        raise Unsupported  # a document that is a sequence: not a stack file
-                    frame = stack[-1]
-                    if frame[0] != col or frame[2]:
-                        frame = self._close_to(col, False)
-                items: Any = frame[1]
-                col += len(dash)
-                if lone is not None:
-                    if lone[0] in simple and lone not in WORDS:
-                        items.append(lone if substitute is None or "$" not in lone else substitute(lone))
+                    raise Unsupported  # a scalar alone (a document that is one), or `-` with its item below
+            # Where it goes. A pending key's value is a new collection when this line is
+            # inside it (a sequence also at the key's column: an indentless one, as PyYAML
+            # reads it), else null. Then the open collection at col: the innermost one, or
+            # an outer one once those inside it are closed.
+            if pending is not None:
+                item = kcol != col
+                if col > top_col or item and col == top_col:
+                    if item:
+                        new = new_list(PosList)
+                        new.item_pos = []
                     else:
-                        items.append(self._value(lone, number, col))
-                    items.item_pos.append((name, number, col + 1))
+                        new = new_dict(PosDict)
+                        new.key_pos, new.value_pos, new.merge_tags = {}, {}, True
+                    new.pos = (name, number, col + 1)
+                    top[pending] = new
+                    top.value_pos[pending] = new.pos
+                    stack.append((top_col, top, top_map))
+                    top, top_col, top_map = new, col, not item
+                else:
+                    _null(top, pending, pending_written)
+                pending = None
+            if kcol == col:  # a key of the mapping at col
+                if col != top_col or not top_map:
+                    while col < top_col or (col == top_col and not top_map):
+                        top_col, top, top_map = stack.pop()
+                    if col != top_col:
+                        raise Unsupported  # an indentation that does not fit (maybe a multi-line scalar)
+            else:  # an item of the sequence at col
+                if col != top_col or top_map:
+                    while col < top_col:
+                        top_col, top, top_map = stack.pop()
+                    if col != top_col or top_map:
+                        raise Unsupported
+                if key is None:  # a scalar item
+                    top.append(scalar)
+                    top.item_pos.append((name, number, kcol + 1))
                     continue
-                mapping = new_mapping((name, number, col + 1))
-                items.append(mapping)
-                items.item_pos.append(mapping.pos)
-                frame = (col, mapping, True)
-                stack.append(frame)
-            # The key, and its value on this line or (None) on the lines below.
-            assert key is not None  # (a line with neither went on above)
-            out: Any = frame[1]
-            text = key if key[0] in simple and key not in WORDS else _key(key)
-            if text in out:
+                new = new_dict(PosDict)  # a mapping item, whose first key is on this line
+                new.pos = (name, number, kcol + 1)
+                new.key_pos, new.value_pos, new.merge_tags = {}, {}, True
+                top.append(new)
+                top.item_pos.append(new.pos)
+                stack.append((top_col, top, top_map))
+                top, top_col, top_map = new, kcol, True
+            # The key, and its value on this line or (pending) on the lines below.
+            if key in top:
                 raise Unsupported  # a duplicate key: an error, reported by libyaml
-            out.key_pos[text] = (name, number, col + 1)
-            if value is None:
-                out[text] = None
-                pending = (frame, text, (name, number, col + len(key) + 2))
-                continue
-            first = value[0]
-            if first in simple and value not in WORDS:
-                out[text] = value if substitute is None or "$" not in value else substitute(value)
-            elif first == "'" and "''" not in value and "$" not in value:
-                out[text] = value[1:-1]
-            elif first in digits and "$" not in value:  # a number, or a word like `256m`
-                out[text] = plain_scalar(value)
+            top.key_pos[key] = (name, number, kcol + 1)
+            if raw is None:
+                pending, pending_written = key, body
             else:
-                out[text] = self._value(value, number, value_col)
-            out.value_pos[text] = (name, number, value_col + 1)
-        if pending is not None:
-            _null(pending)
-        if not stack:
-            return None
-        root = stack[0][1]
-        if not isinstance(root, PosDict):
-            raise Unsupported
+                top[key] = scalar
+                top.value_pos[key] = (name, number, vcol + 1)
+        if pending is not None and top is not holder:
+            _null(top, pending, pending_written)
+        root = holder.get("")
+        if root is not None and type(root) is not PosDict:
+            raise Unsupported  # a document that is a sequence: not a stack file
         return root
-
-    def _root(self, col: int, number: int) -> _Frame:
-        """The document's mapping, whose first key is at *col* of line *number*."""
-        frame = (col, PosDict.at((self.name, number, col + 1)), True)
-        self.stack.append(frame)
-        return frame
-
-    def _close_to(self, col: int, is_map: bool) -> _Frame:
-        """The open mapping (*is_map*) or sequence at *col*, once those inside it are closed."""
-        stack = self.stack
-        while stack and (stack[-1][0] > col or (is_map and stack[-1][0] == col and not stack[-1][2])):
-            stack.pop()
-        if not stack or stack[-1][0] != col or stack[-1][2] is not is_map:
-            raise Unsupported  # an indentation that does not fit (maybe a multi-line scalar)
-        return stack[-1]
-
-    def _open(self, pending: tuple[_Frame, str, Position], frame: _Frame) -> _Frame:
-        """*frame*'s new collection as the value of the *pending* key."""
-        out: Any = pending[0][1]
-        out[pending[1]] = frame[1]
-        out.value_pos[pending[1]] = frame[1].pos
-        self.stack.append(frame)
-        return frame
 
     def _value(self, written: str, number: int, col: int) -> Any:
         """The value *written* at column *col* (0-based) of line *number*."""
@@ -246,11 +260,18 @@ class _Reader:
         return value
 
 
-def _null(pending: tuple[_Frame, str, Position]) -> None:
-    """The pending key has no value: null, at the end of its line (as libyaml places it)."""
-    frame, key, pos = pending
-    out: Any = frame[1]
-    out.value_pos[key] = pos
+def _plain_key(key: str) -> bool:
+    """Whether *key*, not an identifier, is a plain scalar that is a string unless it is one
+    of WORDS (``x-common``, ``com.example.tier``, ``a b``): the fast lanes' test for the rarer keys."""
+    return key[:1] in _KEY_FIRST and ": " not in key and " #" not in key and key[-1] not in " :"
+
+
+def _null(mapping: Any, key: str, written: str) -> None:
+    """*key* of *mapping*, *written* ``key:``, has no value: null, after the colon (where
+    libyaml places it)."""
+    mapping[key] = None
+    name, line, col = mapping.key_pos[key]
+    mapping.value_pos[key] = (name, line, col + len(written))
 
 
 def _key(written: str) -> str:

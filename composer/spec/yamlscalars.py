@@ -27,6 +27,8 @@ _SPECIAL_FLOATS = {
     **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
 }
 _INT64 = 1 << 63
+# The characters of the texts _INT or _FLOAT may match (after `_` are dropped).
+_NUMBER_CHARS = "0123456789abcdefABCDEFxXoO+-._"
 
 
 class MergeKey:
@@ -50,6 +52,8 @@ def plain_scalar(text: str) -> Any:
         return _SPECIAL_FLOATS[text]
     if text[0] == "<":
         return MERGE_KEY if text == "<<" else text
+    if text.strip(_NUMBER_CHARS):  # a character no number has (`256m`, `20s`, `1:2`): quicker than both regexes
+        return text
     if text[0] == ".":  # Go's ParseFloat of the text as written
         return _float(text, text) if _FLOAT.fullmatch(text) else text
     plain = text.replace("_", "")

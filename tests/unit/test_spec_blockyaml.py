@@ -10,6 +10,7 @@ chosen by hand; an input the libyaml reader rejects must always be declined.
 from __future__ import annotations
 
 import math
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,58 @@ def outcome(text: str) -> str:
     return "fast"
 
 
+# Every shape of line the fast lanes take (and some near them), in one file: mutated too.
+FAST_SHAPES = """\
+services:
+  web:
+    image: registry.local/app:1.0
+    command: sh -c 'echo hi && sleep 1'
+    environment:
+      A_1: value-1
+      B: ${TAG:-latest}
+      C: '$$literal'
+      D: null
+      E: ~
+      F: TRUE
+      G: ''
+      H: 'a b'
+      I: 08
+      J: .5
+      K: +1
+    labels:
+    - com.example.index=0
+    - 'quoted item'
+    - 12
+    volumes:
+    - data:/var/lib/data
+    - ./conf:/etc/app:ro
+    - /tmp/cache
+    ports:
+    - target: 80
+      published: 8080
+      host_ip: 127.0.0.1
+    - target: 443
+    healthcheck:
+      test:
+      - CMD
+      - true
+      retries: 3
+      interval: 20s
+    deploy:
+      resources:
+        limits:
+          memory: 256m
+          cpus: '0.5'
+    user: 1000:1000
+    x-extension:
+      com.example.label: "double quoted"
+      a key: "8080:80"
+    networks:
+      front:
+      back: Null
+"""
+
+
 def test_corpus_files_read_the_same() -> None:
     outcomes = {str(path.relative_to(CORPUS)): outcome(path.read_text(encoding="utf-8")) for path in CORPUS_FILES}
     # Most real files are plain block YAML: the fast reader must not decline them all.
@@ -105,11 +158,26 @@ def _mutations(text: str, rng: random.Random, count: int) -> list[str]:
     return out
 
 
+def test_the_fast_shapes_read_the_same_without_the_regular_expression(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert outcome(FAST_SHAPES) == "fast"
+
+    class NoExpression:
+        def fullmatch(self, line: str) -> None:
+            pytest.fail(f"{line!r} was left to the regular expression")
+
+    monkeypatch.setattr(blockyaml, "_LINE", NoExpression())
+    assert blockyaml.read(FAST_SHAPES, "s.yaml") is not None
+
+
+# BLOCKYAML_MUTATIONS=1000 (mutations of each file per seed; 25 by default) for a longer run.
+MUTATIONS = int(os.environ.get("BLOCKYAML_MUTATIONS", "25"))
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_mutated_files_read_the_same_or_are_declined(seed: int) -> None:
     rng = random.Random(seed)
-    sources = [p.read_text(encoding="utf-8") for p in CORPUS_FILES]
-    results = [outcome(text) for source in sources for text in _mutations(source, rng, 25)]
+    sources = [p.read_text(encoding="utf-8") for p in CORPUS_FILES] + [FAST_SHAPES]
+    results = [outcome(text) for source in sources for text in _mutations(source, rng, MUTATIONS)]
     # Many edits keep the file plain block YAML: those must really be read here.
     assert results.count("fast") > len(results) // 4
 
@@ -163,6 +231,54 @@ CASES = [
     ("a: [b:?c]\n", False),
     ("a: [b c:?d]\n", False),
     ("a: [-b, b:c]\n", True),
+    # The fast lanes' shapes, and lines near their edges.
+    ("a:\n- b:c\n- ./d:/e:ro\n- f:g h\n- i:#j\n- 'k'\n- ''\n- 1:2\n- .5\n- +1\n- true\n- l:\n", True),
+    ("a:\n- b: c\n  d: 1\n- e:\n    f: g\n-   h: i\n- j:\n  - k\n", True),
+    ("a: 'b c'\nd: ''\ne: 'f#g'\nh: 'i: j'\nk: 'l''m'\nn: 'o' # p\n", True),
+    ("a: 256m\nb: 20s\nc: 1000:1000\nd: 0x1F\ne: 1e3\nf: 1_000\ng: 1.\nh: +.inf\ni: .nan\nj: .x\n", True),
+    ("a: null\nb: Null\nc: ~\nd: True\ne: nulls\nf: t\ng: FALSE\n", True),
+    ("a: +\nb: .\nc: +.\nd: ..\ne: 1:\n", False),
+    ("a: +\nb: .\nc: +.\nd: ..\ne: 1.2.3\nf: 0o8\ng: 1$x\n", True),
+    ("a_b:\n  c: d\n_e: f\n", True),
+    # Plain keys that are not identifiers, and double-quoted values.
+    ("x-a:\n  com.example.b: c\n  d e: f\n  g,h: i\n  j#k: l\n  m:n: o\n  p-1: 'q'\n  ~r: s\n  t]: u\n", True),
+    ("a:\n- x-b: c\n  d.e:\n    f: g\n", True),
+    ("a: \"b c\"\nd: \"\"\ne: \"8080:80\"\nf: \"g#h\"\ni: \"j\" # k\nl:\n- \"m\"\n", True),
+    ("a: \"b\"c\"\n", False),
+    ("a: \"b\\\"c\"\n", False),
+    ("a: \"b\n", False),
+    ("a b :\n", False),
+    ("a: b:\n", False),
+    ("a::\n", True),  # the key `a:` (left to the regular expression)
+    (":\n", False),
+    ("a #b:\n", False),
+    ("-a: b\n", True),
+    ("?a: b\n", True),
+    ("~: a\n", False),
+    ("a:\n  Null: b\n", False),
+    ("a: b \nc:  d\n", True),
+    ("a: 1\n- e\n", False),  # a sequence item where a key was
+    ("a:\n- b \n-  c\n- d  # e\n", True),
+    ("a: 'b'c'\n", False),
+    ("a: 'b\n", False),
+    ("a: <<\n", False),
+    ("a:\n- <<\n", False),
+    ("a: - b\n", False),
+    ("a: -\n", False),
+    ("null: a\n", False),
+    ("a:\n- true: b\n", False),
+    ("a:\n- \n", False),
+    ("a:\n-\n", False),
+    ("a:\n- b: 1\n  b: 2\n", False),
+    ("a:\n- b: 1\n c: 2\n", False),
+    ("a:\n  - b: 1\n - c\n", False),
+    ("a: 1\n---\n", False),
+    ("...\na: 1\n", False),
+    ("a: b\x7f\n", False),
+    ("a: b\x00\n", False),
+    ("a: é\nb: \u00e9t\u00e9\n\u00e9: c\n", True),
+    ("a: b\u00a0c\n", False),  # a separator other than space
+    ("\ufeffa: 1\n", False),
 ]
 
 
