@@ -22,6 +22,12 @@ from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
 
 _LIST_OR_MAP = ("environment", "labels", "annotations", "sysctls")
+# _SHORT_FORM: the long form of a short volume or port entry is a plain dict, not a PosDict.
+# Its keys are the parser's, all supported (nothing for the key check to look at), and
+# every part of it was written where the entry was: a position lookup that stops at the
+# entry finds what a PosDict with the entry's position at each key would give. (A plain
+# dict is also cheaper to make, and to validate: pydantic looks a missing field up in a
+# dict subclass through the slow path.)
 _NAME_LISTS = ("depends_on", "networks", "models")
 
 
@@ -215,14 +221,13 @@ class FileNormalizer:
             for option in ignored:
                 self.warnings.append(f'{key_path((*path, index))}: option "{option}" does not apply '
                                      f'to a {mapping["type"]} mount, ignored')
-            mount = PosDict(mapping, pos=getattr(item, "pos", None) or node.item_pos[index])
             if isinstance(item, PosDict):
+                mount = PosDict(mapping, pos=item.pos or node.item_pos[index])
                 for key in mount:
                     mount.copy_positions(item, key)
-            elif mount.pos is not None:
-                mount.key_pos = dict.fromkeys(mount, mount.pos)
-                mount.value_pos = mount.key_pos.copy()
-            out.append(mount)
+                out.append(mount)
+            else:
+                out.append(mapping)  # from the short syntax: see _SHORT_FORM
         return out
 
     def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
@@ -242,11 +247,7 @@ class FileNormalizer:
             except InvalidValue as exc:
                 raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
             for mapping in mappings:
-                long_form = PosDict(mapping, pos=pos)
-                if pos is not None:
-                    long_form.key_pos = dict.fromkeys(mapping, pos)
-                    long_form.value_pos = dict(long_form.key_pos)
-                out.append(long_form)
+                out.append(mapping)  # see _SHORT_FORM
                 out.item_pos.append(pos)
         return out
 
