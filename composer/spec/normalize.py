@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from composer.errors import SpecError
 from composer.models import parse_extra_host
 from composer.spec.keys import expect_mapping
 from composer.spec.ports import parse_port
@@ -76,8 +77,10 @@ class FileNormalizer:
             return PosDict(pos=None)
         if not isinstance(node, PosDict):
             raise spec_error(self.root, path, f"expected a mapping, got {_kind(node)}")
-        # `key: !override value` is normalised like `key: value`, then marked again.
-        wrapped = [key for key, value in node.items() if isinstance(value, Override)]
+        # `key: !override value` is normalised like `key: value`, then marked again. (Most
+        # files have no !reset or !override: nothing to look for.)
+        has_tags = getattr(self.root, "merge_tags", True)
+        wrapped = [key for key, value in node.items() if isinstance(value, Override)] if has_tags else []
         if wrapped:
             node = _copy(node)
             for key in wrapped:
@@ -95,7 +98,7 @@ class FileNormalizer:
         for key in _NAME_LISTS:
             if isinstance(node.get(key), PosList):
                 out[key] = self._names(node[key], (*path, key), empty=key == "depends_on")
-            elif key == "depends_on" and isinstance(node.get(key), PosDict):
+            elif key == "depends_on" and isinstance(node.get(key), PosDict) and None in node[key].values():
                 out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
         if isinstance(node.get("volumes"), PosList):
             out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
@@ -183,13 +186,16 @@ class FileNormalizer:
         return out
 
     def _pairs(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict:
-        try:
-            pairs = list_or_dict(node)
-        except InvalidValue as exc:
-            raise spec_error(self.root, path, exc.message, exc.hint) from None
-        out = PosDict(pairs, pos=node.pos)
-        for item, pos in zip(node, node.item_pos, strict=False):
-            key = str(item).partition("=")[0]
+        """``[K=V, K]`` as a mapping, as `list_or_dict` makes it; a key is where its last
+        entry was written."""
+        out = PosDict.at(node.pos)
+        positions = node.item_pos
+        for index, item in enumerate(node):
+            if not isinstance(item, str):
+                raise _pairs_error(self.root, node, path)
+            key, sep, value = item.partition("=")
+            out[key] = value if sep else None
+            pos = positions[index] if index < len(positions) else None
             if pos is not None:
                 out.key_pos[key] = out.value_pos[key] = pos
         return out
@@ -253,9 +259,20 @@ class FileNormalizer:
 
 
 def _copy(node: PosDict, values: bool = True) -> PosDict:
-    out = PosDict(node if values else (), pos=node.pos)
+    out = PosDict.at(node.pos)
+    if values:
+        out.update(node)
     out.key_pos, out.value_pos = dict(node.key_pos), dict(node.value_pos)
     return out
+
+
+def _pairs_error(root: Any, node: PosList, path: tuple[PathPart, ...]) -> SpecError:
+    """The error `list_or_dict` gives for *node*, a list with an entry that is not a string."""
+    try:
+        list_or_dict(node)
+    except InvalidValue as exc:
+        return spec_error(root, path, exc.message, exc.hint)
+    raise AssertionError("list_or_dict took an entry that is not a string")
 
 
 def _started(pos: Any) -> PosDict:
