@@ -236,8 +236,8 @@ def shell_split(text: str) -> tuple[str, ...] | None:
         # The common case: single quotes at most, each one opening or closing a quoted run.
         if text.count("'") % 2:
             return None  # an unclosed quote
-        words = _SIMPLE_WORD.findall(text)
-        return tuple([word.replace("'", "") for word in words]) if "'" in text else tuple(words)
+        simple = _SIMPLE_WORD.findall(text)
+        return tuple([word.replace("'", "") for word in simple]) if "'" in text else tuple(simple)
     words: list[str] = []
     position, end = 0, len(text)
     while True:
