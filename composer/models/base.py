@@ -55,10 +55,16 @@ class Extensible(Model):
         return data
 
 
+_STR = frozenset({str})
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
 def _all_strings(mapping: dict[Any, Any], *, none_too: bool) -> bool:
-    """Whether *mapping* has string keys and string (or, *none_too*, null) values."""
-    return all(type(key) is str for key in mapping) and all(
-        type(val) is str or (none_too and val is None) for val in mapping.values())
+    """Whether *mapping* has string keys and string (or, *none_too*, null) values.
+
+    (The sets of their types: made in C, where a generator would run Python per entry.)"""
+    return set(map(type, mapping)) <= _STR and set(map(type, mapping.values())) <= (
+        _STR_OR_NONE if none_too else _STR)
 
 
 def _string_map(value: object) -> dict[str, str]:

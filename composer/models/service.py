@@ -1,6 +1,7 @@
 """A service: healthcheck, networks, volumes, ports, process settings, resources, and
 `Service` itself."""
 
+import functools
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, model_validator
@@ -149,15 +150,18 @@ class ServiceVolume(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if not self.target.startswith("/"):
-            raise InvalidValue(f'mount target "{self.target}" must be an absolute path')
-        if self.type == "bind" and not self.source:
+        # Each field read once: reading a model's attribute takes pydantic's __getattr__
+        # hook, several times the cost of a local (three volumes a service, in every stack).
+        kind, source, target = self.type, self.source, self.target
+        if not target.startswith("/"):
+            raise InvalidValue(f'mount target "{target}" must be an absolute path')
+        if kind == "bind" and not source:
             raise InvalidValue("a bind mount needs a source")
-        if self.type == "tmpfs" and self.source:
+        if kind == "tmpfs" and source:
             raise InvalidValue("a tmpfs mount takes no source")
         for option in ("bind", "volume", "tmpfs", "image"):
-            if getattr(self, option) is not None and self.type != option:
-                raise InvalidValue(f"`{option}` options do not apply to a {self.type} mount", key=option)
+            if option != kind and getattr(self, option) is not None:
+                raise InvalidValue(f"`{option}` options do not apply to a {kind} mount", key=option)
         return self
 
 
@@ -288,14 +292,35 @@ class ResourceReservations(Model):
     generic_resources: tuple[GenericResource, ...] = ()
 
 
+# The defaults of the resource models: frozen, so one empty instance serves every service
+# (a factory that is the model class validates an empty one again each time, a Python
+# call into pydantic per service). A factory, not a default: the schema stays as it is.
+# Made on first use, not at import: the models are built once their schemas are read from
+# the cache (composer.models.schemacache), and functions, not lambdas, which the cache
+# pickles by name.
+@functools.cache
+def _no_limits() -> ResourceLimits:
+    return ResourceLimits()
+
+
+@functools.cache
+def _no_reservations() -> ResourceReservations:
+    return ResourceReservations()
+
+
 class Resources(Model):
-    limits: ResourceLimits = Field(default_factory=ResourceLimits)
-    reservations: ResourceReservations = Field(default_factory=ResourceReservations)
+    limits: ResourceLimits = Field(default_factory=_no_limits)
+    reservations: ResourceReservations = Field(default_factory=_no_reservations)
+
+
+@functools.cache
+def _no_resources() -> Resources:
+    return Resources()
 
 
 class Deploy(Model):
     replicas: Annotated[int, Field(ge=0)] | None = None
-    resources: Resources = Field(default_factory=Resources)
+    resources: Resources = Field(default_factory=_no_resources)
     mode: Literal["replicated", "global", "replicated-job", "global-job"] | None = None
     endpoint_mode: Literal["vip", "dnsrr"] | None = None
     labels: StringMap = Field(default_factory=dict)

@@ -140,15 +140,17 @@ class KeyChecker:
         below it); unknown keys are dropped as errors."""
         if not isinstance(node, PosDict):
             return node  # wrong types are reported by model validation
-        dropped: set[str] = set()
-        replaced: dict[str, Any] = {}
         supported, children = shape.supported, shape.children
         # Most mappings have only supported keys: one subset test in C, no Python loop over
         # them. Else the keys to leave out and the children, in written order (so are errors).
         if node.keys() <= supported:
-            visit = () if children.isdisjoint(node) else [key for key in node if key in children]
+            if children.isdisjoint(node):
+                return node  # most mappings: nothing to leave out, no child to look into
+            visit = [key for key in node if key in children]
         else:
             visit = [key for key in node if key not in supported or key in children]
+        dropped: set[str] = set()
+        replaced: dict[str, Any] = {}
         for key in visit:
             if key not in supported and self._leaves_out(key, shape, path):
                 dropped.add(key)
@@ -158,7 +160,7 @@ class KeyChecker:
                 if new is not value:
                     replaced[key] = new
         if not dropped and not replaced:
-            return node  # most mappings: nothing to leave out below them
+            return node  # nothing to leave out below them either
         out = PosDict(pos=node.pos)
         for key, value in node.items():
             if key not in dropped:

@@ -123,9 +123,12 @@ def _check_network_mode(root: PosDict, name: str, service: Service, services: di
 
 
 def _check_endpoints(root: PosDict, name: str, service: Service) -> None:
-    if service.mac_address and service.network_mode is not None:
+    mac_address, networks = service.mac_address, service.networks
+    if mac_address and service.network_mode is not None:
         raise spec_error(root, ("services", name, "mac_address"), "conflicting options: mac_address and the network mode",
                          f"a container with network_mode {service.network_mode} has no interface of its own")
+    if not mac_address and not any(s is not None and s.interface_name for s in networks.values()):
+        return  # most services: each network gets the next free ethN, nothing can clash
     # The order the networks are attached in (composer.desired.network_keys): who gets which ethN.
     order = sorted(service.networks, key=lambda k: (-(s.priority if (s := service.networks[k]) else 0), k))
     taken: dict[str, str] = {}

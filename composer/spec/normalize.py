@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from composer.errors import SpecError
 from composer.models import parse_extra_host
 from composer.spec.keys import expect_mapping
 from composer.spec.ports import parse_port
@@ -22,6 +23,12 @@ from composer.spec.values import InvalidValue, list_or_dict
 from composer.spec.volumes import parse_volume, resolve_path
 
 _LIST_OR_MAP = ("environment", "labels", "annotations", "sysctls")
+# _SHORT_FORM: the long form of a short volume or port entry is a plain dict, not a PosDict.
+# Its keys are the parser's, all supported (nothing for the key check to look at), and
+# every part of it was written where the entry was: a position lookup that stops at the
+# entry finds what a PosDict with the entry's position at each key would give. (A plain
+# dict is also cheaper to make, and to validate: pydantic looks a missing field up in a
+# dict subclass through the slow path.)
 _NAME_LISTS = ("depends_on", "networks", "models")
 
 
@@ -70,8 +77,10 @@ class FileNormalizer:
             return PosDict(pos=None)
         if not isinstance(node, PosDict):
             raise spec_error(self.root, path, f"expected a mapping, got {_kind(node)}")
-        # `key: !override value` is normalised like `key: value`, then marked again.
-        wrapped = [key for key, value in node.items() if isinstance(value, Override)]
+        # `key: !override value` is normalised like `key: value`, then marked again. (Most
+        # files have no !reset or !override: nothing to look for.)
+        has_tags = getattr(self.root, "merge_tags", True)
+        wrapped = [key for key, value in node.items() if isinstance(value, Override)] if has_tags else []
         if wrapped:
             node = _copy(node)
             for key in wrapped:
@@ -89,7 +98,7 @@ class FileNormalizer:
         for key in _NAME_LISTS:
             if isinstance(node.get(key), PosList):
                 out[key] = self._names(node[key], (*path, key), empty=key == "depends_on")
-            elif key == "depends_on" and isinstance(node.get(key), PosDict):
+            elif key == "depends_on" and isinstance(node.get(key), PosDict) and None in node[key].values():
                 out[key] = self._map_values(node[key], (*path, key), _empty_if_null)
         if isinstance(node.get("volumes"), PosList):
             out["volumes"] = self._volumes(node["volumes"], (*path, "volumes"))
@@ -177,13 +186,16 @@ class FileNormalizer:
         return out
 
     def _pairs(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict:
-        try:
-            pairs = list_or_dict(node)
-        except InvalidValue as exc:
-            raise spec_error(self.root, path, exc.message, exc.hint) from None
-        out = PosDict(pairs, pos=node.pos)
-        for item, pos in zip(node, node.item_pos, strict=False):
-            key = str(item).partition("=")[0]
+        """``[K=V, K]`` as a mapping, as `list_or_dict` makes it; a key is where its last
+        entry was written."""
+        out = PosDict.at(node.pos)
+        positions = node.item_pos
+        for index, item in enumerate(node):
+            if not isinstance(item, str):
+                raise _pairs_error(self.root, node, path)
+            key, sep, value = item.partition("=")
+            out[key] = value if sep else None
+            pos = positions[index] if index < len(positions) else None
             if pos is not None:
                 out.key_pos[key] = out.value_pos[key] = pos
         return out
@@ -215,14 +227,13 @@ class FileNormalizer:
             for option in ignored:
                 self.warnings.append(f'{key_path((*path, index))}: option "{option}" does not apply '
                                      f'to a {mapping["type"]} mount, ignored')
-            mount = PosDict(mapping, pos=getattr(item, "pos", None) or node.item_pos[index])
             if isinstance(item, PosDict):
+                mount = PosDict(mapping, pos=item.pos or node.item_pos[index])
                 for key in mount:
                     mount.copy_positions(item, key)
-            elif mount.pos is not None:
-                mount.key_pos = dict.fromkeys(mount, mount.pos)
-                mount.value_pos = mount.key_pos.copy()
-            out.append(mount)
+                out.append(mount)
+            else:
+                out.append(mapping)  # from the short syntax: see _SHORT_FORM
         return out
 
     def _ports(self, node: PosList, path: tuple[PathPart, ...]) -> PosList:
@@ -242,19 +253,26 @@ class FileNormalizer:
             except InvalidValue as exc:
                 raise spec_error(self.root, (*path, index), exc.message, exc.hint) from None
             for mapping in mappings:
-                long_form = PosDict(mapping, pos=pos)
-                if pos is not None:
-                    long_form.key_pos = dict.fromkeys(mapping, pos)
-                    long_form.value_pos = dict(long_form.key_pos)
-                out.append(long_form)
+                out.append(mapping)  # see _SHORT_FORM
                 out.item_pos.append(pos)
         return out
 
 
 def _copy(node: PosDict, values: bool = True) -> PosDict:
-    out = PosDict(node if values else (), pos=node.pos)
+    out = PosDict.at(node.pos)
+    if values:
+        out.update(node)
     out.key_pos, out.value_pos = dict(node.key_pos), dict(node.value_pos)
     return out
+
+
+def _pairs_error(root: Any, node: PosList, path: tuple[PathPart, ...]) -> SpecError:
+    """The error `list_or_dict` gives for *node*, a list with an entry that is not a string."""
+    try:
+        list_or_dict(node)
+    except InvalidValue as exc:
+        return spec_error(root, path, exc.message, exc.hint)
+    raise AssertionError("list_or_dict took an entry that is not a string")
 
 
 def _started(pos: Any) -> PosDict:

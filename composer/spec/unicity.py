@@ -83,6 +83,7 @@ UNIQUE: dict[str, Indexer] = {
     **dict.fromkeys(("cap_add", "cap_drop", "dns", "dns_opt", "dns_search", "links", "profiles", "tmpfs"),
                     _key_value),
 }
+_UNIQUE_KEYS = frozenset(UNIQUE)
 
 
 def enforce_unicity(root: PosDict) -> None:
@@ -94,10 +95,11 @@ def enforce_unicity(root: PosDict) -> None:
         if not isinstance(service, PosDict):
             continue
         changed: PosDict | None = None
-        for key, indexer in UNIQUE.items():
-            entries = service.get(key)
+        # Only the lists the service has (the order does not matter: each key is on its own).
+        for key in _UNIQUE_KEYS.intersection(service):
+            entries = service[key]
             if isinstance(entries, PosList) and len(entries) > 1:
-                unique = unique_entries(entries, indexer)
+                unique = unique_entries(entries, UNIQUE[key])
                 if unique is not entries:
                     changed = changed if changed is not None else service.clone()
                     changed[key] = unique
@@ -108,6 +110,9 @@ def enforce_unicity(root: PosDict) -> None:
 def unique_entries(entries: PosList, indexer: Indexer) -> PosList:
     """*entries* with each repeated key's last entry in its first entry's place (*entries*
     itself when no key repeats; the input is never changed)."""
+    keys = [key for key in map(indexer, entries) if key is not None]
+    if len(set(keys)) == len(keys):
+        return entries  # the common case: no key repeats
     slots: dict[Hashable, int] = {}
     out = PosList(pos=entries.pos)
     positions = list(entries.item_pos) + [None] * (len(entries) - len(entries.item_pos))

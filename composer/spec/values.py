@@ -57,6 +57,7 @@ def scalar_text(value: object) -> str:
 # Docker's RAMInBytes: binary units, optional "i" and "b" ("512m", "1.5GiB", "100").
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$", re.IGNORECASE)
 _UNIT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+_SCALES = frozenset("kmgtp")
 SIZE_HINT = "use a number with b, k, m or g"
 
 
@@ -70,6 +71,8 @@ def parse_size(value: object) -> int:
         return value
     if isinstance(value, float) and value >= 0 and value.is_integer():
         return int(value)
+    if isinstance(value, str) and value[:-1].isdecimal() and value[-1:].lower() in _SCALES:
+        return int(float(value[:-1]) * _UNIT[value[-1].lower()])  # "256m": what the pattern gives
     text = value.strip() if isinstance(value, str) else None
     match = _SIZE.match(text) if text else None
     if match is None:
@@ -92,6 +95,8 @@ def parse_duration(value: object) -> float:
         return 0.0
     if not isinstance(value, str):
         raise InvalidValue(f"invalid duration {_quote(value)}", DURATION_HINT)
+    if value[:-1].isdecimal() and value[-1] in "smh":
+        return float(value[:-1]) * _SECONDS[value[-1]]  # "20s": what the loop below gives
     text = value.strip()
     if text == "0":
         return 0.0
@@ -220,13 +225,19 @@ _WORD = re.compile(r"""(?:[^ \t\r\n'"\\]+|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""", re
 _PART = re.compile(r"[^'\"\\]+|\\(.)|'([^']*)'|\"((?:[^\"\\]|\\.)*)\"", re.DOTALL)
 _QUOTED_ESCAPE = re.compile(r'\\(["\\])')
 _BLANKS = re.compile(r"[ \t\r\n]+")
+# A word of a text without double quotes and backslashes: unquoted characters and '...'.
+_SIMPLE_WORD = re.compile(r"(?:[^ \t\r\n']+|'[^']*')+")
 
 
 def shell_split(text: str) -> tuple[str, ...] | None:
     """``shlex.split(text)`` (POSIX rules, no comments), several times faster; None where
     shlex raises (an unclosed quote, a trailing backslash)."""
-    if "'" not in text and '"' not in text and "\\" not in text:
-        return tuple(word for word in _BLANKS.split(text) if word)
+    if '"' not in text and "\\" not in text:
+        # The common case: single quotes at most, each one opening or closing a quoted run.
+        if text.count("'") % 2:
+            return None  # an unclosed quote
+        simple = _SIMPLE_WORD.findall(text)
+        return tuple([word.replace("'", "") for word in simple]) if "'" in text else tuple(simple)
     words: list[str] = []
     position, end = 0, len(text)
     while True:

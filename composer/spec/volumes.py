@@ -85,19 +85,23 @@ def _parse_short(text: str, base_dir: str | None, home: str | None) -> ParsedVol
 
 def resolve_path(path: str, base_dir: str | None, home: str | None) -> str:
     """``~/x`` against *home*, ``./x`` against *base_dir*; unchanged when either is unknown."""
-    if path == "~" or path.startswith("~/"):
+    if path.startswith("~") and (path == "~" or path.startswith("~/")):
         if home is None:
             return path
         path = home + path[1:]
-    if posixpath.isabs(path) or base_dir is None:
-        return posixpath.normpath(path) if posixpath.isabs(path) else path
-    if path.startswith("./") and _is_normal(path) and base_dir.startswith("/") and _is_normal(base_dir):
-        return base_dir + path[1:]  # both already normal: what normpath(join()) gives, without its cost
+    if path.startswith("/"):  # posixpath.isabs, without its two calls
+        return posixpath.normpath(path)
+    if base_dir is None:
+        return path
+    joined = base_dir + path[1:]
+    if path.startswith("./") and base_dir.startswith("/") and _is_normal(joined):
+        return joined  # both already normal: what normpath(join()) gives, without its cost
     return posixpath.normpath(posixpath.join(base_dir, path))
 
 
 def _is_normal(path: str) -> bool:
     """No `.` or `..` component (nor a name starting with a dot), no empty one, no trailing slash:
-    for `./`-paths and absolute bases, unchanged by normpath (the base directory of an
-    included or extended `../lib/x.yaml` is `/p/../lib`, which is not)."""
+    unchanged by normpath. An absolute base and a `./`-path joined are normal when both
+    are (the base directory of an included or extended `../lib/x.yaml` is `/p/../lib`,
+    which is not), and only then: where they meet is `/` followed by the path's rest."""
     return "/." not in path and "//" not in path and path[-1] != "/"

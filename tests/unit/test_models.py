@@ -57,6 +57,18 @@ def test_bad_durations(text: str) -> None:
         parse_duration(text)
 
 
+@pytest.mark.parametrize("text", ["256m", "1G", "3k", "7t", "2p", "9007199254740993k", "\u0662m", "1\u212a", "0m"])
+def test_the_short_size_path_gives_what_the_pattern_gives(text: str) -> None:
+    """"256m" skips the pattern; with a blank around it, it takes the pattern."""
+    assert parse_size(text) == parse_size(f" {text} ")
+
+
+@pytest.mark.parametrize("text", ["20s", "0s", "90m", "2h", "12345678901234567890s", "\u0662s"])
+def test_the_short_duration_path_gives_what_the_loop_gives(text: str) -> None:
+    """"20s" skips the loop over parts; with a blank around it, it takes the loop."""
+    assert parse_duration(text) == parse_duration(f" {text} ")
+
+
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (90, 0.5, 3600, 20, 1.5)] == [
         "1m30s",

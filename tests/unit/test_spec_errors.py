@@ -565,6 +565,18 @@ def test_error_in_override_file_points_into_that_file(tmp_path: Path) -> None:
     )
 
 
+def test_error_in_a_short_volume_points_at_that_entry(tmp_path: Path) -> None:
+    """A short volume entry becomes a long-form mapping: a problem inside it is at the
+    line of the entry, in the file that wrote it."""
+    (tmp_path / "base.yaml").write_text("services:\n  web:\n    image: x\n    volumes: [/a]\n")
+    (tmp_path / "override.yaml").write_text("services:\n  web:\n    volumes:\n    - /b\n    - data:c:ro\n")
+    with pytest.raises(SpecError) as caught:
+        load_project([tmp_path / "base.yaml", tmp_path / "override.yaml"], env={})
+    assert str(caught.value).replace(f"{tmp_path}/", "") == (
+        'override.yaml:5:7: services.web.volumes[2]: mount target "c" must be an absolute path'
+    )
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="stack file not found"):
         load_project([tmp_path / "nope.yaml"], env={})
