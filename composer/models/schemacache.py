@@ -55,8 +55,11 @@ def load(models: Sequence[type[BaseModel]], *, eager: Iterable[type[BaseModel]] 
     """Read the schemas of *models* from the cache, and build the *eager* ones (models
     built where threads may run: pydantic's first-use build is not thread-safe). On a
     miss, build them all and write the cache, if it can be kept."""
-    key = _key()
-    path = _cache_path(key)
+    try:
+        key = _key()
+    except OSError:  # a source file gone while listed, say: no cache this time
+        key = ""
+    path = _cache_path(key) if key else None
     cached = _read(path, key) if path is not None else None
     if cached is not None:
         _schemas.update(cached)
@@ -123,7 +126,8 @@ def _key() -> str:
     for sub in _SOURCES:
         with os.scandir(_PACKAGE / sub) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
-                if entry.name.endswith(".py"):
+                # (Not a hidden name: no module, maybe an editor's dangling lock link, `.#x.py`.)
+                if entry.name.endswith(".py") and not entry.name.startswith("."):
                     info = entry.stat()
                     lines.append(f"{sub}/{entry.name} {info.st_size} {info.st_mtime_ns}")
     return "\n".join(lines)
