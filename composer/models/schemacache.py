@@ -18,7 +18,10 @@ that models completed from the cache are the models pydantic generates
 (`tests/unit/test_models_schemacache.py`).
 
 A cache file is used only if it and its directory belong to the effective user and are
-writable by no one else (unpickling runs code named in the file). Any problem reading
+writable by no one else (unpickling runs code named in the file), and the directories
+above it belong to that user or root and are writable by no one else (but root's sticky
+ones, as /tmp): under `sudo -E`, a HOME that is another user's home is not used, nor
+is a ``.cache`` made in it that its owner could not write to. Any problem reading
 or writing the cache is a miss: pydantic then generates the schemas, as without a
 cache, and the first process to do so writes them.
 """
@@ -52,8 +55,11 @@ def load(models: Sequence[type[BaseModel]], *, eager: Iterable[type[BaseModel]] 
     """Read the schemas of *models* from the cache, and build the *eager* ones (models
     built where threads may run: pydantic's first-use build is not thread-safe). On a
     miss, build them all and write the cache, if it can be kept."""
-    key = _key()
-    path = _cache_path(key)
+    try:
+        key = _key()
+    except OSError:  # a source file gone while listed, say: no cache this time
+        key = ""
+    path = _cache_path(key) if key else None
     cached = _read(path, key) if path is not None else None
     if cached is not None:
         _schemas.update(cached)
@@ -88,8 +94,30 @@ def _cache_path(key: str) -> Path | None:
     if os.environ.get(_DISABLE):
         return None
     directory = cache_dir()
+    if directory is None or not _safe_place(directory):
+        return None
     # The name only tells keys apart cheaply; the file holds the whole key, checked on reading.
-    return None if directory is None else directory / f"models-{binascii.crc32(key.encode()):08x}.pickle"
+    return directory / f"models-{binascii.crc32(key.encode()):08x}.pickle"
+
+
+def _safe_place(directory: Path) -> bool:
+    """Whether only the effective user and root can change what is in *directory*: each
+    directory above it (symbolic links resolved) that exists belongs to either and is
+    writable by no one else, but a sticky one of root's (where no one else can move or
+    remove what is not theirs)."""
+    resolved = Path(os.path.realpath(directory))
+    for place in (resolved, *resolved.parents):
+        try:
+            info = os.stat(place)
+        except FileNotFoundError:
+            continue  # made by `_usable`
+        except OSError:
+            return False
+        if info.st_uid not in (os.geteuid(), 0):
+            return False
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (info.st_uid == 0 and info.st_mode & stat.S_ISVTX):
+            return False
+    return True
 
 
 def _key() -> str:
@@ -98,7 +126,8 @@ def _key() -> str:
     for sub in _SOURCES:
         with os.scandir(_PACKAGE / sub) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
-                if entry.name.endswith(".py"):
+                # (Not a hidden name: no module, maybe an editor's dangling lock link, `.#x.py`.)
+                if entry.name.endswith(".py") and not entry.name.startswith("."):
                     info = entry.stat()
                     lines.append(f"{sub}/{entry.name} {info.st_size} {info.st_mtime_ns}")
     return "\n".join(lines)

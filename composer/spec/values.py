@@ -72,13 +72,20 @@ def parse_size(value: object) -> int:
     if isinstance(value, float) and value >= 0 and value.is_integer():
         return int(value)
     if isinstance(value, str) and value[:-1].isdecimal() and value[-1:].lower() in _SCALES:
-        return int(float(value[:-1]) * _UNIT[value[-1].lower()])  # "256m": what the pattern gives
+        return _bytes(value, value[:-1], _UNIT[value[-1].lower()])  # "256m": what the pattern gives
     text = value.strip() if isinstance(value, str) else None
     match = _SIZE.match(text) if text else None
     if match is None:
         raise InvalidValue(f"invalid size {_quote(value)}", SIZE_HINT)
     number, unit = match.groups()
-    return int(float(number) * _UNIT[(unit or "").lower()])
+    return _bytes(value, number, _UNIT[(unit or "").lower()])
+
+
+def _bytes(value: object, number: str, unit: int) -> int:
+    size = float(number) * unit
+    if size == math.inf:  # (hundreds of digits: no int for it)
+        raise InvalidValue(f"invalid size {_quote(value)} (too large)", SIZE_HINT)
+    return int(size)
 
 
 # --- durations --------------------------------------------------------------
@@ -96,7 +103,10 @@ def parse_duration(value: object) -> float:
     if not isinstance(value, str):
         raise InvalidValue(f"invalid duration {_quote(value)}", DURATION_HINT)
     if value[:-1].isdecimal() and value[-1] in "smh":
-        return float(value[:-1]) * _SECONDS[value[-1]]  # "20s": what the loop below gives
+        total = float(value[:-1]) * _SECONDS[value[-1]]  # "20s": what the loop below gives
+        if total != math.inf:
+            return total
+        raise InvalidValue(f"invalid duration {_quote(value)} (too long)", DURATION_HINT)
     text = value.strip()
     if text == "0":
         return 0.0
@@ -109,6 +119,8 @@ def parse_duration(value: object) -> float:
         pos = match.end()
     if not text:
         raise InvalidValue(f"invalid duration {_quote(value)}", DURATION_HINT)
+    if total == math.inf:  # (hundreds of digits: no duration to run, nor to print)
+        raise InvalidValue(f"invalid duration {_quote(value)} (too long)", DURATION_HINT)
     return total
 
 

@@ -69,6 +69,19 @@ def test_the_short_duration_path_gives_what_the_loop_gives(text: str) -> None:
     assert parse_duration(text) == parse_duration(f" {text} ")
 
 
+@pytest.mark.parametrize("text", ["9" * 400 + "m", f" {'9' * 400}m ", "9" * 400 + ".5 GiB", "9" * 400])
+def test_a_size_with_hundreds_of_digits_is_an_invalid_value(text: str) -> None:
+    """(float() gives infinity: no int for it, and no traceback.)"""
+    with pytest.raises(InvalidValue, match="too large"):
+        parse_size(text)
+
+
+@pytest.mark.parametrize("text", ["9" * 400 + "s", f" {'9' * 400}s ", "1m" + "9" * 400 + "h"])
+def test_a_duration_with_hundreds_of_digits_is_an_invalid_value(text: str) -> None:
+    with pytest.raises(InvalidValue, match="too long"):
+        parse_duration(text)
+
+
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (90, 0.5, 3600, 20, 1.5)] == [
         "1m30s",

@@ -195,3 +195,42 @@ def test_a_schema_naming_what_is_gone_is_generated_instead(monkeypatch: pytest.M
 
 def _gone_helper() -> None:
     """Pickled by name in the test above, then removed."""
+
+
+def test_a_home_someone_else_can_change_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sudo -E`: HOME is the user's home, the process root's. No cache is read or written
+    there, and no root-owned ~/.cache is left in it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    if os.geteuid() == 0:
+        os.chown(home, 4242, 4242)
+    else:
+        monkeypatch.setattr(schemacache.os, "geteuid", lambda: 4242)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("PYCOMPOSE_NO_SCHEMA_CACHE", raising=False)
+    assert schemacache._cache_path(schemacache._key()) is None
+    schemacache.load([])
+    assert list(home.iterdir()) == []
+    open_to_all = tmp_path / "open"
+    open_to_all.mkdir()
+    open_to_all.chmod(0o777)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(open_to_all / "sub"))
+    assert schemacache._cache_path(schemacache._key()) is None
+
+
+def test_a_source_file_that_cannot_be_read_is_no_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editor's lock link (emacs: `.#values.py`, dangling) is no source; a listing that
+    fails is no cache (the models are generated), not a traceback on import."""
+    for sub in ("models", "spec"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(schemacache, "_PACKAGE", tmp_path)
+    first = schemacache._key()
+    (tmp_path / "spec" / ".#a.py").symlink_to("user@host.1:2")
+    assert schemacache._key() == first
+    monkeypatch.setattr(schemacache, "_PACKAGE", tmp_path / "gone")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("PYCOMPOSE_NO_SCHEMA_CACHE", raising=False)
+    schemacache.load([])
+    assert not (tmp_path / "cache").exists()
