@@ -78,7 +78,7 @@ def schema_of(model: type[BaseModel]) -> dict[str, Any] | None:
     try:
         schema: dict[str, Any] = pickle.loads(pickled)
     except Exception:  # noqa: BLE001 - e.g. a function renamed since: pydantic generates it
-        del _schemas[_name(model)]
+        _schemas.pop(_name(model), None)
         return None
     return schema
 
@@ -147,7 +147,10 @@ def _trusted(info: os.stat_result) -> bool:
 
 
 def _usable(directory: Path) -> bool:
-    """Whether the cache can be kept in *directory* (made if need be)."""
+    """Whether the cache can be kept in *directory*, made if need be below a directory that
+    exists (the home: a HOME that does not exist, as nobody's, is not made)."""
+    if not directory.parent.parent.is_dir():
+        return False
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         return _trusted(os.stat(directory)) and os.access(directory, os.W_OK)

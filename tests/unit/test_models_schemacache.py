@@ -182,6 +182,15 @@ def test_no_home_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     assert schemacache._cache_path("k") is None
 
 
+def test_a_home_that_does_not_exist_is_not_made(tmp_path: Path) -> None:
+    home = tmp_path / "nonexistent"
+    assert not schemacache._usable(home / ".cache" / "pycompose")
+    assert not home.exists()
+    home.mkdir()
+    assert schemacache._usable(home / ".cache" / "pycompose")
+    assert (home / ".cache" / "pycompose").is_dir()
+
+
 def test_a_schema_naming_what_is_gone_is_generated_instead(monkeypatch: pytest.MonkeyPatch) -> None:
     class Gone(BaseModel):
         x: int = 0
