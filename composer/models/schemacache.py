@@ -12,7 +12,7 @@ the size and modification time of every source file under ``composer/models`` an
 pydantic still completes each model itself (validator, serializer, signature...), on
 first use as without a cache: `Model.__get_pydantic_core_schema__`, pydantic's hook for
 a type's own schema, hands it the cached schema instead of letting it generate one
-(~1 ms for Service instead of ~35). Functions and classes in a schema are pickled by
+(a few ms for Service instead of ~35). Functions and classes in a schema are pickled by
 name: a renamed one makes the cache unreadable, which is a miss. A unit test checks
 that models completed from the cache are the models pydantic generates
 (`tests/unit/test_models_schemacache.py`).
