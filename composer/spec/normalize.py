@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from composer.errors import SpecError
 from composer.models import parse_extra_host
 from composer.spec.keys import expect_mapping
 from composer.spec.ports import parse_port
@@ -186,17 +185,15 @@ class FileNormalizer:
         return out
 
     def _pairs(self, node: PosList, path: tuple[PathPart, ...]) -> PosDict:
-        """``[K=V, K]`` as a mapping, as `list_or_dict` makes it; a key is where its last
-        entry was written."""
-        out = PosDict.at(node.pos)
-        positions = node.item_pos
-        for index, item in enumerate(node):
-            if not isinstance(item, str):
-                raise _pairs_error(self.root, node, path)
-            key, sep, value = item.partition("=")
-            out[key] = value if sep else None
-            pos = positions[index] if index < len(positions) else None
+        """``[K=V, K]`` as a mapping (`list_or_dict`); a key is where its last entry was written."""
+        try:
+            out = PosDict.at(node.pos)
+            out.update(list_or_dict(node))
+        except InvalidValue as exc:
+            raise spec_error(self.root, path, exc.message, exc.hint) from None
+        for item, pos in zip(node, node.item_pos, strict=False):
             if pos is not None:
+                key = item.partition("=")[0]
                 out.key_pos[key] = out.value_pos[key] = pos
         return out
 
@@ -264,15 +261,6 @@ def _copy(node: PosDict, values: bool = True) -> PosDict:
         out.update(node)
     out.key_pos, out.value_pos = dict(node.key_pos), dict(node.value_pos)
     return out
-
-
-def _pairs_error(root: Any, node: PosList, path: tuple[PathPart, ...]) -> SpecError:
-    """The error `list_or_dict` gives for *node*, a list with an entry that is not a string."""
-    try:
-        list_or_dict(node)
-    except InvalidValue as exc:
-        return spec_error(root, path, exc.message, exc.hint)
-    raise AssertionError("list_or_dict took an entry that is not a string")
 
 
 def _started(pos: Any) -> PosDict:
