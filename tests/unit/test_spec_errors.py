@@ -586,15 +586,21 @@ def test_cycle_is_a_graph_error() -> None:
     assert issubclass(GraphError, PycomposeError)
 
 
-def test_independent_problems_are_reported_together(tmp_path: Path) -> None:
+def _reported(tmp_path: Path, text: str) -> list[str]:
+    """The lines of the SpecErrors that loading *text* (as stack.yaml) raises, paths relative."""
     stack = tmp_path / "stack.yaml"
-    stack.write_text(
-        "services:\n  web:\n    image: x\n    restrat: always\n    mem_limit: 1q\n"
-        "  db:\n    image: [y]\nvolumes:\n  data: {driver: [local]}\nsecrest: {}\n"
-    )
+    stack.write_text(text)
     with pytest.raises(SpecErrors) as caught:
         load_project([stack], env={})
-    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+    return str(caught.value).replace(f"{tmp_path}/", "").splitlines()
+
+
+def test_independent_problems_are_reported_together(tmp_path: Path) -> None:
+    lines = _reported(tmp_path, (
+        "services:\n  web:\n    image: x\n    restrat: always\n    mem_limit: 1q\n"
+        "  db:\n    image: [y]\nvolumes:\n  data: {driver: [local]}\nsecrest: {}\n"
+    ))
+    assert lines == [
         "stack.yaml:10:1: secrest: unknown key (did you mean `secrets`?)",
         "stack.yaml:4:5: services.web.restrat: unknown key (did you mean `restart`?)",
         'stack.yaml:5:16: services.web.mem_limit: invalid size "1q" (use a number with b, k, m or g)',
@@ -604,14 +610,11 @@ def test_independent_problems_are_reported_together(tmp_path: Path) -> None:
 
 
 def test_all_dangling_references_are_reported_together(tmp_path: Path) -> None:
-    stack = tmp_path / "stack.yaml"
-    stack.write_text(
+    lines = _reported(tmp_path, (
         "services:\n  web:\n    image: x\n    depends_on: [db]\n    networks: [back]\n"
         "  worker:\n    volumes: [data:/d]\n"
-    )
-    with pytest.raises(SpecErrors) as caught:
-        load_project([stack], env={})
-    assert [line.partition(": ")[2] for line in str(caught.value).splitlines()] == [
+    ))
+    assert [line.partition(": ")[2] for line in lines] == [
         'services.web.depends_on.db: undefined service "db"',
         'services.web.networks.back: undefined network "back" (define it under the top-level networks:)',
         "services.worker: service has neither `image` nor `build` (add an image: to run)",
@@ -619,16 +622,12 @@ def test_all_dangling_references_are_reported_together(tmp_path: Path) -> None:
     ]
 
 
-
 def test_each_key_at_fault_in_a_service_is_reported_in_written_order(tmp_path: Path) -> None:
-    stack = tmp_path / "stack.yaml"
-    stack.write_text(
+    lines = _reported(tmp_path, (
         "services:\n  web:\n    image: x\n    gpus: [{count: many}]\n    logging: {drvier: x}\n"
         "    develop: {watch: [{path: ., action: sync, targte: /x}]}\n"
-    )
-    with pytest.raises(SpecErrors) as caught:
-        load_project([stack], env={})
-    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+    ))
+    assert lines == [
         'stack.yaml:4:20: services.web.gpus[0].count: expected an integer, got "many"',
         "stack.yaml:5:15: services.web.logging.drvier: unknown key (did you mean `driver`?)",
         "stack.yaml:6:47: services.web.develop.watch[0].targte: unknown key (did you mean `target`?)",
@@ -636,25 +635,19 @@ def test_each_key_at_fault_in_a_service_is_reported_in_written_order(tmp_path: P
 
 
 def test_unknown_keys_inside_and_beside_checked_children_are_reported_in_written_order(tmp_path: Path) -> None:
-    stack = tmp_path / "stack.yaml"
-    stack.write_text(
+    lines = _reported(tmp_path, (
         "services:\n  web:\n    image: x\n    deploy: {replicsa: 2}\n    restrat: always\n"
         "    ports: [{targte: 80}]\n    helthcheck: {}\n"
-    )
-    with pytest.raises(SpecErrors) as caught:
-        load_project([stack], env={})
-    assert [line.partition(": ")[2].partition(":")[0] for line in str(caught.value).splitlines()] == [
+    ))
+    assert [line.partition(": ")[2].partition(":")[0] for line in lines] == [
         "services.web.deploy.replicsa", "services.web.restrat", "services.web.ports[0].targte",
         "services.web.helthcheck", "services.web.ports[0]",
     ]
 
 
 def test_every_missing_required_variable_is_reported(tmp_path: Path) -> None:
-    stack = tmp_path / "stack.yaml"
-    stack.write_text("services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n    user: ${USER_ID:?set USER_ID}\n")
-    with pytest.raises(SpecErrors) as caught:
-        load_project([stack], env={})
-    assert str(caught.value).replace(f"{tmp_path}/", "").splitlines() == [
+    lines = _reported(tmp_path, "services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n    user: ${USER_ID:?set USER_ID}\n")
+    assert lines == [
         "stack.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE",
         "stack.yaml:4:11: services.web.user: required variable USER_ID is missing a value: set USER_ID",
     ]
